@@ -1,0 +1,6 @@
+/**
+ * Common: the error hierarchy and deterministic ids shared by every module.
+ * Invariant: nothing here does I/O or keeps state.
+ */
+export * from './errors.js';
+export * from './ids.js';

@@ -1,0 +1,4 @@
+/**
+ * Mapping: GlobalView + Allocations + config → DesiredTopology. Pure, deterministic.
+ */
+export * from './types.js';

@@ -1,0 +1,69 @@
+/**
+ * The mapping contract: `mapTopology(view, allocations, config) → MappingResult`.
+ * Pure: no I/O, no clock. Same input, byte-identical output.
+ */
+import type { Issue } from '../common/index.js';
+import type { Kind, WritableOf } from '../store/index.js';
+
+/** A desired object: what the controller writes (no version, no back-references), with
+ * `owner` always set. `chain.ruleIds` is included and gives the desired rule order. */
+export type DesiredObject = WritableOf<Kind> & {
+  readonly owner: string;
+  readonly ruleIds?: readonly string[];
+};
+
+/** Desired objects by kind, each map keyed by id; iteration order is deterministic. */
+export type DesiredTopology = { readonly [K in Kind]: ReadonlyMap<string, WritableOf<K> & { readonly owner: string }> };
+
+/**
+ * Numbers allocated to GNI entities, recovered from the store by discovery:
+ * - `routerIds`: VPC id or NAT gateway id → rtid (2 .. MIDO_MAX_RTID-1, skipping 10744-10751);
+ * - `eniIds`: network interface id → metadata id (10 .. MIDO_MAX_ENIID-1);
+ * - `vnis`: bridge name → VXLAN VNI (optional; mapping derives one when missing).
+ */
+export interface Allocations {
+  readonly routerIds: ReadonlyMap<string, number>;
+  readonly eniIds: ReadonlyMap<string, number>;
+}
+
+/** A host known to the store, for binding ports (matched on name, then on addresses). */
+export interface KnownHost {
+  readonly id: string;
+  readonly name: string;
+  readonly addresses: readonly string[];
+}
+
+/** Settings that change the mapping (eucalyptus.conf `MIDO_*` keys and friends). */
+export interface MappingConfig {
+  /** `MIDO_MAX_RTID`, default 10240. */
+  readonly maxRtid: number;
+  /** `MIDO_MAX_ENIID`, default 1048576. */
+  readonly maxEniid: number;
+  /** `MIDO_ENABLE_MIDOMD`, default true. */
+  readonly enableMidoMd: boolean;
+  /** `MIDO_ENABLE_ARPTABLE`, default true. */
+  readonly enableArpTable: boolean;
+  /** `DISABLE_L2_ISOLATION`, default false. */
+  readonly disableL2Isolation: boolean;
+  /** `MIDO_MD_254_EGRESS`, default `tcp:80`. */
+  readonly md254Egress: string;
+  /** `MIDO_MD_253_EGRESS`, default `udp:53 tcp:53 udp:5353 tcp:5353`. */
+  readonly md253Egress: string;
+  /** Version stamped into `euca_version` (dotted, e.g. `5.0.0.0`). */
+  readonly eucaVersion: string;
+  /** Tenant of named objects, default `euca_tenant_1`. */
+  readonly tenantId: string;
+}
+
+/** What mapping returns. */
+export interface MappingResult {
+  readonly desired: DesiredTopology;
+  readonly issues: readonly Issue[];
+  /** Allocations after this mapping (existing ones kept, new ones added, stale ones dropped). */
+  readonly allocations: Allocations;
+  /**
+   * Owners whose input is invalid this time: the reconciler neither changes nor deletes
+   * existing objects with these owners.
+   */
+  readonly held: ReadonlySet<string>;
+}
