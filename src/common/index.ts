@@ -4,3 +4,4 @@
  */
 export * from './errors.js';
 export * from './ids.js';
+export * from './log.js';

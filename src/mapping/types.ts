@@ -19,18 +19,13 @@ export type DesiredTopology = { readonly [K in Kind]: ReadonlyMap<string, Writab
  * Numbers allocated to GNI entities, recovered from the store by discovery:
  * - `routerIds`: VPC id or NAT gateway id → rtid (2 .. MIDO_MAX_RTID-1, skipping 10744-10751);
  * - `eniIds`: network interface id → metadata id (10 .. MIDO_MAX_ENIID-1);
- * - `vnis`: bridge name → VXLAN VNI (optional; mapping derives one when missing).
+ * - `vnis`: subnet id → VXLAN VNI of the subnet's bridge.
  */
 export interface Allocations {
   readonly routerIds: ReadonlyMap<string, number>;
   readonly eniIds: ReadonlyMap<string, number>;
-}
-
-/** A host known to the store, for binding ports (matched on name, then on addresses). */
-export interface KnownHost {
-  readonly id: string;
-  readonly name: string;
-  readonly addresses: readonly string[];
+  /** Subnet id → VXLAN VNI of its bridge (1 .. 2^24-1), recovered from `bridge.vni`. */
+  readonly vnis: ReadonlyMap<string, number>;
 }
 
 /** Settings that change the mapping (eucalyptus.conf `MIDO_*` keys and friends). */
