@@ -52,3 +52,8 @@ const DERIVED_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 export function isDerivedId(id: string): boolean {
   return id.length === 36 && id.endsWith('e0ca') && DERIVED_RE.test(id);
 }
+
+/** The id of the host object for a node or gateway host name (shared by controller and agent). */
+export function hostId(name: string): string {
+  return derivedId(`host:${name}`);
+}
