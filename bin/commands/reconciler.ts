@@ -1,7 +1,349 @@
-/** Subcommands of the reconciler area (filled in by its owner). */
+/**
+ * Controller subcommands: `run` (the daemon, default), `plan`, `apply`, `flush`.
+ * Only argument parsing and wiring live here; the work is in src/reconciler.
+ */
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { createLogger } from '../../src/common/index.js';
+import type { Logger } from '../../src/common/index.js';
+import { readGni } from '../../src/gni/index.js';
+import type { GlobalView } from '../../src/gni/index.js';
+import {
+  Controller,
+  DEFAULT_SETTINGS,
+  flushManaged,
+  formatPlan,
+  isEmptyPlan,
+  parseConfFile,
+  reconcileView,
+  settingsFromKeys,
+} from '../../src/reconciler/index.js';
+import type { Settings } from '../../src/reconciler/index.js';
+import type { TopologyStore } from '../../src/store/index.js';
+import { openTopology, storeOptions } from './topology-source.js';
+import type { TopologySourceOptions } from './topology-source.js';
 
-/** Registers the reconciler subcommands on the program. */
+const DEFAULT_GNI = '/var/run/eucalyptus/global_network_info.xml';
+
+interface CommonOptions extends TopologySourceOptions {
+  gni: string;
+  config?: string;
+  json?: boolean;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  logFile?: string;
+}
+
+/** Reads the settings: defaults, then the config file, then flags. */
+function loadSettings(opts: { config?: string; interval?: string }, log: Logger): Settings {
+  let settings = DEFAULT_SETTINGS;
+  if (opts.config) {
+    const { settings: s, issues } = settingsFromKeys(
+      parseConfFile(readFileSync(opts.config, 'utf8')),
+    );
+    for (const i of issues) log.warn('bad setting', { path: i.path, detail: i.message });
+    settings = s;
+  }
+  if (opts.interval !== undefined) {
+    const n = Number(opts.interval);
+    if (!(n > 0))
+      throw new Error(`--interval must be a positive number of seconds, got "${opts.interval}"`);
+    settings = { ...settings, pollingSeconds: n };
+  }
+  return settings;
+}
+
+/** Reads and validates a GNI file; exits 1 (with the issues) if it is rejected. */
+async function readView(path: string, log: Logger): Promise<GlobalView> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new Error(`cannot read GNI file ${path}: ${(e as Error).message}`);
+  }
+  const read = readGni(bytes);
+  if (!read.view) {
+    const errors = read.issues.filter((i) => i.severity === 'error');
+    for (const i of errors.slice(0, 20))
+      log.error('GNI rejected', { path: i.path, code: i.code, detail: i.message });
+    throw new Error(
+      `GNI ${path} rejected: ${errors
+        .map((i) => `${i.path} ${i.code}: ${i.message}`)
+        .slice(0, 3)
+        .join('; ')}`,
+    );
+  }
+  return read.view;
+}
+
+function progress(label: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => {
+    process.stderr.write(
+      `\r${label}: ${done}/${total} ops (${Math.floor((done / Math.max(1, total)) * 100)}%)`,
+    );
+    if (done >= total) process.stderr.write('\n');
+  };
+}
+
+function fail(e: unknown): void {
+  process.stderr.write(`eucanetd: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
+
+async function withStore<T>(
+  opts: TopologySourceOptions,
+  readOnly: boolean,
+  log: Logger,
+  f: (s: TopologyStore) => Promise<T>,
+): Promise<T> {
+  const store = await openTopology(opts, { readOnly, logger: log });
+  try {
+    return await f(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function planCommand(opts: CommonOptions): Promise<void> {
+  const log = createLogger({ level: opts.logLevel ?? 'warn' });
+  try {
+    const settings = loadSettings(opts, log);
+    const view = await readView(opts.gni, log);
+    const r = await withStore(opts, true, log, (store) =>
+      reconcileView(store, view, settings.mapping, { dryRun: true, withChanges: true }),
+    );
+    if (opts.json) {
+      process.stdout.write(
+        JSON.stringify(
+          {
+            version: view.version ?? null,
+            counts: r.plan.counts,
+            ops: r.plan.ops,
+            issues: r.mapping.issues,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else {
+      process.stdout.write(formatPlan(r.plan) + '\n');
+      if (r.mapping.issues.length)
+        process.stdout.write(`${r.mapping.issues.length} mapping issue(s); see --json\n`);
+    }
+    process.exitCode = isEmptyPlan(r.plan) ? 0 : 2;
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function applyCommand(opts: CommonOptions): Promise<void> {
+  const log = createLogger({ level: opts.logLevel ?? 'warn' });
+  try {
+    const settings = loadSettings(opts, log);
+    const view = await readView(opts.gni, log);
+    const started = performance.now();
+    const onProgress = progress('apply');
+    const r = await withStore(opts, false, log, (store) =>
+      reconcileView(store, view, settings.mapping, {
+        withChanges: opts.json === true,
+        ...(onProgress ? { onProgress } : {}),
+      }),
+    );
+    const c = r.plan.counts;
+    const totalMs = Math.round(performance.now() - started);
+    if (opts.json) {
+      process.stdout.write(
+        JSON.stringify(
+          {
+            version: view.version ?? null,
+            counts: c,
+            durations: r.durations,
+            total_ms: totalMs,
+            transactions: r.apply?.transactions ?? 0,
+            ops: r.plan.ops,
+            issues: r.mapping.issues,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else {
+      process.stdout.write(
+        `applied GNI ${view.version ?? '(no version)'}: ${c.create} created, ${c.update} updated, ${c.delete} deleted, ${c.unchanged} unchanged` +
+          (c.held ? `, ${c.held} held` : '') +
+          ` in ${totalMs} ms (${r.apply?.transactions ?? 0} transactions)\n`,
+      );
+      for (const i of r.mapping.issues.slice(0, 20))
+        process.stdout.write(`${i.severity} ${i.path} ${i.code}: ${i.message}\n`);
+      if (r.mapping.issues.length > 20)
+        process.stdout.write(`... ${r.mapping.issues.length - 20} more issues (use --json)\n`);
+    }
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function flushCommand(
+  opts: TopologySourceOptions & {
+    keepCore?: boolean;
+    logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  },
+): Promise<void> {
+  const log = createLogger({ level: opts.logLevel ?? 'info' });
+  try {
+    const started = performance.now();
+    const onProgress = progress('flush');
+    const r = await withStore(opts, false, log, (store) =>
+      flushManaged(store, {
+        keepCore: opts.keepCore === true,
+        ...(onProgress ? { onProgress } : {}),
+      }),
+    );
+    process.stdout.write(
+      `flushed ${r.deleted} objects${opts.keepCore ? ` (kept ${r.kept} core objects and hosts)` : ` (kept ${r.kept} hosts)`} in ${Math.round(performance.now() - started)} ms\n`,
+    );
+  } catch (e) {
+    fail(e);
+  }
+}
+
+interface RunOptions extends CommonOptions {
+  interval?: string;
+  resyncInterval?: string;
+  versionFile?: string;
+  pidfile?: string;
+  once?: boolean;
+  flush?: boolean;
+}
+
+async function runCommand(opts: RunOptions): Promise<void> {
+  const log = createLogger({
+    level: opts.logLevel ?? 'info',
+    ...(opts.logFile ? { file: opts.logFile } : {}),
+  });
+  let store: TopologyStore | undefined;
+  try {
+    const settings = loadSettings(opts, log);
+    store = await openTopology(opts, { readOnly: false, logger: log });
+    if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
+    log.info('eucanetd started', {
+      pid: process.pid,
+      gni: opts.gni,
+      store: opts.api ?? opts.store,
+      interval_s: settings.pollingSeconds,
+    });
+    if (opts.flush) {
+      // Validate the GNI before deleting anything: never flush what cannot be rebuilt.
+      const view = await readView(opts.gni, log);
+      const t = performance.now();
+      const flushed = await flushManaged(store, {
+        ...(progress('flush') ? { onProgress: progress('flush')! } : {}),
+      });
+      const rebuilt = await reconcileView(store, view, settings.mapping, {
+        allocations: flushed.allocations,
+        ...(progress('rebuild') ? { onProgress: progress('rebuild')! } : {}),
+      });
+      log.info('eucanetd flush and rebuild complete', {
+        deleted: flushed.deleted,
+        created: rebuilt.plan.counts.create,
+        version: view.version,
+        total_ms: Math.round(performance.now() - t),
+      });
+    }
+    const controller = new Controller({
+      store,
+      gniPath: opts.gni,
+      settings,
+      logger: log,
+      ...(opts.versionFile ? { versionFile: opts.versionFile } : {}),
+      ...(opts.resyncInterval ? { resyncMs: Number(opts.resyncInterval) * 1000 } : {}),
+    });
+    if (opts.once) {
+      const report = await controller.runCycle();
+      if (report.result === 'failed' || report.result === 'rejected' || report.result === 'missing')
+        process.exitCode = 1;
+      return;
+    }
+    const onStop = (sig: string) => () => {
+      log.info('eucanetd caught signal, going down', { signal: sig });
+      controller.stop();
+    };
+    process.on('SIGTERM', onStop('SIGTERM'));
+    process.on('SIGINT', onStop('SIGINT'));
+    process.on('SIGHUP', () => {
+      log.info('eucanetd caught SIGHUP, reloading settings and re-applying');
+      try {
+        controller.reload(loadSettings(opts, log));
+      } catch (e) {
+        log.error('settings reload failed, keeping the old ones', { error: String(e) });
+        controller.reload();
+      }
+    });
+    process.on('SIGUSR1', () => controller.logCounters());
+    process.on('SIGUSR2', () => {
+      log.info('eucanetd caught SIGUSR2, full resync');
+      controller.resync();
+    });
+    await controller.run();
+    log.info('eucanetd down');
+  } catch (e) {
+    log.error('eucanetd failed', { error: e instanceof Error ? e.message : String(e) });
+    fail(e);
+  } finally {
+    await store?.close();
+    if (opts.pidfile) {
+      try {
+        unlinkSync(opts.pidfile);
+      } catch {
+        // already gone: nothing to clean up
+      }
+    }
+  }
+}
+
+const levels = ['error', 'warn', 'info', 'debug'];
+
+/** Registers run (default), plan, apply and flush. */
 export function registerReconcilerCommands(program: Command): void {
-  void program;
+  const common = (c: Command, gniDefault?: string): Command => {
+    storeOptions(c)
+      .option('--config <file>', 'eucalyptus.conf-style settings file (POLLING_FREQUENCY, MIDO_*)')
+      .addOption(new Option('--log-level <level>', 'log level').choices(levels));
+    if (gniDefault) c.option('--gni <file>', 'GNI document (XML or JSON)', gniDefault);
+    else c.requiredOption('--gni <file>', 'GNI document (XML or JSON)');
+    return c;
+  };
+  common(
+    program
+      .command('run', { isDefault: true })
+      .description('the controller daemon: poll and watch the GNI, reconcile the topology'),
+    DEFAULT_GNI,
+  )
+    .option('--interval <seconds>', 'poll interval (default: POLLING_FREQUENCY or 5)')
+    .option('--resync-interval <seconds>', 'full store re-read and drift repair period', '60')
+    .option(
+      '--version-file <file>',
+      'where the applied version is written (default: next to the GNI)',
+    )
+    .option('--pidfile <file>', 'write the process id here')
+    .option('--log-file <file>', 'also append JSON log lines to this file')
+    .option('--once', 'run one cycle and exit')
+    .option('-F, --flush', 'delete every managed object, core included, then rebuild from the GNI')
+    .action((opts: RunOptions) => runCommand(opts));
+  common(
+    program
+      .command('plan')
+      .description('show what a cycle would change (exit 0 none, 2 changes, 1 error)'),
+  )
+    .option('--json', 'machine-readable output')
+    .action((opts: CommonOptions) => planCommand(opts));
+  common(program.command('apply').description('run one reconcile cycle and print a summary'))
+    .option('--json', 'machine-readable output')
+    .action((opts: CommonOptions) => applyCommand(opts));
+  storeOptions(program.command('flush').description('delete every managed object (hosts are kept)'))
+    .option('--keep-core', 'keep eucart, eucabr, the gateways and the metadata core')
+    .addOption(new Option('--log-level <level>', 'log level').choices(levels))
+    .action((opts: TopologySourceOptions & { keepCore?: boolean }) => flushCommand(opts));
 }

@@ -1,0 +1,50 @@
+/**
+ * Where a command reads and writes the topology: the embedded store (`--store DIR`, default
+ * /var/lib/eucanetd; `memory:` for a throw-away store; `etcd://…` when that backend exists) or
+ * a remote API (`--api URL` plus `--token-file`).
+ */
+import type { Command } from 'commander';
+import type { Logger } from '../../src/common/index.js';
+import { openStore } from '../../src/store/index.js';
+import type { TopologyStore } from '../../src/store/index.js';
+
+/** The options `storeOptions` adds. */
+export interface TopologySourceOptions {
+  store: string;
+  api?: string;
+  tokenFile?: string;
+}
+
+/** Adds `--store`, `--api` and `--token-file` to a command. */
+export function storeOptions(c: Command): Command {
+  return c
+    .option(
+      '--store <dir>',
+      'topology store directory (or memory:, etcd://host:port/prefix)',
+      '/var/lib/eucanetd',
+    )
+    .option('--api <url>', 'use a remote eucanetd API instead of a local store')
+    .option('--token-file <file>', 'API credentials/token file (with --api)');
+}
+
+interface ApiModule {
+  createApiClient(options: { url: string; tokenFile?: string; logger?: Logger }): TopologyStore;
+}
+
+/** Opens the store or the API client the options name. */
+export async function openTopology(
+  opts: TopologySourceOptions,
+  how: { readOnly: boolean; logger: Logger },
+): Promise<TopologyStore> {
+  if (opts.api) {
+    const api = (await import('../../src/api/index.js')) as unknown as Partial<ApiModule>;
+    if (typeof api.createApiClient !== 'function')
+      throw new Error('--api is not available in this build');
+    return api.createApiClient({
+      url: opts.api,
+      ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+      logger: how.logger,
+    });
+  }
+  return openStore(opts.store, { readOnly: how.readOnly, logger: how.logger });
+}

@@ -1,0 +1,366 @@
+/**
+ * The controller loop (the daemon): poll + file watch → read → parse → reconcile → report.
+ *
+ * Change detection: a cycle is skipped when the file is the same (inode, size, mtime, then
+ * content hash) or its GNI `version` equals the last applied one — unless a re-apply is forced
+ * (start, SIGHUP, after a failure) or a periodic resync is due (drift repair). A rejected
+ * document is logged once per content and changes nothing. A failed apply is retried with
+ * capped exponential backoff and the version is not marked applied.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { watch } from 'chokidar';
+import type { Logger } from '../common/index.js';
+import { readGni } from '../gni/index.js';
+import type { GlobalView } from '../gni/index.js';
+import type { TopologyStore } from '../store/index.js';
+import { reconcileView } from './cycle.js';
+import type { Durations } from './cycle.js';
+import type { PlanCounts } from './plan.js';
+import type { Settings } from './settings.js';
+
+/** Options of the controller; defaults: poll from settings, resync 60 s, backoff 1 s..60 s. */
+export interface ControllerOptions {
+  readonly store: TopologyStore;
+  readonly gniPath: string;
+  /** Where the applied version is written; default `<gni dir>/global_network_info.version`. */
+  readonly versionFile?: string;
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly resyncMs?: number;
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+  /** Watch the file for changes (default true). */
+  readonly watchFile?: boolean;
+  /** Debounce of file events (default 50 ms). */
+  readonly debounceMs?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Outcome of one cycle. */
+export interface CycleReport {
+  readonly result: 'applied' | 'unchanged' | 'rejected' | 'failed' | 'missing';
+  readonly version?: string;
+  readonly counts?: PlanCounts;
+  readonly durations: Durations;
+  readonly issues: number;
+  readonly error?: string;
+}
+
+/** Counters for SIGUSR1 and a metrics endpoint. */
+export interface ControllerCounters {
+  cycles: number;
+  applied: number;
+  unchanged: number;
+  rejected: number;
+  failed: number;
+  objectsCreated: number;
+  objectsUpdated: number;
+  objectsDeleted: number;
+}
+
+interface FileSig {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+const sameSig = (a: FileSig | undefined, b: FileSig): boolean =>
+  a !== undefined &&
+  a.dev === b.dev &&
+  a.ino === b.ino &&
+  a.size === b.size &&
+  a.mtimeMs === b.mtimeMs;
+
+const since = (t: number): number => Math.round((performance.now() - t) * 100) / 100;
+
+/** The reconcile daemon. */
+export class Controller {
+  readonly counters: ControllerCounters = {
+    cycles: 0,
+    applied: 0,
+    unchanged: 0,
+    rejected: 0,
+    failed: 0,
+    objectsCreated: 0,
+    objectsUpdated: 0,
+    objectsDeleted: 0,
+  };
+  private settings: Settings;
+  private readonly abort = new AbortController();
+  private wakeUp: (() => void) | undefined;
+  private pendingWake = false;
+  private lastSig: FileSig | undefined;
+  private lastHash: string | undefined;
+  private lastView: GlobalView | undefined;
+  private lastAppliedVersion: string | undefined;
+  private lastOk = false;
+  private forced = true;
+  private lastResyncAt = 0;
+  private failures = 0;
+  private missingLogged = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.settings = options.settings;
+  }
+
+  /** The version file path in use. */
+  get versionFile(): string {
+    return (
+      this.options.versionFile ??
+      join(dirname(resolve(this.options.gniPath)), 'global_network_info.version')
+    );
+  }
+
+  /** Stops the loop after the current transaction. */
+  stop(): void {
+    this.abort.abort();
+    this.wake();
+  }
+
+  /** SIGHUP: new settings (if any) and a forced re-apply of the current GNI. */
+  reload(settings?: Settings): void {
+    if (settings) this.settings = settings;
+    this.forced = true;
+    this.lastAppliedVersion = undefined;
+    this.wake();
+  }
+
+  /** SIGUSR2: re-read the store and repair drift now. */
+  resync(): void {
+    this.lastResyncAt = 0;
+    this.wake();
+  }
+
+  /** Wakes the loop (file change). */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  /** SIGUSR1: logs the counters. */
+  logCounters(): void {
+    this.options.logger.info('eucanetd report', {
+      ...this.counters,
+      failures_in_a_row: this.failures,
+    });
+  }
+
+  /** Runs one cycle (also used by `--once`). */
+  async runCycle(): Promise<CycleReport> {
+    const log = this.options.logger;
+    const durations: Durations = {};
+    this.counters.cycles++;
+    const resyncDue = Date.now() - this.lastResyncAt >= (this.options.resyncMs ?? 60_000);
+    const force = this.forced || !this.lastOk || resyncDue;
+    let t = performance.now();
+    let sig: FileSig;
+    try {
+      const st = await stat(this.options.gniPath);
+      sig = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      if (!this.missingLogged)
+        log.warn('GNI file not readable, waiting', {
+          path: this.options.gniPath,
+          error: String(e),
+        });
+      this.missingLogged = true;
+      return { result: 'missing', durations, issues: 0 };
+    }
+    this.missingLogged = false;
+    let view = this.lastView;
+    if (!force && sameSig(this.lastSig, sig)) return this.unchanged(durations);
+    if (!sameSig(this.lastSig, sig) || !view) {
+      const bytes = await readFile(this.options.gniPath);
+      const hash = createHash('sha1').update(bytes).digest('hex');
+      durations.read_ms = since(t);
+      this.lastSig = sig;
+      if (hash !== this.lastHash || !view) {
+        t = performance.now();
+        const read = readGni(bytes);
+        durations.parse_ms = since(t);
+        this.lastHash = hash;
+        const errors = read.issues.filter((i) => i.severity === 'error');
+        if (!read.view) {
+          this.lastView = undefined;
+          this.counters.rejected++;
+          log.error('GNI rejected, skipping update', {
+            path: this.options.gniPath,
+            errors: errors.length,
+            first: errors.slice(0, 5).map((i) => `${i.path} ${i.code}: ${i.message}`),
+            ...durations,
+          });
+          return { result: 'rejected', durations, issues: read.issues.length };
+        }
+        view = read.view;
+        this.lastView = view;
+        this.logIssues(read.issues);
+      } else if (!force) {
+        return this.unchanged(durations);
+      }
+    }
+    if (!view) return { result: 'rejected', durations, issues: 0 };
+    if (!force && view.version !== undefined && view.version === this.lastAppliedVersion) {
+      return this.unchanged(durations);
+    }
+    return this.reconcile(view, durations, resyncDue);
+  }
+
+  private unchanged(durations: Durations): CycleReport {
+    this.counters.unchanged++;
+    this.options.logger.debug('global network version already applied, skipping update', {
+      version: this.lastAppliedVersion,
+    });
+    return {
+      result: 'unchanged',
+      durations,
+      issues: 0,
+      ...(this.lastAppliedVersion ? { version: this.lastAppliedVersion } : {}),
+    };
+  }
+
+  private logIssues(
+    issues: readonly { path: string; code: string; message: string; severity: string }[],
+  ): void {
+    const max = 20;
+    for (const i of issues.slice(0, max)) {
+      this.options.logger.warn('GNI issue', {
+        path: i.path,
+        code: i.code,
+        severity: i.severity,
+        detail: i.message,
+      });
+    }
+    if (issues.length > max)
+      this.options.logger.warn('GNI issues not shown', { count: issues.length - max });
+  }
+
+  private async reconcile(
+    view: GlobalView,
+    durations: Durations,
+    resync: boolean,
+  ): Promise<CycleReport> {
+    const log = this.options.logger;
+    const started = performance.now();
+    const version = view.version;
+    try {
+      const r = await reconcileView(this.options.store, view, this.settings.mapping, {
+        signal: this.abort.signal,
+        ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
+      });
+      Object.assign(durations, r.durations);
+      if (r.apply?.aborted) throw new Error('stopped before the plan was fully applied');
+      const c = r.plan.counts;
+      this.counters.applied++;
+      this.counters.objectsCreated += c.create;
+      this.counters.objectsUpdated += c.update;
+      this.counters.objectsDeleted += c.delete;
+      if (version !== undefined) await this.writeVersion(version);
+      this.lastAppliedVersion = version;
+      this.lastOk = true;
+      this.forced = false;
+      this.failures = 0;
+      if (resync) this.lastResyncAt = Date.now();
+      if (r.mapping.issues.length) this.logIssues(r.mapping.issues);
+      log.info('main loop complete, applied GNI', {
+        version,
+        created: c.create,
+        updated: c.update,
+        deleted: c.delete,
+        unchanged: c.unchanged,
+        held: c.held,
+        transactions: r.apply?.transactions ?? 0,
+        issues: r.mapping.issues.length,
+        resync,
+        ...durations,
+        total_ms: since(started),
+      });
+      return {
+        result: 'applied',
+        ...(version ? { version } : {}),
+        counts: c,
+        durations,
+        issues: r.mapping.issues.length,
+      };
+    } catch (e) {
+      this.lastOk = false;
+      this.failures++;
+      this.counters.failed++;
+      log.warn('main loop complete, failures detected', {
+        version,
+        error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        retry_in_ms: this.backoffMs(),
+        ...durations,
+        total_ms: since(started),
+      });
+      return {
+        result: 'failed',
+        ...(version ? { version } : {}),
+        durations,
+        issues: 0,
+        error: String(e),
+      };
+    }
+  }
+
+  private async writeVersion(version: string): Promise<void> {
+    const file = this.versionFile;
+    const tmp = `${file}.tmp`;
+    await writeFile(tmp, version);
+    await rename(tmp, file);
+  }
+
+  /** Delay before the next try after failures (capped exponential). */
+  backoffMs(): number {
+    if (this.failures === 0) return 0;
+    const base = this.options.backoffBaseMs ?? 1000;
+    const max = this.options.backoffMaxMs ?? 60_000;
+    return Math.min(max, base * 2 ** (this.failures - 1));
+  }
+
+  /** Runs until `stop()`: a cycle, then sleep the poll interval (or the backoff), waking early
+   * on file changes and signals. */
+  async run(): Promise<void> {
+    const watcher =
+      this.options.watchFile === false
+        ? undefined
+        : watch(dirname(resolve(this.options.gniPath)), { depth: 0, ignoreInitial: true });
+    const target = basename(this.options.gniPath);
+    let timer: NodeJS.Timeout | undefined;
+    watcher?.on('all', (_event, path) => {
+      if (basename(path) !== target) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => this.wake(), this.options.debounceMs ?? 50);
+    });
+    watcher?.on('error', (e) => this.options.logger.warn('file watch error', { error: String(e) }));
+    try {
+      while (!this.abort.signal.aborted) {
+        this.pendingWake = false;
+        await this.runCycle();
+        if (this.abort.signal.aborted) break;
+        const delay = this.failures > 0 ? this.backoffMs() : this.settings.pollingSeconds * 1000;
+        await this.sleep(delay);
+      }
+    } finally {
+      clearTimeout(timer);
+      await watcher?.close();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.pendingWake || this.abort.signal.aborted) return Promise.resolve();
+    return new Promise((resolveSleep) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolveSleep();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+}

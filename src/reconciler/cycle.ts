@@ -1,0 +1,86 @@
+/**
+ * One reconcile pass over a parsed GNI: discover → recover allocations → map → diff → apply.
+ * Reads top-down; every phase is timed. Full recompute every time (always correct).
+ */
+import { allObjects, discover } from '../discovery/index.js';
+import type { ActualTopology } from '../discovery/index.js';
+import type { GlobalView } from '../gni/index.js';
+import { mapTopology, recoverAllocations } from '../mapping/index.js';
+import type { Allocations, MappingConfig, MappingResult } from '../mapping/index.js';
+import type { TopologyStore } from '../store/index.js';
+import { applyOps } from './apply.js';
+import type { ApplyResult } from './apply.js';
+import { diffTopology } from './diff.js';
+import type { Plan } from './plan.js';
+
+/** Milliseconds spent per phase (absent when the phase did not run). */
+export interface Durations {
+  read_ms?: number;
+  parse_ms?: number;
+  discover_ms?: number;
+  map_ms?: number;
+  diff_ms?: number;
+  apply_ms?: number;
+}
+
+/** Options of `reconcileView`. */
+export interface ReconcileOptions {
+  /** Plan only (no writes). */
+  readonly dryRun?: boolean;
+  /** Field-level changes in the plan (for plan output). */
+  readonly withChanges?: boolean;
+  /** Use these allocations instead of recovering them (flush and rebuild). */
+  readonly allocations?: Allocations;
+  /** Plan as if the store were empty (flush and rebuild). */
+  readonly ignoreActual?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly chunkSize?: number;
+}
+
+/** What `reconcileView` did. */
+export interface ReconcileResult {
+  readonly plan: Plan;
+  readonly mapping: MappingResult;
+  readonly actual: ActualTopology;
+  readonly apply?: ApplyResult;
+  readonly durations: Durations;
+}
+
+const since = (t: number): number => Math.round((performance.now() - t) * 100) / 100;
+
+/** Brings the store to the topology the view describes (or only plans it, with `dryRun`). */
+export async function reconcileView(
+  store: TopologyStore,
+  view: GlobalView,
+  config: MappingConfig,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
+  const durations: Durations = {};
+  let t = performance.now();
+  const actual = await discover(store);
+  durations.discover_ms = since(t);
+
+  t = performance.now();
+  const allocations = options.allocations ?? recoverAllocations(allObjects(actual));
+  const mapping = mapTopology(view, allocations, config);
+  durations.map_ms = since(t);
+
+  t = performance.now();
+  const diffOptions = {
+    ...(options.withChanges !== undefined ? { withChanges: options.withChanges } : {}),
+    ...(options.ignoreActual !== undefined ? { ignoreActual: options.ignoreActual } : {}),
+  };
+  const plan = diffTopology(mapping.desired, actual, mapping.held, diffOptions);
+  durations.diff_ms = since(t);
+
+  if (options.dryRun) return { plan, mapping, actual, durations };
+  t = performance.now();
+  const apply = await applyOps(store, plan.storeOps, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+  });
+  durations.apply_ms = since(t);
+  return { plan, mapping, actual, apply, durations };
+}

@@ -1,0 +1,228 @@
+/**
+ * Diff: desired topology vs actual managed objects → an ordered plan.
+ *
+ * Order (the reconcile contract): unlink ports whose peer changes; then creates and updates in
+ * dependency order (`KINDS`: chains and address groups before the devices that use them,
+ * devices before ports, ports before routes and rules); then deletes in the reverse order
+ * (children first, so no delete relies on a cascade); then rule reorders of chains. Rules are
+ * created chain by chain in their desired order, so a fresh chain needs no reorder.
+ * Hosts are create-if-missing only (agents own their addresses). Objects whose owner is held
+ * (invalid input) are neither updated nor deleted.
+ */
+import { atomizeChangeset, diff as jsonDiff } from 'json-diff-ts';
+import type { ActualTopology } from '../discovery/index.js';
+import type { DesiredTopology } from '../mapping/index.js';
+import { KINDS } from '../store/index.js';
+import type { AnyObject, Kind, Op, WritableOf } from '../store/index.js';
+import { describeObject } from './describe.js';
+import { sameWritableFields, writableView } from './equal.js';
+import type { FieldChange, Plan, PlanOp } from './plan.js';
+
+/** Options of `diffTopology`. */
+export interface DiffOptions {
+  /** Compute field-level changes for updates (plan output); default false. */
+  readonly withChanges?: boolean;
+  /** Treat every actual object as absent (a flush and rebuild plans creates only). */
+  readonly ignoreActual?: boolean;
+}
+
+type Desired = WritableOf<Kind> & { readonly owner: string; readonly ruleIds?: readonly string[] };
+
+const DIFF_KEYS = {
+  embeddedObjKeys: {
+    addresses: '$value',
+    dnsServerAddrs: '$value',
+    ntpServers: '$value',
+    portGroupIds: '$value',
+    ruleIds: '$value',
+    hosts: 'macAddr',
+  },
+};
+
+function fieldChanges(before: object, after: object): FieldChange[] {
+  const changes = atomizeChangeset(jsonDiff(before, after, DIFF_KEYS as never));
+  return changes.map((c) => {
+    const out: { type: FieldChange['type']; path: string; value?: unknown; oldValue?: unknown } = {
+      type: c.type as FieldChange['type'],
+      path: c.path,
+    };
+    if (c.value !== undefined) out.value = c.value;
+    if (c.oldValue !== undefined) out.oldValue = c.oldValue;
+    return out;
+  });
+}
+
+function withoutKeys(o: object, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(o as Record<string, unknown>) };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+/** Computes the plan that turns `actual` into `desired`, leaving `held` owners alone. */
+export function diffTopology(
+  desired: DesiredTopology,
+  actual: ActualTopology,
+  held: ReadonlySet<string>,
+  options: DiffOptions = {},
+): Plan {
+  const none = new Map<string, AnyObject>();
+  const actualOf = (kind: Kind): ReadonlyMap<string, AnyObject> =>
+    options.ignoreActual ? none : (actual.objects[kind] as ReadonlyMap<string, AnyObject>);
+  const desiredOf = (kind: Kind): ReadonlyMap<string, Desired> =>
+    desired[kind] as ReadonlyMap<string, Desired>;
+  const isHeld = (o: AnyObject): boolean => o.owner !== undefined && held.has(o.owner);
+  const nameOf = (kind: Kind, o: object): string =>
+    describeObject(kind, o, (k, id) => desiredOf(k).get(id) ?? actualOf(k).get(id));
+
+  const storeOps: Op[] = [];
+  const ops: PlanOp[] = [];
+  const counts = { create: 0, update: 0, delete: 0, unchanged: 0, held: 0 };
+  const created = new Set<string>();
+  const updatedAt = new Map<string, number>(); // id → index in ops (for reorder notes)
+
+  // Phase 0: unlink ports whose peer changes, so that relinking never conflicts.
+  for (const a of actualOf('port').values()) {
+    const port = a as AnyObject & { peerId?: string };
+    if (!port.peerId || isHeld(a)) continue;
+    const d = desiredOf('port').get(a.id) as { peerId?: string } | undefined;
+    const peerWants = (desiredOf('port').get(port.peerId) as { peerId?: string } | undefined)
+      ?.peerId;
+    const changes = d ? d.peerId !== port.peerId : peerWants !== undefined && peerWants !== a.id;
+    if (!changes) continue;
+    const object = withoutKeys(writableView('port', a), ['peerId']);
+    storeOps.push({ op: 'update', kind: 'port', object: object as never });
+  }
+
+  const deferRefs = (kind: Kind, d: Desired): Desired => {
+    if (kind !== 'port') return d;
+    const peerId = (d as { peerId?: string }).peerId;
+    if (peerId === undefined || actualOf('port').has(peerId) || created.has(peerId)) return d;
+    return withoutKeys(d, ['peerId']) as unknown as Desired;
+  };
+
+  const visit = (kind: Kind, d: Desired): void => {
+    const a = actualOf(kind).get(d.id);
+    const body = kind === 'chain' ? (withoutKeys(d, ['ruleIds']) as unknown as Desired) : d;
+    if (!a) {
+      storeOps.push({ op: 'create', kind, object: deferRefs(kind, body) as never });
+      created.add(d.id);
+      counts.create++;
+      ops.push({ op: 'create', kind, id: d.id, name: nameOf(kind, d), owner: d.owner });
+      return;
+    }
+    if (kind === 'host' || sameWritableFields(kind, body, a)) {
+      counts.unchanged++;
+      return;
+    }
+    if (isHeld(a)) {
+      counts.held++;
+      return;
+    }
+    storeOps.push({ op: 'update', kind, object: deferRefs(kind, body) as never });
+    counts.update++;
+    updatedAt.set(d.id, ops.length);
+    const op: PlanOp = { op: 'update', kind, id: d.id, name: nameOf(kind, d), owner: d.owner };
+    ops.push(
+      options.withChanges ? { ...op, changes: fieldChanges(writableView(kind, a), body) } : op,
+    );
+  };
+
+  // Phase 1: creates and updates, parents first; rules chain by chain in desired order.
+  for (const kind of KINDS) {
+    if (kind !== 'rule') {
+      for (const d of desiredOf(kind).values()) visit(kind, d);
+      continue;
+    }
+    const rules = desiredOf('rule');
+    const seen = new Set<string>();
+    for (const chain of desiredOf('chain').values()) {
+      for (const id of chain.ruleIds ?? []) {
+        const r = rules.get(id);
+        if (r && !seen.has(id)) {
+          seen.add(id);
+          visit('rule', r);
+        }
+      }
+    }
+    for (const r of rules.values()) if (!seen.has(r.id)) visit('rule', r);
+  }
+
+  // Phase 2: deletes, children first.
+  const deleted = new Set<string>();
+  for (let i = KINDS.length - 1; i >= 0; i--) {
+    const kind = KINDS[i]!;
+    if (kind === 'host') continue;
+    const wanted = desiredOf(kind);
+    for (const a of actualOf(kind).values()) {
+      if (wanted.has(a.id)) continue;
+      if (isHeld(a)) {
+        counts.held++;
+        continue;
+      }
+      storeOps.push({ op: 'delete', kind, id: a.id, ignoreMissing: true });
+      deleted.add(a.id);
+      counts.delete++;
+      ops.push({
+        op: 'delete',
+        kind,
+        id: a.id,
+        name: nameOf(kind, a),
+        ...(a.owner !== undefined ? { owner: a.owner } : {}),
+      });
+    }
+  }
+
+  // Phase 3: rule order. Simulate each chain's list after phases 1-2 and reorder if needed.
+  const createdRulesByChain = new Map<string, string[]>();
+  for (const op of storeOps) {
+    if (op.op !== 'create' || op.kind !== 'rule') continue;
+    const rule = op.object as { id: string; chainId: string };
+    const list = createdRulesByChain.get(rule.chainId) ?? [];
+    list.push(rule.id);
+    createdRulesByChain.set(rule.chainId, list);
+  }
+  for (const chain of desiredOf('chain').values()) {
+    const a = actualOf('chain').get(chain.id) as { ruleIds?: readonly string[] } | undefined;
+    if (a && isHeld(a as AnyObject)) continue;
+    const current = [
+      ...(a?.ruleIds ?? []).filter((id) => !deleted.has(id)),
+      ...(createdRulesByChain.get(chain.id) ?? []),
+    ];
+    const want = chain.ruleIds ?? [];
+    const wantSet = new Set(want);
+    const currentSet = new Set(current);
+    const target = [
+      ...want.filter((id) => currentSet.has(id)),
+      ...current.filter((id) => !wantSet.has(id)),
+    ];
+    if (target.length === current.length && target.every((id, i) => id === current[i])) continue;
+    storeOps.push({ op: 'update', kind: 'chain', object: { ...chain, ruleIds: target } as never });
+    const change: FieldChange = {
+      type: 'UPDATE',
+      path: '$.ruleIds',
+      value: target,
+      oldValue: current,
+    };
+    const at = updatedAt.get(chain.id);
+    if (at !== undefined) {
+      const prev = ops[at]!;
+      ops[at] = {
+        ...prev,
+        changes: [...(prev.changes ?? []), ...(options.withChanges ? [change] : [])],
+      };
+    } else if (!created.has(chain.id)) {
+      counts.update++;
+      counts.unchanged--;
+      const op: PlanOp = {
+        op: 'update',
+        kind: 'chain',
+        id: chain.id,
+        name: nameOf('chain', chain),
+        owner: chain.owner,
+      };
+      ops.push(options.withChanges ? { ...op, changes: [change] } : op);
+    }
+  }
+
+  return { ops, storeOps, counts };
+}

@@ -1,0 +1,62 @@
+/**
+ * Flush: delete every managed object (children first), optionally keeping the core
+ * (`eucart`, `eucabr`, gateways, metadata core). Hosts are registrations, not topology: they are
+ * never flushed. The allocations in force before the flush are returned, so a rebuild gives
+ * every object the same name and id as before.
+ */
+import { allObjects, discover } from '../discovery/index.js';
+import { recoverAllocations } from '../mapping/index.js';
+import type { Allocations } from '../mapping/index.js';
+import { KINDS } from '../store/index.js';
+import type { Op, TopologyStore } from '../store/index.js';
+import { applyOps } from './apply.js';
+import type { ApplyResult } from './apply.js';
+
+/** Owners that make up the core (kept by `keepCore`). */
+export const CORE_OWNERS: ReadonlySet<string> = new Set(['core', 'md', 'hosts']);
+
+/** Options of `flushManaged`. */
+export interface FlushOptions {
+  readonly keepCore?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly chunkSize?: number;
+}
+
+/** What a flush did. */
+export interface FlushResult {
+  readonly deleted: number;
+  readonly kept: number;
+  readonly allocations: Allocations;
+  readonly apply: ApplyResult;
+}
+
+/** Deletes the managed topology; returns the allocations that were in force. */
+export async function flushManaged(
+  store: TopologyStore,
+  options: FlushOptions = {},
+): Promise<FlushResult> {
+  const actual = await discover(store);
+  const allocations = recoverAllocations(allObjects(actual));
+  const ops: Op[] = [];
+  let kept = 0;
+  for (let i = KINDS.length - 1; i >= 0; i--) {
+    const kind = KINDS[i]!;
+    for (const o of actual.objects[kind].values()) {
+      const keep =
+        kind === 'host' ||
+        (options.keepCore === true && o.owner !== undefined && CORE_OWNERS.has(o.owner));
+      if (keep) {
+        kept++;
+        continue;
+      }
+      ops.push({ op: 'delete', kind, id: o.id, ignoreMissing: true });
+    }
+  }
+  const apply = await applyOps(store, ops, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+  });
+  return { deleted: apply.opsApplied, kept, allocations, apply };
+}
