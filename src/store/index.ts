@@ -3,7 +3,21 @@
  * bindings, atomic transactions with per-object versions and a global revision, a watch
  * stream, and backends behind one `TopologyStore` interface.
  * Invariants: a committed change is durable before it is acknowledged or announced; no
- * committed state ever holds a dangling bound reference.
+ * committed state ever holds a dangling bound reference; objects handed to readers are frozen
+ * and never change (a write replaces them).
  */
 export * from './types.js';
 export * from './errors.js';
+export {
+  SCHEMA,
+  NAMED_KINDS,
+  UNBOUND_REFERENCES,
+  type Binding,
+  type BindingEnd,
+  type DeleteAction,
+} from './schema.js';
+export { createMemoryStore, type MemoryStoreOptions } from './memory.js';
+export { openFileStore, type FileStoreOptions } from './file.js';
+export { openStore, verifyStore } from './open.js';
+export type { StoreProblem } from './verify.js';
+export { isValidId, isIpv4 } from './validate.js';

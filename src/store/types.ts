@@ -393,7 +393,13 @@ export type WritableOf<K extends Kind> = Omit<ObjectOf<K>, 'version' | BackRefKe
 
 /** One operation of a transaction. */
 export type Op =
-  | { readonly op: 'create'; readonly kind: Kind; readonly object: WritableOf<Kind> }
+  | {
+      readonly op: 'create';
+      readonly kind: Kind;
+      readonly object: WritableOf<Kind>;
+      /** Rules only: 1-based place in the chain's `ruleIds` (default: appended at the end). */
+      readonly position?: number;
+    }
   | {
       readonly op: 'update';
       readonly kind: Kind;

@@ -1,0 +1,162 @@
+/**
+ * The committed state of a store: per-kind maps of frozen objects, a name index for named
+ * kinds, and a cached id-ordered list per kind (rebuilt by merging, not re-sorting, after
+ * creates and deletes). Objects are shared with readers and never mutated.
+ */
+import { NAMED_KINDS } from './schema.js';
+import { KINDS, type AnyObject, type Change, type Kind } from './types.js';
+
+class KindTable {
+  readonly objects = new Map<string, AnyObject>();
+  /** name → id, or ids when several objects share a name. */
+  readonly names: Map<string, string | string[]> | undefined;
+  private sortedIds: string[] | null = null;
+  private readonly dirtyIds = new Set<string>();
+  private cachedList: readonly AnyObject[] | null = null;
+
+  constructor(named: boolean) {
+    this.names = named ? new Map() : undefined;
+  }
+
+  set(id: string, obj: AnyObject): void {
+    const prev = this.objects.get(id);
+    if (prev === undefined) this.dirtyIds.add(id);
+    else this.unindexName(prev);
+    this.objects.set(id, obj);
+    this.indexName(obj);
+    this.cachedList = null;
+  }
+
+  delete(id: string): void {
+    const prev = this.objects.get(id);
+    if (prev === undefined) return;
+    this.unindexName(prev);
+    this.objects.delete(id);
+    this.dirtyIds.add(id);
+    this.cachedList = null;
+  }
+
+  list(): readonly AnyObject[] {
+    if (this.cachedList) return this.cachedList;
+    const ids = this.sorted();
+    const out = new Array<AnyObject>(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = this.objects.get(ids[i]!)!;
+    this.cachedList = Object.freeze(out);
+    return this.cachedList;
+  }
+
+  byName(name: string): AnyObject | undefined {
+    const hit = this.names?.get(name);
+    if (hit === undefined) return undefined;
+    if (typeof hit === 'string') return this.objects.get(hit);
+    let min = hit[0]!;
+    for (const id of hit) if (id < min) min = id;
+    return this.objects.get(min);
+  }
+
+  private sorted(): string[] {
+    if (this.sortedIds === null) {
+      this.sortedIds = [...this.objects.keys()].sort();
+      this.dirtyIds.clear();
+      return this.sortedIds;
+    }
+    if (this.dirtyIds.size === 0) return this.sortedIds;
+    const dirty = this.dirtyIds;
+    const kept = this.sortedIds.filter((id) => !dirty.has(id));
+    const added = [...dirty].filter((id) => this.objects.has(id)).sort();
+    const merged = new Array<string>(kept.length + added.length);
+    let i = 0,
+      j = 0,
+      k = 0;
+    while (i < kept.length && j < added.length) {
+      merged[k++] = kept[i]! < added[j]! ? kept[i++]! : added[j++]!;
+    }
+    while (i < kept.length) merged[k++] = kept[i++]!;
+    while (j < added.length) merged[k++] = added[j++]!;
+    dirty.clear();
+    this.sortedIds = merged;
+    return merged;
+  }
+
+  private indexName(obj: AnyObject): void {
+    if (!this.names) return;
+    const name = (obj as { name?: string }).name;
+    if (name === undefined) return;
+    const hit = this.names.get(name);
+    if (hit === undefined) this.names.set(name, obj.id);
+    else if (typeof hit === 'string') this.names.set(name, [hit, obj.id]);
+    else hit.push(obj.id);
+  }
+
+  private unindexName(obj: AnyObject): void {
+    if (!this.names) return;
+    const name = (obj as { name?: string }).name;
+    if (name === undefined) return;
+    const hit = this.names.get(name);
+    if (hit === undefined) return;
+    if (typeof hit === 'string') {
+      if (hit === obj.id) this.names.delete(name);
+      return;
+    }
+    const rest = hit.filter((id) => id !== obj.id);
+    this.names.set(name, rest.length === 1 ? rest[0]! : rest);
+  }
+}
+
+/** The committed objects and revision of one store. */
+export class StoreState {
+  revision = 0;
+  private readonly tables = new Map<Kind, KindTable>();
+
+  constructor() {
+    for (const kind of KINDS) this.tables.set(kind, new KindTable(NAMED_KINDS.has(kind)));
+  }
+
+  private table(kind: Kind): KindTable {
+    const t = this.tables.get(kind);
+    if (!t) throw new Error(`unknown kind ${String(kind)}`);
+    return t;
+  }
+
+  /** The object, or undefined. */
+  get(kind: Kind, id: string): AnyObject | undefined {
+    return this.tables.get(kind)?.objects.get(id);
+  }
+
+  /** The map of one kind (read-only use). */
+  objects(kind: Kind): ReadonlyMap<string, AnyObject> {
+    return this.table(kind).objects;
+  }
+
+  /** All objects of a kind ordered by id (a shared frozen array). */
+  list(kind: Kind): readonly AnyObject[] {
+    return this.table(kind).list();
+  }
+
+  /** The object with the smallest id among those named `name`. */
+  getByName(kind: Kind, name: string): AnyObject | undefined {
+    return this.table(kind).byName(name);
+  }
+
+  /** Number of objects of every kind. */
+  count(): number {
+    let n = 0;
+    for (const t of this.tables.values()) n += t.objects.size;
+    return n;
+  }
+
+  /** Inserts or replaces an object without any binding logic (loading, replay). */
+  put(kind: Kind, obj: AnyObject): void {
+    this.table(kind).set(obj.id, obj);
+  }
+
+  /** Applies the changes of one commit and sets the revision. */
+  apply(changes: readonly Change[], revision: number): void {
+    for (const c of changes) {
+      const t = this.table(c.kind);
+      if (c.type === 'deleted') t.delete(c.id);
+      else t.set(c.id, c.object!);
+    }
+    this.revision = revision;
+  }
+}
