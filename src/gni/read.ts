@@ -1,0 +1,162 @@
+/**
+ * `readGni`: bytes or text in, a typed view and a list of issues out. Detects XML or JSON by
+ * the first non-whitespace character after an optional byte-order mark, enforces the size
+ * limit, and never throws on input.
+ */
+import type { GlobalView, ReadResult } from './types.js';
+import { BuildContext } from './build-context.js';
+import { buildConfig } from './build-config.js';
+import {
+  buildDhcpOptionSets,
+  buildInstances,
+  buildInternetGateways,
+  buildSecurityGroups,
+  buildVpcs,
+} from './build-entities.js';
+import { DOCUMENT_PATH, IssueSink } from './issues.js';
+import { readJson } from './json-normalize.js';
+import { checkReferences, type ViewParts } from './references.js';
+import { str, type Mutable } from './build-context.js';
+import type { Plain } from './schema.js';
+import { DEFAULT_XML_LIMITS, scanXml } from './xml-scanner.js';
+
+/** Options of `readGni`. */
+export interface ReadOptions {
+  /** Largest accepted document in bytes (default 256 MiB). */
+  readonly maxBytes?: number;
+  /** Deepest accepted XML element nesting (default 64). */
+  readonly maxDepth?: number;
+  /** Longest accepted text or attribute value in characters (default 1 MiB). */
+  readonly maxValueLength?: number;
+}
+
+/** Default `maxBytes`: 256 MiB, five times the largest GNI documents seen (about 50 MB). */
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function reject(
+  issues: IssueSink,
+  bytes: number,
+  format: 'xml' | 'json',
+  code: string,
+  message: string,
+): ReadResult {
+  issues.error(DOCUMENT_PATH, code, message);
+  return { issues: issues.done(), bytes, format };
+}
+
+/**
+ * Reads a GNI document (XML or its JSON form) into a `GlobalView`. `view` is absent when the
+ * document is rejected as a whole; entity-level problems leave it present and list the
+ * entities in `view.invalid`. Pure: no I/O, never throws on input.
+ */
+export function readGni(input: string | Uint8Array, options: ReadOptions = {}): ReadResult {
+  const issues = new IssueSink();
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  let text: string;
+  let bytes: number;
+  if (typeof input === 'string') {
+    text = input;
+    bytes = input.length; // UTF-16 code units: a cheap stand-in that never undercounts ASCII
+  } else {
+    bytes = input.byteLength;
+    if (bytes > maxBytes)
+      return reject(
+        issues,
+        bytes,
+        'xml',
+        'too-large',
+        `document is ${bytes} bytes, over the ${maxBytes}-byte limit`,
+      );
+    try {
+      text = decoder.decode(input);
+    } catch {
+      // TextDecoder throws TypeError on malformed UTF-8: that is bad input, reported here.
+      return reject(
+        issues,
+        bytes,
+        'xml',
+        'invalid-utf8',
+        'not a GNI document: the bytes are not valid UTF-8 (binary data?)',
+      );
+    }
+  }
+  if (bytes > maxBytes)
+    return reject(
+      issues,
+      bytes,
+      'xml',
+      'too-large',
+      `document is ${bytes} bytes, over the ${maxBytes}-byte limit`,
+    );
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (start < text.length && /\s/.test(text[start]!)) start++;
+  if (start >= text.length)
+    return reject(issues, bytes, 'xml', 'empty-document', 'the document is empty');
+  const first = text.charCodeAt(start);
+  const format = first === 123 ? 'json' : 'xml';
+  if (first !== 60 && first !== 123) {
+    return reject(
+      issues,
+      bytes,
+      format,
+      'not-gni',
+      'not a GNI document: expected XML ("<") or JSON ("{") at the start',
+    );
+  }
+  try {
+    const plain =
+      format === 'json'
+        ? readJson(text.slice(start), issues)
+        : scanXml(text, start, issues, limitsOf(options));
+    if (plain === undefined) return { issues: issues.done(), bytes, format };
+    const view = buildView(plain, issues);
+    return view === undefined
+      ? { issues: issues.done(), bytes, format }
+      : { view, issues: issues.done(), bytes, format };
+  } catch (e) {
+    // Only a bug can get here; report it as a rejection rather than crash the caller.
+    const detail = e instanceof Error ? e.message : String(e);
+    return reject(
+      issues,
+      bytes,
+      format,
+      'internal-error',
+      `internal error while reading the document: ${detail}`,
+    );
+  }
+}
+
+function limitsOf(options: ReadOptions): typeof DEFAULT_XML_LIMITS {
+  return {
+    maxDepth: options.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth,
+    maxValueLength: options.maxValueLength ?? DEFAULT_XML_LIMITS.maxValueLength,
+  };
+}
+
+/** Builds and validates the view from the plain form; `undefined` if the document is rejected. */
+export function buildView(plain: Plain, issues: IssueSink): GlobalView | undefined {
+  const ctx = new BuildContext(issues);
+  const parts: ViewParts = {
+    configuration: buildConfig(plain, ctx),
+    vpcs: buildVpcs(plain, ctx),
+    instances: buildInstances(plain, ctx) as Mutable<ViewParts['instances'][number]>[],
+    dhcpOptionSets: buildDhcpOptionSets(plain, ctx),
+    internetGateways: buildInternetGateways(plain, ctx),
+    securityGroups: buildSecurityGroups(plain, ctx),
+  };
+  const version = str(plain, 'version');
+  const appliedVersion = str(plain, 'applied-version');
+  const appliedTime = str(plain, 'applied-time');
+  if (version !== undefined && !/^[0-9a-f]{8}$/.test(version)) {
+    ctx.warn('network-data/@version', 'unusual-version', 'version is not 8 lower-case hex digits');
+  }
+  if (ctx.rejected) return undefined;
+  checkReferences(parts, ctx);
+  const view: Mutable<GlobalView> = { ...parts, invalid: ctx.invalid };
+  if (version !== undefined) view.version = version;
+  if (appliedVersion !== undefined) view.appliedVersion = appliedVersion;
+  if (appliedTime !== undefined) view.appliedTime = appliedTime;
+  return view;
+}
