@@ -12,8 +12,14 @@ export type DesiredObject = WritableOf<Kind> & {
   readonly ruleIds?: readonly string[];
 };
 
+/** One desired object of kind `K`: its writable fields plus `owner`; chains also carry
+ * `ruleIds`, the desired rule order (mapping always sets it). */
+export type DesiredOf<K extends Kind> = WritableOf<K> & {
+  readonly owner: string;
+} & (K extends 'chain' ? { readonly ruleIds?: readonly string[] } : unknown);
+
 /** Desired objects by kind, each map keyed by id; iteration order is deterministic. */
-export type DesiredTopology = { readonly [K in Kind]: ReadonlyMap<string, WritableOf<K> & { readonly owner: string }> };
+export type DesiredTopology = { readonly [K in Kind]: ReadonlyMap<string, DesiredOf<K>> };
 
 /**
  * Numbers allocated to GNI entities, recovered from the store by discovery:

@@ -1,0 +1,211 @@
+/**
+ * One pass over the view before mapping: lookup tables (first occurrence wins, as in
+ * eucanetd's linear lookups), the flat interface list with each interface's name key, and
+ * the held owners (invalid entities and everything that depends on them).
+ */
+import { entityKey, type EntityKind, type GlobalView } from '../gni/index.js';
+import type {
+  DhcpOptionSet,
+  Instance,
+  NetworkInterface,
+  SecurityGroup,
+  Subnet,
+  Vpc,
+} from '../gni/index.js';
+import type { TopologyBuilder } from './builder.js';
+import { parseCidr, parseIp, type Cidr } from './ip.js';
+
+/** One interface to map, with what it resolves to. */
+export interface InterfaceEntry {
+  readonly iface: NetworkInterface;
+  readonly instance: Instance;
+  /** The owner and name key: the instance id for the primary interface, else the ENI id. */
+  readonly key: string;
+  readonly vpcId: string | undefined;
+  readonly subnetId: string | undefined;
+  readonly securityGroups: readonly string[];
+  /** Parsed private address (absent for held interfaces that lack one). */
+  readonly privateIp: number | undefined;
+  readonly held: boolean;
+}
+
+/** A subnet with its VPC. */
+export interface SubnetEntry {
+  readonly subnet: Subnet;
+  readonly vpc: Vpc;
+  readonly cidr: Cidr | undefined;
+}
+
+/** Lookups shared by the mappers. */
+export interface ViewIndex {
+  readonly vpcs: readonly Vpc[];
+  readonly subnets: ReadonlyMap<string, SubnetEntry>;
+  readonly interfaces: readonly InterfaceEntry[];
+  /** ENI id → entry (route targets). */
+  readonly eniById: ReadonlyMap<string, InterfaceEntry>;
+  readonly securityGroups: ReadonlyMap<string, SecurityGroup>;
+  readonly dhcpOptionSets: ReadonlyMap<string, DhcpOptionSet>;
+  readonly invalid: (kind: EntityKind, id: string) => boolean;
+}
+
+function firstById<T extends { readonly id: string }>(items: readonly T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) if (!map.has(item.id)) map.set(item.id, item);
+  return map;
+}
+
+/** Builds the index and records held owners in the builder. */
+export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
+  const invalidSet = view.invalid;
+  const invalid = (kind: EntityKind, id: string): boolean =>
+    invalidSet.size > 0 && invalidSet.has(entityKey(kind, id));
+  const dhcpOptionSets = firstById(view.dhcpOptionSets);
+  const vpcMap = firstById(view.vpcs);
+  const vpcs = [...vpcMap.values()];
+  const subnets = new Map<string, SubnetEntry>();
+  for (const vpc of vpcs) indexVpc(vpc, b, invalid, subnets);
+  const securityGroups = firstById(view.securityGroups);
+  for (const sg of securityGroups.values()) {
+    if (invalid('securityGroup', sg.id)) b.hold(sg.id, `securityGroup/${sg.id}`, 'invalid');
+  }
+  view.configuration.mido?.gateways.forEach((_, i) => {
+    if (invalid('gateway', String(i))) b.hold('core', `gateway/${i}`, 'gateway invalid');
+  });
+  const { interfaces, eniById } = indexInterfaces(view, b, invalid, vpcMap, subnets);
+  return {
+    vpcs,
+    subnets,
+    interfaces,
+    eniById,
+    securityGroups,
+    dhcpOptionSets,
+    invalid,
+  };
+}
+
+function indexVpc(
+  vpc: Vpc,
+  b: TopologyBuilder,
+  invalid: ViewIndex['invalid'],
+  subnets: Map<string, SubnetEntry>,
+): void {
+  const path = `vpc/${vpc.id}`;
+  const vpcHeld = invalid('vpc', vpc.id);
+  if (vpcHeld) b.hold(vpc.id, path, 'invalid');
+  const doptInvalid =
+    vpc.dhcpOptionSet !== undefined && invalid('dhcpOptionSet', vpc.dhcpOptionSet);
+  const tables = new Set(vpc.routeTables.map((t) => t.id));
+  for (const subnet of vpc.subnets) {
+    if (subnets.has(subnet.id)) continue;
+    const cidr = subnet.cidr === undefined ? undefined : parseCidr(subnet.cidr);
+    subnets.set(subnet.id, { subnet, vpc, cidr });
+    const spath = `${path}/subnet/${subnet.id}`;
+    const routes = `${subnet.id}/routes`;
+    if (vpcHeld) {
+      b.hold(subnet.id, spath, `its VPC ${vpc.id} is held`);
+      b.hold(routes, spath, `its VPC ${vpc.id} is held`);
+      continue;
+    }
+    if (invalid('subnet', subnet.id) || cidr === undefined || cidr.len > 29) {
+      const why = invalid('subnet', subnet.id) ? 'invalid' : 'missing or unusable CIDR';
+      b.hold(subnet.id, spath, why);
+      b.hold(routes, spath, why);
+      continue;
+    }
+    if (doptInvalid) b.hold(subnet.id, spath, `DHCP option set ${vpc.dhcpOptionSet} invalid`);
+    const rt = subnet.routeTable;
+    if (rt !== undefined && tables.has(rt) && invalid('routeTable', rt)) {
+      b.hold(routes, spath, `route table ${rt} invalid`);
+    }
+  }
+  for (const acl of vpc.networkAcls) {
+    if (vpcHeld || invalid('networkAcl', acl.id)) {
+      b.hold(
+        `${vpc.id}/${acl.id}`,
+        `${path}/networkAcl/${acl.id}`,
+        vpcHeld ? 'VPC held' : 'invalid',
+      );
+    }
+  }
+  for (const nat of vpc.natGateways) {
+    const npath = `${path}/natGateway/${nat.id}`;
+    const sub = nat.subnet === undefined ? undefined : subnets.get(nat.subnet);
+    if (vpcHeld || invalid('natGateway', nat.id)) {
+      b.hold(nat.id, npath, vpcHeld ? 'VPC held' : 'invalid');
+    } else if (sub === undefined || sub.vpc !== vpc) {
+      b.error(
+        'mapping.reference-missing',
+        npath,
+        `subnet ${nat.subnet ?? '(none)'} not in ${vpc.id}`,
+      );
+      b.hold(nat.id, npath, 'subnet missing');
+    } else if (b.held.has(sub.subnet.id)) {
+      b.hold(nat.id, npath, `its subnet ${sub.subnet.id} is held`);
+    } else if (nat.privateIp === undefined || parseIp(nat.privateIp) === undefined) {
+      b.hold(nat.id, npath, 'missing private IP');
+    }
+  }
+}
+
+function indexInterfaces(
+  view: GlobalView,
+  b: TopologyBuilder,
+  invalid: ViewIndex['invalid'],
+  vpcs: ReadonlyMap<string, Vpc>,
+  subnets: ReadonlyMap<string, SubnetEntry>,
+): { interfaces: InterfaceEntry[]; eniById: Map<string, InterfaceEntry> } {
+  const interfaces: InterfaceEntry[] = [];
+  const eniById = new Map<string, InterfaceEntry>();
+  const seenInstances = new Set<string>();
+  const invalidNodes = new Set<string>();
+  for (const cluster of view.configuration.clusters) {
+    for (const node of cluster.nodes) if (invalid('node', node.name)) invalidNodes.add(node.name);
+  }
+  for (const instance of view.instances) {
+    if (seenInstances.has(instance.id)) continue;
+    seenInstances.add(instance.id);
+    const instanceInvalid = invalid('instance', instance.id);
+    for (const iface of instance.networkInterfaces) {
+      if (eniById.has(iface.id)) continue;
+      const primary = iface.deviceIndex === 0;
+      const key = primary ? instance.id : iface.id;
+      const vpcId = iface.vpc ?? (primary ? instance.vpc : undefined);
+      const subnetId = iface.subnet ?? (primary ? instance.subnet : undefined);
+      const privateIp = iface.privateIp === undefined ? undefined : parseIp(iface.privateIp);
+      const path = `instance/${instance.id}/networkInterface/${iface.id}`;
+      const sub = subnetId === undefined ? undefined : subnets.get(subnetId);
+      let why: string | undefined;
+      if (instanceInvalid) why = `instance ${instance.id} invalid`;
+      else if (invalid('networkInterface', iface.id)) why = 'invalid';
+      else if (vpcId === undefined || !vpcs.has(vpcId)) {
+        why = `VPC ${vpcId ?? '(none)'} not found`;
+        b.error('mapping.reference-missing', path, why);
+      } else if (sub === undefined || sub.vpc.id !== vpcId) {
+        why = `subnet ${subnetId ?? '(none)'} not found in ${vpcId}`;
+        b.error('mapping.reference-missing', path, why);
+      } else if (b.held.has(sub.subnet.id)) why = `its subnet ${sub.subnet.id} is held`;
+      else if (privateIp === undefined || sub.cidr === undefined) why = 'missing private IP';
+      else if (instance.node !== undefined && invalidNodes.has(instance.node)) {
+        why = `node ${instance.node} invalid`;
+      }
+      if (why !== undefined) b.hold(key, path, why);
+      const securityGroups =
+        iface.securityGroups.length > 0 || !primary
+          ? iface.securityGroups
+          : instance.securityGroups;
+      const entry: InterfaceEntry = {
+        iface,
+        instance,
+        key,
+        vpcId,
+        subnetId,
+        securityGroups,
+        privateIp,
+        held: why !== undefined,
+      };
+      interfaces.push(entry);
+      eniById.set(iface.id, entry);
+    }
+  }
+  return { interfaces, eniById };
+}

@@ -1,0 +1,30 @@
+/**
+ * Hosts: one `host` object per GNI node (every node of every cluster), per gateway host and
+ * for the eucanetd host that carries the metadata veth. Owner `hosts`; the reconciler creates
+ * them if missing and never updates them (the agents fill in `addresses`).
+ */
+import type { GlobalView } from '../gni/index.js';
+import { hostId } from '../common/index.js';
+import type { TopologyBuilder } from './builder.js';
+
+/** The host the metadata external port binds to: `mido.eucanetdHost`, else the CLC. */
+export function eucanetdHostName(view: GlobalView): string | undefined {
+  return view.configuration.mido?.eucanetdHost ?? view.configuration.enabledCLCIp;
+}
+
+function addHost(b: TopologyBuilder, name: string): void {
+  const id = hostId(name);
+  if (b.maps.host.has(id)) return;
+  b.id(`host:${name}`);
+  b.put('host', { id, owner: 'hosts', name, addresses: [] });
+}
+
+/** Adds the host objects. */
+export function mapHosts(view: GlobalView, b: TopologyBuilder): void {
+  for (const cluster of view.configuration.clusters) {
+    for (const node of cluster.nodes) addHost(b, node.name);
+  }
+  for (const gw of view.configuration.mido?.gateways ?? []) addHost(b, gw.host);
+  const md = eucanetdHostName(view);
+  if (b.config.enableMidoMd && md !== undefined) addHost(b, md);
+}
