@@ -1,0 +1,233 @@
+/**
+ * The agent loop: register the host, then reconcile the host's Linux state to its share of
+ * the topology on start, on every committed topology change (store watch) and periodically
+ * (drift made by hand is repaired). Each pass reads the whole share and the whole actual
+ * state, so a pass is always correct on its own; a restart simply runs a pass.
+ */
+import { readlinkSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Issue, Logger } from '../common/index.js';
+import { hostId, TerminalError } from '../common/index.js';
+import type { TopologyStore } from '../store/index.js';
+import { RevisionCompactedError } from '../store/index.js';
+import { desiredHost } from './desired.js';
+import { createRunner, describeAction, runAction, type CommandRunner } from './exec.js';
+import { observeHost } from './observe.js';
+import { planHost, type Action } from './plan.js';
+import { readHostTopology } from './topology.js';
+
+/** Options of `runAgent` and `syncHost`. */
+export interface AgentOptions {
+  readonly store: TopologyStore;
+  /** Host name (the GNI node name); the host object id is `hostId(host)`. */
+  readonly host: string;
+  /** Prefix of the helper namespaces (one per router). */
+  readonly netnsPrefix: string;
+  /** DHCP config and pid files; default `/run/eucanetd-agent/<netnsPrefix or "default">`. */
+  readonly stateDir?: string;
+  /** Print the commands instead of running them (default false). */
+  readonly dryRun?: boolean;
+  /** One pass, then return (default false). */
+  readonly once?: boolean;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+  /** Periodic full pass interval in ms (default 10000). */
+  readonly resyncMs?: number;
+  /** Allow running in the machine's initial network namespace (default false). */
+  readonly allowRootNetns?: boolean;
+  /** Update the host object's addresses in the store (default true; read-only stores skip). */
+  readonly register?: boolean;
+  /** Command runner (default: `execFile` with a 30 s timeout). */
+  readonly runner?: CommandRunner;
+  /** Where dry-run output goes (default: the logger at info). */
+  readonly print?: (text: string) => void;
+  /** Called after every pass (tests, benchmarks). */
+  readonly onPass?: (result: PassResult) => void;
+}
+
+/** What one pass did. */
+export interface PassResult {
+  readonly revision: number;
+  readonly actions: readonly Action[];
+  readonly issues: readonly Issue[];
+  readonly durationMs: number;
+}
+
+/** The state directory used when none is given. */
+export function defaultStateDir(netnsPrefix: string): string {
+  return `/run/eucanetd-agent/${netnsPrefix.replace(/[^A-Za-z0-9_.-]/g, '') || 'default'}`;
+}
+
+/** Throws unless the process runs in a network namespace other than the initial one. */
+export function assertNotRootNetns(): void {
+  const self = readlinkSync('/proc/self/ns/net');
+  let init: string | undefined;
+  try {
+    init = readlinkSync('/proc/1/ns/net');
+  } catch (e) {
+    throw new TerminalError('cannot read /proc/1/ns/net to compare network namespaces', {
+      cause: e,
+    });
+  }
+  if (self === init) {
+    throw new TerminalError(
+      'refusing to program the root network namespace (run under `ip netns exec`, or pass --allow-root-netns)',
+    );
+  }
+}
+
+/** One reconcile pass: read topology, compute desired, observe, plan, apply. */
+export async function syncHost(options: AgentOptions): Promise<PassResult> {
+  const started = performance.now();
+  const run = options.runner ?? createRunner();
+  const stateDir = options.stateDir ?? defaultStateDir(options.netnsPrefix);
+  const revision = await options.store.revision();
+  const topo = await readHostTopology(options.store, hostId(options.host));
+  const desired = desiredHost(topo, { netnsPrefix: options.netnsPrefix, stateDir });
+  const observed = await observeHost(run, { netnsPrefix: options.netnsPrefix, stateDir });
+  const actions = planHost(desired, observed);
+  const log = options.logger;
+  for (const a of actions) {
+    if (options.dryRun) {
+      (options.print ?? ((t: string) => log.info('dry-run', { command: t })))(describeAction(a));
+      continue;
+    }
+    const t0 = performance.now();
+    await runAction(a, run);
+    log.debug('applied', { action: a.type, ns: 'ns' in a ? a.ns : undefined, duration_ms: ms(t0) });
+  }
+  for (const issue of desired.issues) {
+    const level = issue.code === 'not_realized' ? 'debug' : 'warn';
+    log.log(level, 'topology object not fully realized', {
+      path: issue.path,
+      code: issue.code,
+      detail: issue.message,
+    });
+  }
+  const result = { revision, actions, issues: desired.issues, durationMs: ms(started) };
+  log.info('datapath pass', {
+    revision,
+    actions: actions.length,
+    bound_ports: topo.boundPorts.length,
+    bridges: topo.bridges.length,
+    routers: topo.routers.length,
+    duration_ms: result.durationMs,
+    dry_run: options.dryRun ?? false,
+  });
+  return result;
+}
+
+function ms(t0: number): number {
+  return Math.round(performance.now() - t0);
+}
+
+/** Returns the host's non-internal IPv4 addresses (as seen in the agent's namespace). */
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => a.family === 'IPv4' && !a.internal)
+    .map((a) => a.address)
+    .sort();
+}
+
+/** Updates (or creates) the host object with this host's addresses. */
+export async function registerHost(
+  store: TopologyStore,
+  name: string,
+  logger: Logger,
+): Promise<void> {
+  const id = hostId(name);
+  const addresses = localAddresses();
+  const existing = await store.get('host', id);
+  if (existing && existing.addresses.join(',') === addresses.join(',')) return;
+  const object = {
+    id,
+    name: existing?.name ?? name,
+    addresses,
+    ...(existing?.owner ? { owner: existing.owner } : {}),
+  };
+  try {
+    await store.transaction([{ op: existing ? 'update' : 'create', kind: 'host', object }]);
+    logger.info('host registered', { host: name, host_id: id, addresses });
+  } catch (e) {
+    // a read-only follower refuses writes: the controller already made the host object
+    logger.debug('host not registered', { host: name, error: String(e) });
+  }
+}
+
+/** Runs the agent until `signal` aborts (or after one pass with `once`). */
+export async function runAgent(options: AgentOptions): Promise<void> {
+  const log = options.logger;
+  if (!options.dryRun && !options.allowRootNetns) assertNotRootNetns();
+  if (options.register !== false && !options.dryRun)
+    await registerHost(options.store, options.host, log);
+  if (options.once) {
+    options.onPass?.(await syncHost(options));
+    return;
+  }
+  const resyncMs = options.resyncMs ?? 10_000;
+  const signal = options.signal ?? new AbortController().signal;
+  let dirty = true;
+  let wake: () => void = () => undefined;
+  const watching = watchStore(options.store, await options.store.revision(), signal, log, () => {
+    dirty = true;
+    wake();
+  });
+  let failures = 0;
+  let last = 0;
+  while (!signal.aborted) {
+    const due = dirty || performance.now() - last >= resyncMs;
+    if (due) {
+      dirty = false;
+      last = performance.now();
+      try {
+        options.onPass?.(await syncHost(options));
+        failures = 0;
+      } catch (e) {
+        failures++;
+        dirty = true;
+        log.error('datapath pass failed', { error: String(e), failures });
+      }
+    }
+    const delay = failures > 0 ? Math.min(resyncMs, 250 * 2 ** Math.min(failures, 6)) : resyncMs;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(
+        resolve,
+        failures > 0 ? delay : Math.max(1, last + resyncMs - performance.now()),
+      );
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      wake = failures > 0 ? () => undefined : done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+  await watching;
+}
+
+async function watchStore(
+  store: TopologyStore,
+  fromRevision: number,
+  signal: AbortSignal,
+  log: Logger,
+  onChange: () => void,
+): Promise<void> {
+  let revision = fromRevision;
+  while (!signal.aborted) {
+    try {
+      for await (const event of store.watch(revision, signal)) {
+        revision = event.revision;
+        onChange();
+      }
+      return;
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof RevisionCompactedError) revision = await store.revision();
+      else log.warn('topology watch failed, retrying', { error: String(e) });
+      onChange();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

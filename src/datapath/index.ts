@@ -1,0 +1,33 @@
+/**
+ * Datapath: the per-host agent. It reads the host's share of the topology (ports bound to the
+ * host, their bridges, the routers those bridges reach, the chains and groups of those) and
+ * reconciles the Linux state of the network namespace it runs in: Linux bridges, one helper
+ * namespace per router linked by veth pairs, routes and neighbors, dnsmasq for DHCP, and two
+ * nftables tables updated atomically.
+ * Invariants: the planner is pure (topology + observed state → actions); the agent only
+ * touches objects it made (link alias, namespace prefix, route protocol, its nft tables, its
+ * state directory); a pass over unchanged inputs plans nothing.
+ */
+export {
+  runAgent,
+  syncHost,
+  registerHost,
+  assertNotRootNetns,
+  defaultStateDir,
+  type AgentOptions,
+  type PassResult,
+} from './agent.js';
+export { readHostTopology, type HostTopology } from './topology.js';
+export { desiredHost, type DesiredHost, type DesiredOptions } from './desired.js';
+export { planHost, routeKey, type Action, type ObservedHost } from './plan.js';
+export { observeHost } from './observe.js';
+export {
+  createRunner,
+  describeAction,
+  runAction,
+  CommandError,
+  type CommandRunner,
+} from './exec.js';
+export { translateRule, RETURN_FLOW_MARK, type RuleContext, type TranslatedRule } from './rules.js';
+export { diffTable, parseNftJson, ruleTag, type NftTableSpec } from './nft.js';
+export * from './names.js';

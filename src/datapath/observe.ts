@@ -1,0 +1,135 @@
+/**
+ * Reading the host's actual state: `ip -json` for links, namespaces, addresses, routes and
+ * neighbors, `nft -j` for the agent's tables, the state directory and /proc for the DHCP
+ * servers. Read-only; the result feeds the pure planner.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandRunner } from './exec.js';
+import { parseNftJson, type NftFamily, type ObservedNftTable } from './nft.js';
+import type { ObservedDhcp, ObservedHost, ObservedLink, ObservedNs } from './plan.js';
+import { routeKey } from './plan.js';
+import { NFT_TABLE, ROUTE_PROTO } from './names.js';
+
+interface IpLink {
+  ifname: string;
+  flags?: string[];
+  master?: string;
+  ifalias?: string;
+  address?: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+function parseJson<T>(text: string): T[] {
+  const t = text.trim();
+  return t === '' ? [] : (JSON.parse(t) as T[]);
+}
+
+function toLink(l: IpLink): ObservedLink {
+  return {
+    name: l.ifname,
+    isUp: l.flags?.includes('UP') ?? false,
+    ...(l.master !== undefined ? { master: l.master } : {}),
+    ...(l.ifalias !== undefined ? { alias: l.ifalias } : {}),
+    ...(l.address !== undefined ? { mac: l.address } : {}),
+    ...(l.addr_info
+      ? {
+          addrs: l.addr_info
+            .filter((a) => a.family === 'inet')
+            .map((a) => `${a.local}/${a.prefixlen}`),
+        }
+      : {}),
+  };
+}
+
+/** Reads everything the planner compares. */
+export async function observeHost(
+  run: CommandRunner,
+  options: { netnsPrefix: string; stateDir: string },
+): Promise<ObservedHost> {
+  const links = new Map(
+    parseJson<IpLink>(await run(['ip', '-json', 'link', 'show'])).map((l) => [l.ifname, toLink(l)]),
+  );
+  const all = parseJson<{ name: string }>(await run(['ip', '-json', 'netns', 'list']));
+  const namespaces = new Map<string, ObservedNs>();
+  for (const { name } of all) {
+    if (!name.startsWith(`${options.netnsPrefix}r-`)) continue;
+    namespaces.set(name, await observeNs(run, name));
+  }
+  const nft = new Map<NftFamily, ObservedNftTable | undefined>();
+  for (const family of ['bridge', 'inet'] as const) {
+    const out = await run(['nft', '-j', 'list', 'table', family, NFT_TABLE]).catch(() => undefined);
+    nft.set(family, out === undefined ? undefined : parseNftJson(out, family, NFT_TABLE));
+  }
+  const sysctl = await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(
+    () => '0',
+  );
+  return {
+    links,
+    namespaces,
+    dhcp: await observeDhcp(options.stateDir),
+    nft,
+    isBridgeNfCallOn: sysctl.trim() === '1',
+  };
+}
+
+async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
+  const links = new Map(
+    parseJson<IpLink>(await run(['ip', '-n', ns, '-json', 'addr', 'show'])).map((l) => [
+      l.ifname,
+      toLink(l),
+    ]),
+  );
+  const routes = new Set(
+    parseJson<{ type?: string; dst: string; gateway?: string; dev?: string; metric?: number }>(
+      await run(['ip', '-n', ns, '-json', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
+    ).map((r) =>
+      routeKey({
+        type: r.type === 'blackhole' || r.type === 'unreachable' ? r.type : 'unicast',
+        dst: r.dst,
+        metric: r.metric ?? 0,
+        ...(r.gateway !== undefined ? { via: r.gateway } : {}),
+        ...(r.dev !== undefined ? { dev: r.dev } : {}),
+      }),
+    ),
+  );
+  const neighbors = new Set(
+    parseJson<{ dst: string; dev: string; lladdr?: string }>(
+      await run(['ip', '-n', ns, '-json', 'neigh', 'show', 'nud', 'permanent']),
+    ).map((n) => `${n.dst} ${n.lladdr ?? ''} ${n.dev}`),
+  );
+  const fwd = await run(['ip', 'netns', 'exec', ns, 'sysctl', '-n', 'net.ipv4.ip_forward']).catch(
+    () => '0',
+  );
+  return { links, routes, neighbors, isForwarding: fwd.trim() === '1' };
+}
+
+async function observeDhcp(stateDir: string): Promise<Map<string, ObservedDhcp>> {
+  const out = new Map<string, ObservedDhcp>();
+  const files = await readdir(stateDir).catch(() => [] as string[]);
+  for (const f of files) {
+    const m = /^dhcp-(.+)\.conf$/.exec(f);
+    if (!m) continue;
+    const key = m[1]!;
+    const base = join(stateDir, `dhcp-${key}`);
+    const confPath = `${base}.conf`;
+    const conf = await readFile(confPath, 'utf8').catch(() => undefined);
+    const hosts = await readFile(`${base}.hosts`, 'utf8').catch(() => undefined);
+    const pidText = await readFile(`${base}.pid`, 'utf8').catch(() => '');
+    const pid = Number.parseInt(pidText.trim(), 10);
+    const cmdline = Number.isFinite(pid)
+      ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+      : '';
+    out.set(key, {
+      key,
+      isRunning: cmdline.includes(confPath),
+      confPath,
+      hostsPath: `${base}.hosts`,
+      pidPath: `${base}.pid`,
+      ...(Number.isFinite(pid) ? { pid } : {}),
+      ...(conf !== undefined ? { conf } : {}),
+      ...(hosts !== undefined ? { hosts } : {}),
+    });
+  }
+  return out;
+}

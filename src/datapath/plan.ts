@@ -1,0 +1,232 @@
+/**
+ * The planner: desired host state + observed host state → ordered actions. Pure, so every
+ * decision is unit-tested without root. Only objects the agent made are touched: links with
+ * its alias (or enslaved to its bridges), namespaces with its prefix, routes with its
+ * protocol number, its nftables tables and its DHCP files.
+ */
+import type { DesiredHost, DesiredRoute } from './desired.js';
+import { diffTable, type NftFamily, type ObservedNftTable } from './nft.js';
+import { ALIAS_PREFIX, linkAlias, ROUTE_PROTO } from './names.js';
+
+/** One link as observed. */
+export interface ObservedLink {
+  readonly name: string;
+  readonly isUp: boolean;
+  readonly master?: string;
+  readonly alias?: string;
+  readonly mac?: string;
+  /** IPv4 `addr/len` list (router namespaces only). */
+  readonly addrs?: readonly string[];
+}
+
+/** One router namespace as observed. */
+export interface ObservedNs {
+  readonly links: ReadonlyMap<string, ObservedLink>;
+  /** Route keys (see `routeKey`) of the routes carrying the agent's protocol. */
+  readonly routes: ReadonlySet<string>;
+  /** Permanent neighbors as `ip mac dev`. */
+  readonly neighbors: ReadonlySet<string>;
+  readonly isForwarding: boolean;
+}
+
+/** One DHCP server as observed (from its files and its process). */
+export interface ObservedDhcp {
+  readonly key: string;
+  readonly pid?: number;
+  readonly isRunning: boolean;
+  readonly conf?: string;
+  readonly hosts?: string;
+  readonly confPath: string;
+  readonly hostsPath: string;
+  readonly pidPath: string;
+}
+
+/** What the agent found on the host. */
+export interface ObservedHost {
+  readonly links: ReadonlyMap<string, ObservedLink>;
+  /** Helper namespaces carrying the prefix, with their state. */
+  readonly namespaces: ReadonlyMap<string, ObservedNs>;
+  readonly dhcp: ReadonlyMap<string, ObservedDhcp>;
+  readonly nft: ReadonlyMap<NftFamily, ObservedNftTable | undefined>;
+  readonly isBridgeNfCallOn: boolean;
+}
+
+/** One step of a plan. */
+export type Action =
+  | { readonly type: 'ip'; readonly ns?: string; readonly lines: readonly string[] }
+  | { readonly type: 'exec'; readonly argv: readonly string[] }
+  | { readonly type: 'nft'; readonly script: string }
+  | { readonly type: 'write'; readonly path: string; readonly content: string }
+  | { readonly type: 'remove'; readonly path: string }
+  | { readonly type: 'signal'; readonly pid: number; readonly signal: 'SIGTERM' | 'SIGHUP' }
+  | { readonly type: 'kill-netns-pids'; readonly ns: string };
+
+/** The key of a route, also valid `ip route` arguments (desired and observed are compared
+ * through it). */
+export function routeKey(r: DesiredRoute): string {
+  const via = r.via !== undefined ? ` via ${r.via}` : '';
+  const dev = r.dev !== undefined ? ` dev ${r.dev}` : '';
+  return `${r.type} ${r.dst}${via}${dev} metric ${r.metric}`;
+}
+
+/** Plans the actions that turn the observed host into the desired one. */
+export function planHost(desired: DesiredHost, observed: ObservedHost): Action[] {
+  const actions: Action[] = [];
+  if (!observed.isBridgeNfCallOn) {
+    actions.push({ type: 'exec', argv: ['sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1'] });
+  }
+  const newNs = desired.routerNamespaces.filter((r) => !observed.namespaces.has(r.ns));
+  if (newNs.length > 0) actions.push({ type: 'ip', lines: newNs.map((r) => `netns add ${r.ns}`) });
+  for (const r of desired.routerNamespaces) {
+    if (observed.namespaces.get(r.ns)?.isForwarding) continue;
+    actions.push({
+      type: 'exec',
+      argv: ['ip', 'netns', 'exec', r.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
+    });
+  }
+  const hostLines = planHostLinks(desired, observed);
+  if (hostLines.create.length > 0) actions.push({ type: 'ip', lines: hostLines.create });
+  for (const r of desired.routerNamespaces) {
+    const lines = planNamespace(r, observed.namespaces.get(r.ns), newNs.includes(r));
+    if (lines.length > 0) actions.push({ type: 'ip', ns: r.ns, lines });
+  }
+  const script = desired.nft.flatMap((t) => diffTable(t, observed.nft.get(t.family)));
+  if (script.length > 0) actions.push({ type: 'nft', script: script.join('\n') + '\n' });
+  actions.push(...planDhcp(desired, observed));
+  if (hostLines.remove.length > 0) actions.push({ type: 'ip', lines: hostLines.remove });
+  const wantedNs = new Set(desired.routerNamespaces.map((r) => r.ns));
+  for (const ns of [...observed.namespaces.keys()].sort()) {
+    if (wantedNs.has(ns)) continue;
+    actions.push({ type: 'kill-netns-pids', ns }, { type: 'ip', lines: [`netns del ${ns}`] });
+  }
+  return actions;
+}
+
+function planHostLinks(
+  desired: DesiredHost,
+  observed: ObservedHost,
+): { create: string[]; remove: string[] } {
+  const create: string[] = [];
+  const remove: string[] = [];
+  const links = observed.links;
+  for (const [dev, bridgeId] of desired.bridges) {
+    const found = links.get(dev);
+    if (!found) {
+      create.push(
+        `link add ${dev} type bridge`,
+        `link set dev ${dev} alias ${linkAlias('bridge', bridgeId)}`,
+      );
+    }
+    if (!found?.isUp) create.push(`link set dev ${dev} up`);
+  }
+  const routerDevs = new Set<string>();
+  for (const r of desired.routerNamespaces) {
+    const nsLinks = observed.namespaces.get(r.ns)?.links;
+    for (const l of r.links) {
+      routerDevs.add(l.hostDev);
+      let found = links.get(l.hostDev);
+      if (found && !nsLinks?.has(l.nsDev)) {
+        create.push(`link del ${l.hostDev}`); // half of a pair: recreate it whole
+        found = undefined;
+      }
+      if (!found) {
+        create.push(
+          `link add ${l.hostDev} type veth peer name ${l.nsDev} netns ${r.ns}`,
+          `link set dev ${l.hostDev} alias ${linkAlias('rport', l.routerPortId)}`,
+        );
+      }
+      if (found?.master !== l.master) create.push(`link set dev ${l.hostDev} master ${l.master}`);
+      if (!found?.isUp) create.push(`link set dev ${l.hostDev} up`);
+    }
+  }
+  for (const [dev, master] of desired.slaves) {
+    const found = links.get(dev);
+    if (!found) continue; // not plugged yet (the node controller creates it); next pass
+    if (found.master !== master) create.push(`link set dev ${dev} master ${master}`);
+    if (!found.isUp) create.push(`link set dev ${dev} up`);
+  }
+  const ourBridges = new Set(
+    [...links.values()]
+      .filter((l) => l.alias?.startsWith(`${ALIAS_PREFIX}bridge:`))
+      .map((l) => l.name),
+  );
+  for (const l of [...links.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const isOurs = l.alias?.startsWith(ALIAS_PREFIX) ?? false;
+    if (isOurs) {
+      if (!desired.bridges.has(l.name) && !routerDevs.has(l.name))
+        remove.push(`link del ${l.name}`);
+    } else if (l.master !== undefined && ourBridges.has(l.master) && !desired.slaves.has(l.name)) {
+      remove.push(`link set dev ${l.name} nomaster`);
+    }
+  }
+  // detach before deleting bridges
+  remove.sort((a, b) => Number(a.startsWith('link del')) - Number(b.startsWith('link del')));
+  return { create, remove };
+}
+
+function planNamespace(
+  r: DesiredHost['routerNamespaces'][number],
+  observed: ObservedNs | undefined,
+  isNew: boolean,
+): string[] {
+  const lines: string[] = [];
+  if (isNew || !observed?.links.get('lo')?.isUp) lines.push('link set dev lo up');
+  for (const l of r.links) {
+    const found = observed?.links.get(l.nsDev);
+    if (l.mac !== undefined && found?.mac !== l.mac)
+      lines.push(`link set dev ${l.nsDev} address ${l.mac}`);
+    const addrs = found?.addrs ?? [];
+    for (const a of addrs) if (a !== l.address) lines.push(`addr del ${a} dev ${l.nsDev}`);
+    if (l.address !== undefined && !addrs.includes(l.address))
+      lines.push(`addr add ${l.address} dev ${l.nsDev}`);
+    if (!found?.isUp) lines.push(`link set dev ${l.nsDev} up`);
+  }
+  const wanted = new Map(r.routes.map((route) => [routeKey(route), route]));
+  for (const key of [...(observed?.routes ?? [])].sort()) {
+    if (!wanted.has(key)) lines.push(`route del ${key} proto ${ROUTE_PROTO}`);
+  }
+  for (const [key] of wanted) {
+    if (!observed?.routes.has(key)) lines.push(`route add ${key} proto ${ROUTE_PROTO}`);
+  }
+  const neighbors = new Set(r.neighbors.map((n) => `${n.ip} ${n.mac} ${n.dev}`));
+  for (const key of [...(observed?.neighbors ?? [])].sort()) {
+    if (neighbors.has(key)) continue;
+    const [ip, , dev] = key.split(' ');
+    lines.push(`neigh del ${ip!} dev ${dev!}`);
+  }
+  for (const n of r.neighbors) {
+    if (observed?.neighbors.has(`${n.ip} ${n.mac} ${n.dev}`)) continue;
+    lines.push(`neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent`);
+  }
+  return lines;
+}
+
+function planDhcp(desired: DesiredHost, observed: ObservedHost): Action[] {
+  const actions: Action[] = [];
+  for (const d of desired.dhcp) {
+    const found = observed.dhcp.get(d.key);
+    const isRunning = found?.isRunning ?? false;
+    if (!isRunning || found?.conf !== d.conf) {
+      actions.push({ type: 'write', path: d.hostsPath, content: d.hosts });
+      actions.push({ type: 'write', path: d.confPath, content: d.conf });
+      if (isRunning && found?.pid !== undefined)
+        actions.push({ type: 'signal', pid: found.pid, signal: 'SIGTERM' });
+      actions.push({
+        type: 'exec',
+        argv: ['ip', 'netns', 'exec', d.ns, 'dnsmasq', `--conf-file=${d.confPath}`],
+      });
+    } else if (found?.hosts !== d.hosts && found?.pid !== undefined) {
+      actions.push({ type: 'write', path: d.hostsPath, content: d.hosts });
+      actions.push({ type: 'signal', pid: found.pid, signal: 'SIGHUP' });
+    }
+  }
+  const wanted = new Set(desired.dhcp.map((d) => d.key));
+  for (const [key, found] of observed.dhcp) {
+    if (wanted.has(key)) continue;
+    if (found.isRunning && found.pid !== undefined)
+      actions.push({ type: 'signal', pid: found.pid, signal: 'SIGTERM' });
+    for (const path of [found.confPath, found.hostsPath, found.pidPath])
+      actions.push({ type: 'remove', path });
+  }
+  return actions;
+}
