@@ -152,6 +152,7 @@ class ApiClient implements TopologyStore {
   private readonly credentials: Credentials;
   private readonly watches = new Set<AbortController>();
   private token: string | undefined;
+  private closed = false;
   private readonly retries: number;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
@@ -216,6 +217,7 @@ class ApiClient implements TopologyStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const w of this.watches) w.abort();
     this.agent.destroy();
   }
@@ -228,6 +230,7 @@ class ApiClient implements TopologyStore {
     params?: Readonly<Record<string, string>>,
     headers: Readonly<Record<string, string>> = {},
   ): Promise<T> {
+    if (this.closed) throw new StoreError(`${method} ${url}: the API client is closed`);
     let relogged = false;
     const attempt = async (): Promise<T> => {
       if (this.token === undefined && this.credentials && 'name' in this.credentials)
@@ -248,7 +251,7 @@ class ApiClient implements TopologyStore {
       }
       if (res.status >= 500) throw new Retryable(storeErrorFromResponse(res.status, res.data));
       if (res.status >= 400) throw new AbortError(storeErrorFromResponse(res.status, res.data));
-      return res.data as T;
+      return deepFreeze(res.data) as T;
     };
     return this.retrying(attempt);
   }
@@ -328,7 +331,7 @@ class ApiClient implements TopologyStore {
           failures = 0;
           for await (const ev of parseSse(stream)) {
             if (ev.event === 'change') {
-              const change = JSON.parse(ev.data) as ChangeEvent;
+              const change = deepFreeze(JSON.parse(ev.data)) as ChangeEvent;
               last = change.revision;
               yield change;
             } else if (ev.event === 'error') {
@@ -379,6 +382,15 @@ async function readJson(stream: Readable): Promise<unknown> {
   } catch {
     return undefined; // a non-JSON error body: the status alone decides the error
   }
+}
+
+/** Freezes a parsed JSON value (objects handed out are immutable, as the embedded store's). */
+function deepFreeze(v: unknown): unknown {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 /** Creates a `TopologyStore` that talks to a eucanetd API server. */

@@ -296,7 +296,8 @@ function checkValue(spec: Spec, v: unknown, path: string, mode: Mode, out: Viola
     case 'ip':
       return typeof v === 'string' && isIpv4(v) ? v : bad('must be an IPv4 address');
     case 'mac':
-      return typeof v === 'string' && isMac(v) ? v.toLowerCase() : bad('must be a MAC address');
+      if (typeof v !== 'string' || !isMac(v)) return bad('must be a MAC address');
+      return mode === 'rest' ? v.toLowerCase() : v;
     case 'enum':
       return typeof v === 'string' && spec.values.includes(v)
         ? v
@@ -382,8 +383,24 @@ export function validateOps(body: unknown): Op[] {
   if (!Array.isArray(list)) throw new HttpError(400, 'the body must be {"ops": [...]}');
   const out: Violation[] = [];
   const ops = list.map((raw, i) => validateOp(raw, `ops[${i}]`, out));
-  if (out.length > 0) throw validationFailed(out);
+  const first = out[0];
+  if (first) {
+    // like the store's InvalidFieldError: the message names the op, the object and the field
+    const message = `${first.property.replace(/^ops\[\d+\]\.(object\.)?/, '')} ${first.message}`;
+    const what = describeOp(list[Number(/^ops\[(\d+)\]/.exec(first.property)?.[1])]);
+    throw new HttpError(400, what ? `${what}: ${message}` : message, {
+      error: 'InvalidFieldError',
+      violations: out,
+    });
+  }
   return ops as Op[];
+}
+
+function describeOp(raw: unknown): string | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  const obj = raw['object'];
+  const id = raw['op'] === 'delete' ? raw['id'] : isPlainObject(obj) ? obj['id'] : undefined;
+  return `${String(raw['op'])} ${String(raw['kind'])}/${String(id)}`;
 }
 
 function validateOp(raw: unknown, path: string, out: Violation[]): unknown {
