@@ -23,11 +23,8 @@ import {
   type TopologyStore,
 } from '../src/store/index.js';
 
-const router = (id: string, name = `router-${id}`): Op => ({
-  op: 'create',
-  kind: 'router',
-  object: { id, name, adminStateUp: true },
-});
+const router = (id: string, name = `router-${id}`): Op =>
+  ({ op: 'create', kind: 'router', object: { id, name, adminStateUp: true } }) as unknown as Op;
 
 /** Wraps a store: counts transactions and fails the first `failures` of them with a bug. */
 function faultyStore(inner: TopologyStore, failures: number): TopologyStore & { calls: number } {
