@@ -1,0 +1,43 @@
+/**
+ * Child process of the store crash test: commits transactions with known content to the file
+ * store in DIR and prints `begin <create|delete> <group>` before each commit and
+ * `ack <revision> <create|delete> <group>` after it is acknowledged (stdout to a pipe is synchronous on Linux, so a printed ack is never lost to SIGKILL).
+ * A group is a chain `g<n>` (metadata `size`) plus that many rules: all or none must exist.
+ * Usage: node --import tsx test/helpers/store-crash-writer.ts DIR FIRST_GROUP [SNAPSHOT_EVERY]
+ */
+import { openFileStore, type Op } from '../../src/store/index.js';
+
+const [dir, firstArg, everyArg] = process.argv.slice(2);
+if (!dir || !firstArg)
+  throw new Error('usage: store-crash-writer DIR FIRST_GROUP [SNAPSHOT_EVERY]');
+const store = await openFileStore(dir, { snapshotEvery: Number(everyArg ?? 25) });
+process.stdout.write('ready\n');
+const live: string[] = (await store.list('chain')).map((c) => c.id);
+for (let n = Number(firstArg); ; n++) {
+  const id = `g${n}`;
+  const size = 1 + (n % 7);
+  const ops: Op[] = [
+    {
+      op: 'create',
+      kind: 'chain',
+      object: { id, name: id, metadata: [{ key: 'size', value: String(size) }] },
+    },
+  ];
+  for (let i = 0; i < size; i++) {
+    ops.push({
+      op: 'create',
+      kind: 'rule',
+      object: { id: `${id}-r${i}`, chainId: id, type: 'accept', nwProto: 6 },
+    });
+  }
+  process.stdout.write(`begin create ${id}\n`);
+  const { revision } = await store.transaction(ops);
+  process.stdout.write(`ack ${revision} create ${id}\n`);
+  live.push(id);
+  if (n % 3 === 0 && live.length > 4) {
+    const victim = live.splice(n % live.length, 1)[0]!;
+    process.stdout.write(`begin delete ${victim}\n`);
+    const r = await store.transaction([{ op: 'delete', kind: 'chain', id: victim }]);
+    process.stdout.write(`ack ${r.revision} delete ${victim}\n`);
+  }
+}
