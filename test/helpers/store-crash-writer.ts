@@ -5,7 +5,7 @@
  * A group is a chain `g<n>` (metadata `size`) plus that many rules: all or none must exist.
  * Usage: node --import tsx test/helpers/store-crash-writer.ts DIR FIRST_GROUP [SNAPSHOT_EVERY]
  */
-import { openFileStore, type Op } from '../../src/store/index.js';
+import { openFileStore, type Op, type WritableOf } from '../../src/store/index.js';
 
 const [dir, firstArg, everyArg] = process.argv.slice(2);
 if (!dir || !firstArg)
@@ -20,14 +20,18 @@ for (let n = Number(firstArg); ; n++) {
     {
       op: 'create',
       kind: 'chain',
-      object: { id, name: id, metadata: [{ key: 'size', value: String(size) }] },
+      object: {
+        id,
+        name: id,
+        metadata: [{ key: 'size', value: String(size) }],
+      } as WritableOf<'chain'>,
     },
   ];
   for (let i = 0; i < size; i++) {
     ops.push({
       op: 'create',
       kind: 'rule',
-      object: { id: `${id}-r${i}`, chainId: id, type: 'accept', nwProto: 6 },
+      object: { id: `${id}-r${i}`, chainId: id, type: 'accept', nwProto: 6 } as WritableOf<'rule'>,
     });
   }
   process.stdout.write(`begin create ${id}\n`);
