@@ -186,15 +186,15 @@ async function openWriter(
 ): Promise<TopologyStore> {
   await mkdir(dir, { recursive: true });
   const lock = acquireLock(dir);
-  let loaded: Loaded | undefined;
+  let journal: FileHandle | undefined;
   try {
-    loaded = await loadDir(dir);
+    const loaded = await loadDir(dir);
     await loaded.journal?.handle.close();
     const torn = loaded.journal?.torn;
     if (!loaded.journal) {
       await replaceFile(dir, JOURNAL_FILE, [encodeJournalHeader(loaded.state.revision)]);
     }
-    const journal = await open(join(dir, JOURNAL_FILE), 'r+');
+    journal = await open(join(dir, JOURNAL_FILE), 'r+');
     if (torn) {
       logger.warn('store journal torn tail dropped', {
         dir,
@@ -207,6 +207,7 @@ async function openWriter(
     if (options.verify !== false) checkVerified(dir, loaded.state);
     return new FileStore(dir, loaded, journal, lock, options, logger);
   } catch (e) {
+    await journal?.close();
     lock.release();
     throw e;
   }
