@@ -66,12 +66,8 @@ function set<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefine
   if (v !== undefined) o[k] = v;
 }
 
-/** Builds every VPC. */
-export function buildVpcs(root: Plain, ctx: BuildContext): Vpc[] {
-  return objList(root, 'vpcs').map((o, i) => buildVpc(o, i, ctx));
-}
-
-function buildVpc(o: Plain, index: number, ctx: BuildContext): Vpc {
+/** Builds one VPC with its subnets, ACLs, route tables and NAT gateways. */
+export function buildVpc(o: Plain, index: number, ctx: BuildContext): Vpc {
   const id = idOf(o, `vpcs/vpc[${index}]`, 'vpc', ctx);
   const path = paths.vpc(id);
   const key = entityKey('vpc', id);
@@ -239,11 +235,6 @@ function buildNat(o: Plain, index: number, vpcId: string, ctx: BuildContext): Na
   return nat;
 }
 
-/** Builds every instance with its interfaces. */
-export function buildInstances(root: Plain, ctx: BuildContext): Instance[] {
-  return objList(root, 'instances').map((o, i) => buildInstance(o, i, ctx));
-}
-
 function groupList(o: Plain, path: string, ctx: BuildContext): string[] {
   const groups = strList(o, 'securityGroups');
   if (groups.some((g) => g === ''))
@@ -251,7 +242,8 @@ function groupList(o: Plain, path: string, ctx: BuildContext): string[] {
   return groups.filter((g) => g !== '');
 }
 
-function buildInstance(o: Plain, index: number, ctx: BuildContext): Instance {
+/** Builds one instance with its interfaces. */
+export function buildInstance(o: Plain, index: number, ctx: BuildContext): Instance {
   const id = idOf(o, `instances/instance[${index}]`, 'instance', ctx);
   const path = paths.instance(id);
   const key = entityKey('instance', id);
@@ -322,9 +314,9 @@ const DHCP_LISTS: Record<
   'netbios-name-servers': 'netbiosNameServers',
 };
 
-/** Builds every DHCP option set. */
-export function buildDhcpOptionSets(root: Plain, ctx: BuildContext): DhcpOptionSet[] {
-  return objList(root, 'dhcpOptionSets').map((o, index) => {
+/** Builds one DHCP option set. */
+export function buildDhcpOptionSet(o: Plain, index: number, ctx: BuildContext): DhcpOptionSet {
+  {
     const id = idOf(o, `dhcpOptionSets/dhcpOptionSet[${index}]`, 'dhcpOptionSet', ctx);
     const path = paths.dopt(id);
     const key = entityKey('dhcpOptionSet', id);
@@ -373,22 +365,22 @@ export function buildDhcpOptionSets(root: Plain, ctx: BuildContext): DhcpOptionS
     }
     set_.properties = props;
     return set_;
-  });
+  }
 }
 
-/** Builds the top-level internet gateways. */
-export function buildInternetGateways(root: Plain, ctx: BuildContext): InternetGateway[] {
-  return objList(root, 'internetGateways').map((o, index) => {
+/** Builds one top-level internet gateway. */
+export function buildInternetGateway(o: Plain, index: number, ctx: BuildContext): InternetGateway {
+  {
     const id = idOf(o, `internetGateways/internetGateway[${index}]`, 'internetGateway', ctx);
     const igw: Mutable<InternetGateway> = { id };
     set(igw, 'ownerId', owner(o, paths.igw(id), `internetGateway ${id}`, ctx, false));
     return igw;
-  });
+  }
 }
 
-/** Builds every security group with its rules. */
-export function buildSecurityGroups(root: Plain, ctx: BuildContext): SecurityGroup[] {
-  return objList(root, 'securityGroups').map((o, index) => {
+/** Builds one security group with its rules. */
+export function buildSecurityGroup(o: Plain, index: number, ctx: BuildContext): SecurityGroup {
+  {
     const id = idOf(o, `securityGroups/securityGroup[${index}]`, 'securityGroup', ctx);
     const path = paths.sg(id);
     const key = entityKey('securityGroup', id);
@@ -399,7 +391,25 @@ export function buildSecurityGroups(root: Plain, ctx: BuildContext): SecurityGro
     };
     set(sg, 'ownerId', owner(o, path, `securityGroup ${id}`, ctx));
     return sg;
-  });
+  }
+}
+
+/** Builds a top-level entity of `section` from its plain form (the scanner's item hook). */
+export function buildItem(section: string, o: Plain, index: number, ctx: BuildContext): unknown {
+  switch (section) {
+    case 'vpcs':
+      return buildVpc(o, index, ctx);
+    case 'instances':
+      return buildInstance(o, index, ctx);
+    case 'dhcpOptionSets':
+      return buildDhcpOptionSet(o, index, ctx);
+    case 'internetGateways':
+      return buildInternetGateway(o, index, ctx);
+    case 'securityGroups':
+      return buildSecurityGroup(o, index, ctx);
+    default:
+      return o;
+  }
 }
 
 function buildRules(

@@ -5,6 +5,7 @@
  */
 import { DOCUMENT_PATH, type IssueSink } from './issues.js';
 import { ROOT, ROOT_NAME, type ObjSchema, type Plain } from './schema.js';
+import type { ItemHook } from './xml-scanner.js';
 
 /** Deepest object nesting followed (the schema itself needs about 8). */
 const MAX_DEPTH = 64;
@@ -14,7 +15,10 @@ function isObject(v: unknown): v is Plain {
 }
 
 class Normalizer {
-  constructor(private readonly issues: IssueSink) {}
+  constructor(
+    private readonly issues: IssueSink,
+    private readonly onItem: ItemHook | undefined,
+  ) {}
 
   scalar(v: unknown, path: string): string | undefined {
     if (typeof v === 'string') return v.trim();
@@ -98,9 +102,17 @@ class Normalizer {
           break;
         }
         case 'objList':
-        case 'wrapper':
           out[key] = this.objects(value, spec.schema, at, depth + 1);
           break;
+        case 'wrapper': {
+          const items: unknown[] = this.objects(value, spec.schema, at, depth + 1);
+          const hook = this.onItem;
+          if (depth === 0 && hook !== undefined) {
+            for (let i = 0; i < items.length; i++) items[i] = hook(key, items[i] as Plain, i);
+          }
+          out[key] = items;
+          break;
+        }
         case 'ignore':
           break;
       }
@@ -119,7 +131,7 @@ function kindOf(v: unknown): string {
  * Parses JSON text and normalizes it. Returns `undefined` after adding a document-level
  * error if the text is not JSON or not a GNI object.
  */
-export function readJson(text: string, issues: IssueSink): Plain | undefined {
+export function readJson(text: string, issues: IssueSink, onItem?: ItemHook): Plain | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -141,7 +153,7 @@ export function readJson(text: string, issues: IssueSink): Plain | undefined {
     return undefined;
   }
   try {
-    return new Normalizer(issues).object(parsed, ROOT, ROOT_NAME, 0);
+    return new Normalizer(issues, onItem).object(parsed, ROOT, ROOT_NAME, 0);
   } catch (e) {
     if (e instanceof TooDeep) return undefined; // already reported
     throw e;

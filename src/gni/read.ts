@@ -6,13 +6,7 @@
 import type { GlobalView, ReadResult } from './types.js';
 import { BuildContext } from './build-context.js';
 import { buildConfig } from './build-config.js';
-import {
-  buildDhcpOptionSets,
-  buildInstances,
-  buildInternetGateways,
-  buildSecurityGroups,
-  buildVpcs,
-} from './build-entities.js';
+import { buildItem } from './build-entities.js';
 import { DOCUMENT_PATH, IssueSink } from './issues.js';
 import { readJson } from './json-normalize.js';
 import { checkReferences, type ViewParts } from './references.js';
@@ -106,12 +100,16 @@ export function readGni(input: string | Uint8Array, options: ReadOptions = {}): 
     );
   }
   try {
+    // Entities are built as soon as each one is read, so the plain form never exists whole.
+    const ctx = new BuildContext(issues);
+    const onItem = (section: string, item: Plain, index: number): unknown =>
+      buildItem(section, item, index, ctx);
     const plain =
       format === 'json'
-        ? readJson(text.slice(start), issues)
-        : scanXml(text, start, issues, limitsOf(options));
+        ? readJson(text.slice(start), issues, onItem)
+        : scanXml(text, start, issues, limitsOf(options), onItem);
     if (plain === undefined) return { issues: issues.done(), bytes, format };
-    const view = buildView(plain, issues);
+    const view = finishView(plain, ctx);
     return view === undefined
       ? { issues: issues.done(), bytes, format }
       : { view, issues: issues.done(), bytes, format };
@@ -135,16 +133,24 @@ function limitsOf(options: ReadOptions): typeof DEFAULT_XML_LIMITS {
   };
 }
 
-/** Builds and validates the view from the plain form; `undefined` if the document is rejected. */
-export function buildView(plain: Plain, issues: IssueSink): GlobalView | undefined {
-  const ctx = new BuildContext(issues);
+/** A section of already-built entities (absent = empty). */
+function section<T>(plain: Plain, name: string): T[] {
+  const v = plain[name];
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+/**
+ * Completes the view from the plain root whose sections already hold built entities: builds
+ * the configuration, checks references, cascades invalidity. `undefined` if rejected.
+ */
+function finishView(plain: Plain, ctx: BuildContext): GlobalView | undefined {
   const parts: ViewParts = {
     configuration: buildConfig(plain, ctx),
-    vpcs: buildVpcs(plain, ctx),
-    instances: buildInstances(plain, ctx) as Mutable<ViewParts['instances'][number]>[],
-    dhcpOptionSets: buildDhcpOptionSets(plain, ctx),
-    internetGateways: buildInternetGateways(plain, ctx),
-    securityGroups: buildSecurityGroups(plain, ctx),
+    vpcs: section(plain, 'vpcs'),
+    instances: section(plain, 'instances'),
+    dhcpOptionSets: section(plain, 'dhcpOptionSets'),
+    internetGateways: section(plain, 'internetGateways'),
+    securityGroups: section(plain, 'securityGroups'),
   };
   const version = str(plain, 'version');
   const appliedVersion = str(plain, 'applied-version');

@@ -15,6 +15,12 @@
 import { DOCUMENT_PATH, type IssueSink } from './issues.js';
 import { ROOT, ROOT_NAME, type ChildSpec, type ObjSchema, type Plain } from './schema.js';
 
+/**
+ * Called when a top-level entity (`vpcs/vpc`, `instances/instance`, …) is complete, with the
+ * section name, its plain form and its index; the return value replaces it in the section.
+ */
+export type ItemHook = (section: string, item: Plain, index: number) => unknown;
+
 /** Limits of the XML scanner. */
 export interface XmlLimits {
   /** Deepest element nesting accepted (default 64). */
@@ -125,6 +131,7 @@ class Scanner {
     private readonly s: string,
     private readonly issues: IssueSink,
     private readonly limits: XmlLimits,
+    private readonly onItem: ItemHook | undefined,
   ) {}
 
   /** The element path of the current frame, for issues (`vpcs/vpc[vpc-1]/subnets`). */
@@ -500,7 +507,12 @@ class Scanner {
 
   private closeFrame(d: number): void {
     const k = this.kind[d]!;
-    if (k === SCALAR) {
+    if (k === OBJ && d === 2 && this.onItem !== undefined && this.kind[1] === WRAP) {
+      // A top-level entity is complete: hand it over now so its plain form can be dropped.
+      const list = this.target[1] as unknown[];
+      const index = list.length - 1;
+      list[index] = this.onItem(this.name[1]!, this.target[d] as Plain, index);
+    } else if (k === SCALAR) {
       (this.target[d] as Plain)[this.key[d]!] = this.text[d]!.trim();
     } else if (k === LIST_ITEM) {
       (this.target[d] as string[]).push(this.text[d]!.trim());
@@ -520,6 +532,7 @@ export function scanXml(
   start: number,
   issues: IssueSink,
   limits: XmlLimits = DEFAULT_XML_LIMITS,
+  onItem?: ItemHook,
 ): Plain | undefined {
   const bad = FORBIDDEN_CHARS.exec(s);
   if (bad !== null) {
@@ -531,7 +544,7 @@ export function scanXml(
     );
     return undefined;
   }
-  const scanner = new Scanner(s, issues, limits);
+  const scanner = new Scanner(s, issues, limits, onItem);
   try {
     scanner.run(start);
   } catch (e) {
