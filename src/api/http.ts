@@ -212,11 +212,15 @@ interface Route<H> {
 
 /** A method + path router over `/`-separated segments. */
 export class Router<H> {
-  private readonly routes: Route<H>[] = [];
+  /** Routes by segment count: a request is only compared with routes of its length. */
+  private readonly byLength = new Map<number, Route<H>[]>();
 
   /** Adds a route, e.g. `add('GET', '/routers/:id/ports', h)`. */
   add(method: string, path: string, handler: H): this {
-    this.routes.push({ method, segments: path.split('/').filter(Boolean), handler });
+    const segments = path.split('/').filter(Boolean);
+    const list = this.byLength.get(segments.length) ?? [];
+    list.push({ method, segments, handler });
+    this.byLength.set(segments.length, list);
     return this;
   }
 
@@ -229,27 +233,26 @@ export class Router<H> {
     segments: readonly string[],
   ): { handler: H; params: Params } | { allowed: readonly string[] } | undefined {
     const allowed: string[] = [];
-    for (const route of this.routes) {
-      const params = matchSegments(route.segments, segments);
-      if (!params) continue;
-      if (route.method === method) return { handler: route.handler, params };
-      allowed.push(route.method);
+    for (const route of this.byLength.get(segments.length) ?? []) {
+      if (!matchesStatic(route.segments, segments)) continue;
+      if (route.method !== method) {
+        allowed.push(route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      route.segments.forEach((p, i) => {
+        if (p.startsWith(':')) params[p.slice(1)] = segments[i]!;
+      });
+      return { handler: route.handler, params };
     }
     return allowed.length > 0 ? { allowed } : undefined;
   }
 }
 
-function matchSegments(
-  pattern: readonly string[],
-  segments: readonly string[],
-): Record<string, string> | undefined {
-  if (pattern.length !== segments.length) return undefined;
-  const params: Record<string, string> = {};
+function matchesStatic(pattern: readonly string[], segments: readonly string[]): boolean {
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
-    const s = segments[i]!;
-    if (p.startsWith(':')) params[p.slice(1)] = s;
-    else if (p !== s) return undefined;
+    if (p.charCodeAt(0) !== 58 /* : */ && p !== segments[i]) return false;
   }
-  return params;
+  return true;
 }

@@ -191,6 +191,7 @@ async function handle(r: Request): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   res.on('finish', () => {
+    if (!r.logger.isLevelEnabled('debug')) return;
     r.logger.debug('api request', {
       method,
       path: url.pathname,
@@ -232,11 +233,19 @@ async function dispatch(r: Request, url: URL, method: string): Promise<Reply | u
   }
   const host = headerOf(req, 'host');
   const base = `http://${host !== undefined && HOST_RE.test(host) ? host : 'localhost'}${API_ROOT}`;
-  const requestAbort = new AbortController();
-  const abort = (): void => requestAbort.abort();
-  r.res.once('close', abort);
-  r.stopping.addEventListener('abort', abort, { once: true });
-  r.res.once('close', () => r.stopping.removeEventListener('abort', abort));
+  // created on first use only (the watch endpoint): an abort per request would cost a
+  // DOMException with a stack trace on every response
+  let requestAbort: AbortController | undefined;
+  const signal = (): AbortSignal => {
+    if (requestAbort) return requestAbort.signal;
+    const ac = (requestAbort = new AbortController());
+    const abort = (): void => ac.abort();
+    if (r.res.closed || r.stopping.aborted) abort();
+    r.res.once('close', abort);
+    r.stopping.addEventListener('abort', abort, { once: true });
+    r.res.once('close', () => r.stopping.removeEventListener('abort', abort));
+    return ac.signal;
+  };
   const limit = path.endsWith('/eucanetd/transaction') ? r.limits.transaction : r.limits.body;
   const ctx: Ctx = {
     store: r.store,
@@ -244,7 +253,9 @@ async function dispatch(r: Request, url: URL, method: string): Promise<Reply | u
     params: match.params,
     query: url.searchParams,
     base,
-    signal: requestAbort.signal,
+    get signal() {
+      return signal();
+    },
     headers: req.headers,
     body: async (mt: MediaType) => {
       checkContentType(headerOf(req, 'content-type'), mt);
