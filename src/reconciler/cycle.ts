@@ -6,7 +6,12 @@ import { allObjects, discover } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
 import { mapTopology, recoverAllocations } from '../mapping/index.js';
-import type { Allocations, MappingConfig, MappingResult } from '../mapping/index.js';
+import type {
+  Allocations,
+  MappingConfig,
+  MappingResult,
+  RecoverableObject,
+} from '../mapping/index.js';
 import type { TopologyStore } from '../store/index.js';
 import { applyOps } from './apply.js';
 import type { ApplyResult } from './apply.js';
@@ -62,7 +67,8 @@ export async function reconcileView(
   durations.discover_ms = since(t);
 
   t = performance.now();
-  const allocations = options.allocations ?? recoverAllocations(allObjects(actual));
+  const allocations =
+    options.allocations ?? recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
   const mapping = mapTopology(view, allocations, config);
   durations.map_ms = since(t);
 

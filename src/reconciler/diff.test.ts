@@ -89,7 +89,7 @@ describe('diffTopology', () => {
       .filter((o) => o.kind === 'port')
       .map((o) => (o as { object: Obj }).object);
     expect(ports[0]).to.not.have.property('peerId');
-    expect(ports[1]!.peerId).to.equal(ports[0]!.id);
+    expect(ports[1]!['peerId']).to.equal(ports[0]!.id);
   });
 
   it('plans nothing when the store already matches (defaults and back-references ignored)', () => {
@@ -161,7 +161,7 @@ describe('diffTopology', () => {
     expect(plan.storeOps).to.have.length(1);
     const op = plan.storeOps[0] as { op: string; kind: string; object: Obj };
     expect([op.op, op.kind]).to.deep.equal(['update', 'chain']);
-    expect(op.object.ruleIds).to.deep.equal([r1, r2, foreign]);
+    expect(op.object['ruleIds']).to.deep.equal([r1, r2, foreign]);
     expect(plan.counts).to.include({ update: 1, unchanged: 6 });
   });
 
@@ -186,7 +186,7 @@ describe('diffTopology', () => {
     const plan = diffTopology(desiredOf(wanted as never), actualOf(all), new Set());
     const first = plan.storeOps[0] as { op: string; object: Obj };
     expect(first.op).to.equal('update');
-    expect(first.object.peerId).to.equal(undefined);
+    expect(first.object['peerId']).to.equal(undefined);
     const create = plan.storeOps.find((o) => o.op === 'create') as { object: Obj };
     expect(create.object.id).to.equal(newBp);
   });

@@ -6,7 +6,7 @@
  */
 import { allObjects, discover } from '../discovery/index.js';
 import { recoverAllocations } from '../mapping/index.js';
-import type { Allocations } from '../mapping/index.js';
+import type { Allocations, RecoverableObject } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
 import type { Op, TopologyStore } from '../store/index.js';
 import { applyOps } from './apply.js';
@@ -37,7 +37,7 @@ export async function flushManaged(
   options: FlushOptions = {},
 ): Promise<FlushResult> {
   const actual = await discover(store);
-  const allocations = recoverAllocations(allObjects(actual));
+  const allocations = recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
   const ops: Op[] = [];
   let kept = 0;
   for (let i = KINDS.length - 1; i >= 0; i--) {

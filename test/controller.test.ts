@@ -1,0 +1,123 @@
+/**
+ * The controller loop in process: change detection, the version file, a rejected document,
+ * and a failing store (through a wrapping writer, not a mock of internals).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../src/common/index.js';
+import { writeGniXml } from '../src/gni/index.js';
+import { Controller, DEFAULT_SETTINGS } from '../src/reconciler/index.js';
+import { createMemoryStore, StoreUnavailableError } from '../src/store/index.js';
+import type { Op, TopologyStore } from '../src/store/index.js';
+import { loadDoc, repoPath, viewOf } from './helpers/gni-doc.js';
+import type { Doc } from './helpers/gni-doc.js';
+
+/** A store whose next `failures` transactions fail. */
+function flaky(inner: TopologyStore, failures: { n: number }): TopologyStore {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'transaction') {
+        return async (ops: readonly Op[]) => {
+          if (failures.n > 0) {
+            failures.n--;
+            throw new StoreUnavailableError('injected failure');
+          }
+          return target.transaction(ops);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+describe('controller', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let gni: string;
+  let doc: Doc;
+
+  const write = (d: Doc): void => {
+    writeFileSync(`${gni}.temp`, writeGniXml(viewOf(d)));
+    renameSync(`${gni}.temp`, gni);
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eucanetd-ctl-'));
+    gni = join(dir, 'global_network_info.xml');
+    doc = loadDoc(repoPath('../shared/samples/small.xml'));
+    write(doc);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('applies, writes the version file, then skips an unchanged file', async () => {
+    const store = createMemoryStore();
+    const c = new Controller({
+      store,
+      gniPath: gni,
+      settings: DEFAULT_SETTINGS,
+      logger: silentLogger(),
+      watchFile: false,
+    });
+    const first = await c.runCycle();
+    expect(first.result).to.equal('applied');
+    expect(first.counts!.create).to.be.greaterThan(10);
+    expect(readFileSync(join(dir, 'global_network_info.version'), 'utf8')).to.equal(doc.version);
+    const second = await c.runCycle();
+    expect(second.result).to.equal('unchanged');
+    // same version, new content (the CLC adds applied-version): still skipped
+    doc['applied-version'] = doc.version;
+    write(doc);
+    expect((await c.runCycle()).result).to.equal('unchanged');
+    // a forced re-apply (SIGHUP) plans nothing new
+    c.reload();
+    const forced = await c.runCycle();
+    expect(forced.result).to.equal('applied');
+    expect(forced.counts).to.include({ create: 0, update: 0, delete: 0 });
+    await store.close();
+  });
+
+  it('a rejected document changes nothing and is not retried until the file changes', async () => {
+    const store = createMemoryStore();
+    const c = new Controller({
+      store,
+      gniPath: gni,
+      settings: DEFAULT_SETTINGS,
+      logger: silentLogger(),
+      watchFile: false,
+    });
+    await c.runCycle();
+    const count = (await store.list('rule')).length + (await store.list('port')).length;
+    writeFileSync(`${gni}.temp`, '<network-data version="0000000a"><configuration>');
+    renameSync(`${gni}.temp`, gni);
+    expect((await c.runCycle()).result).to.equal('rejected');
+    expect((await store.list('rule')).length + (await store.list('port')).length).to.equal(count);
+    expect(readFileSync(join(dir, 'global_network_info.version'), 'utf8')).to.equal(doc.version);
+    await store.close();
+  });
+
+  it('a failed apply is not marked applied and is retried with growing backoff', async () => {
+    const inner = createMemoryStore();
+    const failures = { n: 2 };
+    const c = new Controller({
+      store: flaky(inner, failures),
+      gniPath: gni,
+      settings: DEFAULT_SETTINGS,
+      logger: silentLogger(),
+      watchFile: false,
+      backoffBaseMs: 100,
+    });
+    expect((await c.runCycle()).result).to.equal('failed');
+    expect(c.backoffMs()).to.equal(100);
+    expect(existsSync(join(dir, 'global_network_info.version'))).to.equal(false);
+    expect((await c.runCycle()).result).to.equal('failed');
+    expect(c.backoffMs()).to.equal(200);
+    const ok = await c.runCycle();
+    expect(ok.result).to.equal('applied');
+    expect(c.backoffMs()).to.equal(0);
+    expect(readFileSync(join(dir, 'global_network_info.version'), 'utf8')).to.equal(doc.version);
+    await inner.close();
+  });
+});

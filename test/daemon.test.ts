@@ -1,0 +1,118 @@
+/**
+ * The real daemon: `node bin/eucanetd run` on temporary paths (needs `npm run build`).
+ * Writes GNI files by rename as the cloud controller does, sees them applied, survives a
+ * rejected document without deleting anything, refuses a second controller on the same store,
+ * and stops cleanly on SIGTERM.
+ */
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeGniXml } from '../src/gni/index.js';
+import { openFileStore } from '../src/store/index.js';
+import { loadDoc, repoPath, viewOf } from './helpers/gni-doc.js';
+import type { Doc } from './helpers/gni-doc.js';
+
+const BIN = repoPath('bin/eucanetd');
+
+async function until<T>(
+  what: string,
+  f: () => T | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('daemon (real binary)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let child: ChildProcess | undefined;
+  let stderr = '';
+
+  before(function () {
+    if (!existsSync(repoPath('dist/bin/cli.js'))) this.skip();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eucanetd-daemon-'));
+    stderr = '';
+  });
+  afterEach(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies files written by rename, survives a rejected one, stops on SIGTERM', async () => {
+    const gni = join(dir, 'global_network_info.xml');
+    const versionFile = join(dir, 'global_network_info.version');
+    const store = join(dir, 'store');
+    const write = (d: Doc | string): void => {
+      writeFileSync(`${gni}.temp`, typeof d === 'string' ? d : writeGniXml(viewOf(d)));
+      renameSync(`${gni}.temp`, gni);
+    };
+    const doc = loadDoc(repoPath('../shared/samples/small.xml'));
+    write(doc);
+    child = spawn(
+      process.execPath,
+      [BIN, 'run', '--gni', gni, '--store', store, '--interval', '30', '--log-level', 'info'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    await until(
+      'first apply',
+      () => existsSync(versionFile) && readFileSync(versionFile, 'utf8') === doc.version,
+    );
+
+    // a second controller on the same store is refused
+    const second = spawnSync(
+      process.execPath,
+      [BIN, 'run', '--once', '--gni', gni, '--store', store],
+      { encoding: 'utf8' },
+    );
+    expect(second.status).to.equal(1);
+    expect(second.stderr).to.match(/in use/);
+
+    // a new document, written by rename: picked up by the file watch long before the 30 s poll
+    const next = structuredClone(doc);
+    next.version = '0000beef';
+    next.securityGroups[0].ingressRules.push({
+      protocol: 17,
+      fromPort: 5000,
+      toPort: 5001,
+      cidr: '192.0.2.0/24',
+    });
+    const t0 = Date.now();
+    write(next);
+    await until('second apply', () => readFileSync(versionFile, 'utf8') === '0000beef');
+    expect(Date.now() - t0).to.be.lessThan(10_000);
+
+    const reader = await openFileStore(store, { readOnly: true });
+    const rulesBefore = (await reader.list('rule')).length;
+    await reader.close();
+
+    // a rejected document: logged, nothing deleted, version file unchanged
+    write(
+      '<network-data version="0000dead"><configuration><property name="mode"><value>EDGE</value></property>',
+    );
+    await until('rejection logged', () => stderr.includes('GNI rejected'));
+    const reader2 = await openFileStore(store, { readOnly: true });
+    expect((await reader2.list('rule')).length).to.equal(rulesBefore);
+    await reader2.close();
+    expect(readFileSync(versionFile, 'utf8')).to.equal('0000beef');
+
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
+    expect(code).to.equal(0);
+    expect(stderr).to.include('main loop complete, applied GNI');
+    expect(stderr).to.include('eucanetd down');
+  });
+});
