@@ -8,7 +8,7 @@
  * Usage: npx tsx scripts/bench-api.ts [--concurrency 32] [--seconds 3] [--size M] [--seed 1]
  */
 import { fork } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { createApiClient } from '../src/api/index.js';
 import { startTestApiServer } from '../src/api/testing.js';
@@ -20,6 +20,29 @@ import { generateView } from './lib/gni-generator.js';
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+/** Child mode (baseline): a bare node:http server answering every request with a fixed JSON
+ * body of a router's size; what node alone can do on this machine at this moment. */
+function serveBare(): void {
+  const body = JSON.stringify({ id: '0'.repeat(36), name: 'x'.repeat(600) });
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(req.method === 'POST' ? 201 : 200, {
+        'content-type': 'application/json',
+        location: '/x/y',
+      });
+      res.end(req.method === 'POST' ? undefined : body);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const a = server.address() as { port: number };
+    process.send!({ url: `http://127.0.0.1:${a.port}/midonet-api`, token: '' });
+  });
+  process.on('message', (m) => {
+    if (m === 'stop') process.exit(0);
+  });
 }
 
 /** Child mode: serve a fresh memory store and report the URL and token to the parent. */
@@ -38,8 +61,8 @@ interface Child {
   stop(): void;
 }
 
-function startChild(): Promise<Child> {
-  const child = fork(process.argv[1]!, ['--serve'], {
+function startChild(mode = '--serve'): Promise<Child> {
+  const child = fork(process.argv[1]!, [mode], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -71,17 +94,13 @@ async function rate(
   return done / ((performance.now() - t0) / 1000);
 }
 
-async function main(): Promise<void> {
-  const concurrency = Number(arg('concurrency', '32'));
-  const seconds = Number(arg('seconds', '3'));
-  const size = arg('size', 'M') as 'S' | 'M' | 'L' | 'XL';
-  const seed = Number(arg('seed', '1'));
-  console.log(
-    `machine: ${cpus().length} cpus, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-  );
-  console.log(`concurrency ${concurrency}, ${seconds} s per rate; server in a child process`);
-
-  const child = await startChild();
+/** GET and create rates against a server child (best of the run; 1 s warm-up each). */
+async function measure(
+  mode: string,
+  concurrency: number,
+  seconds: number,
+): Promise<{ gets: number; creates: number }> {
+  const child = await startChild(mode);
   // the load is made with plain node:http (axios costs more per request than the server does,
   // and both share the same two cores)
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -118,6 +137,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
       const res = await call('POST', '/routers', JSON.stringify({ name: `seed-${i}` }));
       ids.push(String(res.location).split('/').pop()!);
+      if (mode !== '--serve') break;
     }
     const get = async (i: number): Promise<void> => {
       const res = await call('GET', `/routers/${ids[i % ids.length]!}`);
@@ -134,13 +154,45 @@ async function main(): Promise<void> {
     await rate(concurrency, 1, get); // warm-up
     await rate(concurrency, 1, create);
     const gets = await rate(concurrency, seconds, get);
-    console.log(`GET /routers/{id}: ${Math.round(gets)} req/s (target >= 5000)`);
     const creates = await rate(concurrency, seconds, create);
-    console.log(`POST /routers: ${Math.round(creates)} creates/s (target >= 2000)`);
+    return { gets, creates };
   } finally {
     agent.destroy();
     child.stop();
   }
+}
+
+async function main(): Promise<void> {
+  const concurrency = Number(arg('concurrency', '32'));
+  const seconds = Number(arg('seconds', '3'));
+  const size = arg('size', 'M') as 'S' | 'M' | 'L' | 'XL';
+  const seed = Number(arg('seed', '1'));
+  console.log(
+    `machine: ${cpus().length} cpus, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
+  console.log(`concurrency ${concurrency}, ${seconds} s per rate; server in a child process`);
+
+  // API and bare baseline, interleaved twice: the machine is shared, so the ratio to the
+  // baseline measured at the same time says more than the absolute figure
+  const results = {
+    api: { get: [] as number[], create: [] as number[] },
+    bare: { get: [] as number[], create: [] as number[] },
+  };
+  for (let round = 0; round < 2; round++) {
+    for (const mode of ['bare', 'api'] as const) {
+      const r = await measure(mode === 'api' ? '--serve' : '--serve-bare', concurrency, seconds);
+      results[mode].get.push(r.gets);
+      results[mode].create.push(r.creates);
+    }
+  }
+  const best = (xs: number[]): number => Math.round(Math.max(...xs));
+  const { api, bare } = results;
+  console.log(
+    `GET /routers/{id}: ${best(api.get)} req/s (target >= 5000); bare node:http ${best(bare.get)} req/s; ratio ${(best(api.get) / best(bare.get)).toFixed(2)}`,
+  );
+  console.log(
+    `POST /routers: ${best(api.create)} creates/s (target >= 2000); bare node:http ${best(bare.create)} req/s; ratio ${(best(api.create) / best(bare.create)).toFixed(2)}`,
+  );
 
   const view = generateView({ size, seed });
   console.log(`cold build: document size ${size} seed ${seed}, ${view.instances.length} instances`);
@@ -167,7 +219,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--serve')) void serve();
+if (process.argv.includes('--serve-bare')) serveBare();
+else if (process.argv.includes('--serve')) void serve();
 else
   main().catch((e: unknown) => {
     console.error(e);
