@@ -142,7 +142,7 @@ class Scanner {
       parts.push(id === '' ? this.name[d]! : `${this.name[d]!}[${id}]`);
     }
     if (extra !== undefined) parts.push(extra);
-    return parts.length === 0 ? ROOT_NAME : parts.join('/');
+    return this.depth <= 0 ? [ROOT_NAME, ...parts].join('/') : parts.join('/');
   }
 
   run(start: number): void {
@@ -472,6 +472,7 @@ class Scanner {
         let list = parent[name] as Plain[] | undefined;
         if (list === undefined) parent[name] = list = [];
         const o: Plain = {};
+        this.ident[d] = String(list.length);
         list.push(o);
         this.setObj(d, o, spec.schema);
         return;
