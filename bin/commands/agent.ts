@@ -1,7 +1,94 @@
-/** Subcommands of the agent area (filled in by its owner). */
+/**
+ * `eucanetd agent`: the per-host datapath agent. Parses arguments, opens the store (a
+ * read-only follower of a store directory, or the REST API) and runs `runAgent` until
+ * SIGINT/SIGTERM.
+ */
 import type { Command } from 'commander';
+import { createLogger } from '../../src/common/index.js';
+import { openFileStore, type TopologyStore } from '../../src/store/index.js';
+import { createApiClient } from '../../src/api/index.js';
+import { runAgent } from '../../src/datapath/index.js';
+
+interface AgentFlags {
+  host: string;
+  store?: string;
+  api?: string;
+  token?: string;
+  netnsPrefix: string;
+  stateDir?: string;
+  once?: boolean;
+  dryRun?: boolean;
+  resyncInterval: string;
+  allowRootNetns?: boolean;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  logFile?: string;
+}
 
 /** Registers the agent subcommands on the program. */
 export function registerAgentCommands(program: Command): void {
-  void program;
+  program
+    .command('agent')
+    .description('the datapath agent: program this host (network namespace) from the topology')
+    .requiredOption('--host <name>', 'this host: the GNI node name')
+    .option('--store <dir>', 'store directory (opened as a read-only follower)')
+    .option('--api <url>', 'REST API of the controller')
+    .option('--token <token>', 'API token')
+    .option(
+      '--netns-prefix <prefix>',
+      'prefix of the helper namespaces (one per router)',
+      'eucanetd-',
+    )
+    .option('--state-dir <dir>', 'DHCP config and pid files (default /run/eucanetd-agent/<prefix>)')
+    .option('--once', 'one pass, then exit')
+    .option('--dry-run', 'print the ip/nft commands instead of running them')
+    .option('--resync-interval <seconds>', 'periodic full pass (drift repair)', '10')
+    .option('--allow-root-netns', 'allow programming the initial network namespace')
+    .option('--log-level <level>', 'error, warn, info or debug', 'info')
+    .option('--log-file <file>', 'also append JSON log lines to this file')
+    .action(async (flags: AgentFlags) => {
+      const logger = createLogger({
+        level: flags.logLevel,
+        ...(flags.logFile ? { file: flags.logFile } : {}),
+      });
+      if ((flags.store === undefined) === (flags.api === undefined)) {
+        logger.error('agent needs exactly one of --store DIR or --api URL');
+        process.exitCode = 2;
+        return;
+      }
+      const store: TopologyStore = flags.store
+        ? await openFileStore(flags.store, { readOnly: true })
+        : createApiClient({
+            url: flags.api!,
+            ...(flags.token ? { token: flags.token } : {}),
+            logger,
+          });
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await runAgent({
+          store,
+          host: flags.host,
+          netnsPrefix: flags.netnsPrefix,
+          logger,
+          signal: controller.signal,
+          resyncMs: Math.max(0.1, Number(flags.resyncInterval)) * 1000,
+          register: flags.api !== undefined,
+          ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+          ...(flags.once ? { once: true } : {}),
+          ...(flags.dryRun
+            ? { dryRun: true, print: (t: string) => process.stdout.write(t + '\n') }
+            : {}),
+          ...(flags.allowRootNetns ? { allowRootNetns: true } : {}),
+        });
+      } catch (e) {
+        logger.error('agent failed', { error: String(e) });
+        process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        await store.close();
+      }
+    });
 }

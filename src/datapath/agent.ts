@@ -4,7 +4,7 @@
  * (drift made by hand is repaired). Each pass reads the whole share and the whole actual
  * state, so a pass is always correct on its own; a restart simply runs a pass.
  */
-import { readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Issue, Logger } from '../common/index.js';
 import { hostId, TerminalError } from '../common/index.js';
@@ -58,22 +58,30 @@ export function defaultStateDir(netnsPrefix: string): string {
   return `/run/eucanetd-agent/${netnsPrefix.replace(/[^A-Za-z0-9_.-]/g, '') || 'default'}`;
 }
 
-/** Throws unless the process runs in a network namespace other than the initial one. */
+/**
+ * Throws unless the process runs in a network namespace other than the initial one: its
+ * namespace must differ from pid 1's, or, when pid 1's cannot be read, be one of the named
+ * namespaces under /run/netns (made by `ip netns add`).
+ */
 export function assertNotRootNetns(): void {
-  const self = readlinkSync('/proc/self/ns/net');
+  const self = statSync('/proc/self/ns/net');
   let init: string | undefined;
   try {
     init = readlinkSync('/proc/1/ns/net');
-  } catch (e) {
-    throw new TerminalError('cannot read /proc/1/ns/net to compare network namespaces', {
-      cause: e,
-    });
+  } catch {
+    // pid 1 hidden from us (containers): fall back to the named-namespace test below
   }
-  if (self === init) {
-    throw new TerminalError(
-      'refusing to program the root network namespace (run under `ip netns exec`, or pass --allow-root-netns)',
-    );
+  if (init !== undefined) {
+    if (readlinkSync('/proc/self/ns/net') !== init) return;
+  } else {
+    for (const name of existsSync('/run/netns') ? readdirSync('/run/netns') : []) {
+      const st = statSync(`/run/netns/${name}`, { throwIfNoEntry: false });
+      if (st && st.ino === self.ino && st.dev === self.dev) return;
+    }
   }
+  throw new TerminalError(
+    'refusing to program the root network namespace (run under `ip netns exec`, or pass --allow-root-netns)',
+  );
 }
 
 /** One reconcile pass: read topology, compute desired, observe, plan, apply. */
@@ -162,7 +170,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   if (options.register !== false && !options.dryRun)
     await registerHost(options.store, options.host, log);
   if (options.once) {
-    options.onPass?.(await syncHost(options));
+    const result = await syncHost(options);
+    options.onPass?.(result);
     return;
   }
   const resyncMs = options.resyncMs ?? 10_000;
@@ -181,7 +190,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       dirty = false;
       last = performance.now();
       try {
-        options.onPass?.(await syncHost(options));
+        const result = await syncHost(options);
+        options.onPass?.(result);
         failures = 0;
       } catch (e) {
         failures++;

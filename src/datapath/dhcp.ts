@@ -41,6 +41,8 @@ export function dhcpConfig(
     'no-hosts',
     'leasefile-ro',
     'dhcp-authoritative',
+    // stay root: the state directory may be private, and `ip netns pids` must see the process
+    'user=root',
     `pid-file=${base}.pid`,
     `dhcp-hostsfile=${base}.hosts`,
     `log-facility=${base}.log`,
