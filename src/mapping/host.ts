@@ -4,7 +4,6 @@
  * them if missing and never updates them (the agents fill in `addresses`).
  */
 import type { GlobalView } from '../gni/index.js';
-import { hostId } from '../common/index.js';
 import type { TopologyBuilder } from './builder.js';
 
 /** The host the metadata external port binds to: `mido.eucanetdHost`, else the CLC. */
@@ -13,9 +12,8 @@ export function eucanetdHostName(view: GlobalView): string | undefined {
 }
 
 function addHost(b: TopologyBuilder, name: string): void {
-  const id = hostId(name);
+  const id = b.hostId(name);
   if (b.maps.host.has(id)) return;
-  b.id(`host:${name}`);
   b.put('host', { id, owner: 'hosts', name, addresses: [] });
 }
 

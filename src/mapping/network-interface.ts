@@ -9,7 +9,6 @@
  * matches: `nwSrc`/`nwDst` = sender/target protocol address (SPA/TPA), `nwProto` = opcode,
  * `dlSrc`/`dlDst` = sender/target hardware address (SHA/THA).
  */
-import { hostId } from '../common/index.js';
 import type { DraftChain, TopologyBuilder } from './builder.js';
 import type { InterfaceEntry } from './context.js';
 import type { CoreRefs } from './core.js';
@@ -74,7 +73,7 @@ export function mapNetworkInterface(
       `instance ${e.instance.id} runs on no node: port left unbound`,
     );
   } else {
-    port.hostId = hostId(node);
+    port.hostId = b.hostId(node);
     port.interfaceName = hostInterfaceName(key);
   }
   if (mac === undefined) {
@@ -214,7 +213,7 @@ function jumps(
     const target = `sg_${dir}_${sg}`;
     b.rule(c, `sg:${sg}`, key, {
       type: 'jump',
-      jumpChainId: b.id(`chain:${target}`),
+      jumpChainId: b.chainId(target),
       jumpChainName: target,
     });
   }

@@ -4,7 +4,7 @@
  * `route:<router name>:<src>:<dst>:<role>`.
  */
 import type { DesiredOf } from './types.js';
-import type { TopologyBuilder } from './builder.js';
+import { NONE, type TopologyBuilder } from './builder.js';
 import { formatIp, type Cidr } from './ip.js';
 
 type Mutable<T> = { -readonly [P in keyof T]: T[P] };
@@ -41,7 +41,7 @@ export function addRouterPort(
     networkAddress: formatIp(net.addr),
     networkLength: net.len,
     portMac: mac ?? portMacFromId(id),
-    portGroupIds: [],
+    portGroupIds: NONE,
   };
   b.put('port', port);
   return port;
@@ -61,7 +61,7 @@ export function addBridgePort(
     type: 'Bridge',
     bridgeId,
     adminStateUp: true,
-    portGroupIds: [],
+    portGroupIds: NONE,
   };
   b.put('port', port);
   return port;

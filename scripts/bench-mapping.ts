@@ -1,0 +1,95 @@
+/**
+ * Mapping benchmark (issue 4 targets: L ≤ 300 ms, XL ≤ 1.5 s): maps a generated view several
+ * times and reports the median, the object count and the ratio to a plain derivedId loop over
+ * the same number of keys (a machine-independent yardstick).
+ * Usage: npx tsx scripts/bench-mapping.ts [--size S|M|L|XL] [--seed N] [--runs N]
+ * Uses scripts/lib/gni-generator.ts when present, else test/helpers/view-builder.ts.
+ */
+import { existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { derivedId } from '../src/common/index.js';
+import type { GlobalView } from '../src/gni/index.js';
+import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
+import { KINDS } from '../src/store/index.js';
+import { syntheticView } from '../test/helpers/view-builder.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+const SYNTHETIC = {
+  S: { vpcs: 10, instances: 100 },
+  M: { vpcs: 100, instances: 1000 },
+  L: { vpcs: 1000, instances: 10000 },
+  XL: { vpcs: 4000, instances: 50000 },
+} as const;
+
+type Size = keyof typeof SYNTHETIC;
+
+async function loadView(size: Size, seed: number): Promise<{ view: GlobalView; source: string }> {
+  const gen = new URL('./lib/gni-generator.ts', import.meta.url);
+  if (existsSync(gen)) {
+    const mod = (await import('./lib/gni-generator.js')) as {
+      generateView: (o: { size: Size; seed: number }) => GlobalView;
+    };
+    return {
+      view: mod.generateView({ size, seed }),
+      source: `scripts/lib/gni-generator (seed ${seed})`,
+    };
+  }
+  return {
+    view: syntheticView(SYNTHETIC[size]),
+    source: 'test/helpers/view-builder syntheticView',
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const size = arg('size', 'L') as Size;
+  const seed = Number(arg('seed', '1'));
+  const runs = Number(arg('runs', '7'));
+  const { view, source } = await loadView(size, seed);
+  const ifaces = view.instances.reduce((n, i) => n + i.networkInterfaces.length, 0);
+  console.log(
+    `machine: ${cpus().length} cpus, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
+  console.log(
+    `view: size ${size} from ${source}: ${view.vpcs.length} VPCs, ${view.instances.length} instances, ${ifaces} interfaces`,
+  );
+
+  const times: number[] = [];
+  let objects = 0;
+  let result = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    result = mapTopology(view, result.allocations, DEFAULT_MAPPING_CONFIG);
+    times.push(performance.now() - t);
+  }
+  for (const k of KINDS) objects += result.desired[k].size;
+  const keys: string[] = [];
+  for (let i = 0; i < objects; i++)
+    keys.push(`rule:ic_i-${i.toString(16).padStart(8, '0')}_prechain:sg:x`);
+  const idTimes: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    for (const k of keys) derivedId(k);
+    idTimes.push(performance.now() - t);
+  }
+  const m = median(times);
+  const target = size === 'XL' ? 1500 : size === 'L' ? 300 : undefined;
+  console.log(`objects: ${objects}, issues: ${result.issues.length}, held: ${result.held.size}`);
+  console.log(
+    `mapTopology: median ${m.toFixed(1)} ms over ${runs} runs (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`,
+  );
+  console.log(
+    `derivedId x ${objects}: median ${median(idTimes).toFixed(1)} ms; ratio mapping/ids ${(m / median(idTimes)).toFixed(2)}`,
+  );
+  if (target !== undefined) console.log(`target ${target} ms: ${m <= target ? 'met' : 'MISSED'}`);
+}
+
+await main();
