@@ -69,6 +69,11 @@ function allWs(s: string, a: number, b: number): boolean {
   return true;
 }
 
+function hasAmp(s: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) if (s.charCodeAt(i) === 38) return true;
+  return false;
+}
+
 function isNameStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || c > 127;
 }
@@ -196,8 +201,18 @@ class Scanner {
         );
       }
       this.text[d] = text;
-    } else if (k !== SKIP && !allWs(this.s, a, b)) {
-      this.issues.warn(this.path(), 'unexpected-text', `text inside <${this.name[d]!}> is ignored`);
+    } else if (!allWs(this.s, a, b)) {
+      // Ignored text must still be well-formed: an undefined entity is refused everywhere.
+      if (!cdata && hasAmp(this.s, a, b) && decodeEntities(this.s.slice(a, b)) === undefined) {
+        throw this.badReference(a);
+      }
+      if (k !== SKIP) {
+        this.issues.warn(
+          this.path(),
+          'unexpected-text',
+          `text inside <${this.name[d]!}> is ignored`,
+        );
+      }
     }
   }
 
