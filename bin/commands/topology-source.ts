@@ -4,6 +4,7 @@
  * a remote API (`--api URL` plus `--token-file`).
  */
 import type { Command } from 'commander';
+import { createApiClient } from '../../src/api/index.js';
 import type { Logger } from '../../src/common/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { TopologyStore } from '../../src/store/index.js';
@@ -25,10 +26,6 @@ export function storeOptions(c: Command): Command {
     )
     .option('--api <url>', 'use a remote eucanetd API instead of a local store')
     .option('--token-file <file>', 'API credentials/token file (with --api)');
-}
-
-interface ApiModule {
-  createApiClient(options: { url: string; tokenFile?: string; logger?: Logger }): TopologyStore;
 }
 
 /** Opens the store or the API client the options name. */
