@@ -39,13 +39,19 @@ export interface Loaded {
   };
 }
 
-/** Freezes a decoded object and everything inside it. */
+/** Freezes a decoded (plain JSON) value and everything inside it. */
 export function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    for (const k in v) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    for (const e of v) if (typeof e === 'object' && e !== null) deepFreeze(e);
+  } else {
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
+      const e = o[k];
+      if (typeof e === 'object' && e !== null) deepFreeze(e);
+    }
   }
-  return v;
+  return Object.freeze(v);
 }
 
 function freezeChanges(changes: readonly Change[]): readonly Change[] {

@@ -20,8 +20,10 @@ class KindTable {
 
   set(id: string, obj: AnyObject): void {
     const prev = this.objects.get(id);
-    if (prev === undefined) this.dirtyIds.add(id);
-    else this.unindexName(prev);
+    // before the first list there is no order to maintain: list() sorts from scratch
+    if (prev === undefined) {
+      if (this.sortedIds !== null) this.dirtyIds.add(id);
+    } else this.unindexName(prev);
     this.objects.set(id, obj);
     this.indexName(obj);
     this.cachedList = null;
@@ -32,7 +34,7 @@ class KindTable {
     if (prev === undefined) return;
     this.unindexName(prev);
     this.objects.delete(id);
-    this.dirtyIds.add(id);
+    if (this.sortedIds !== null) this.dirtyIds.add(id);
     this.cachedList = null;
   }
 

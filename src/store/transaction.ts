@@ -22,10 +22,12 @@ type Obj = Record<string, unknown>;
 interface Draft {
   readonly kind: Kind;
   readonly id: string;
+  /** The committed object (undefined when the transaction creates it). */
+  readonly base: AnyObject | undefined;
   /** The object as this transaction has it; null once deleted. */
   obj: Obj | null;
-  /** Array fields already copied by this transaction (safe to mutate). */
-  copied: Set<string>;
+  /** Array fields already copied by this transaction (safe to mutate); allocated on need. */
+  copied: Set<string> | undefined;
   /** Membership sets for long back-reference lists. */
   sets: Map<string, Set<string>> | undefined;
 }
@@ -37,6 +39,22 @@ function key(kind: Kind, id: string): string {
   return kind + '/' + id;
 }
 
+/** Drafts by kind, then id (no key strings built on the hot path). */
+class Drafts {
+  private readonly byKind = new Map<Kind, Map<string, Draft>>();
+  get(kind: Kind, id: string): Draft | undefined {
+    return this.byKind.get(kind)?.get(id);
+  }
+  set(d: Draft): void {
+    let m = this.byKind.get(d.kind);
+    if (!m) this.byKind.set(d.kind, (m = new Map()));
+    m.set(d.id, d);
+  }
+  *values(): Generator<Draft> {
+    for (const m of this.byKind.values()) yield* m.values();
+  }
+}
+
 /** Runs `ops` against `state` and returns the changes they make (state is not modified). */
 export function runTransaction(state: StoreState, ops: readonly Op[]): Change[] {
   if (!Array.isArray(ops)) throw new InvalidFieldError('transaction: ops must be a list');
@@ -46,7 +64,7 @@ export function runTransaction(state: StoreState, ops: readonly Op[]): Change[] 
 }
 
 class Transaction {
-  private readonly drafts = new Map<string, Draft>();
+  private readonly drafts = new Drafts();
 
   constructor(private readonly state: StoreState) {}
 
@@ -72,13 +90,13 @@ class Transaction {
   finish(): Change[] {
     const changes: Change[] = [];
     for (const d of this.drafts.values()) {
-      const base = this.state.get(d.kind, d.id);
+      const base = d.base;
       if (d.obj === null) {
         if (base) changes.push({ kind: d.kind, id: d.id, type: 'deleted' });
         continue;
       }
       d.obj['version'] = base ? base.version + 1 : 1;
-      for (const f of d.copied) Object.freeze(d.obj[f]);
+      if (d.copied) for (const f of d.copied) Object.freeze(d.obj[f]);
       const object = Object.freeze(d.obj) as unknown as AnyObject;
       changes.push({ kind: d.kind, id: d.id, type: base ? 'updated' : 'created', object });
     }
@@ -88,27 +106,38 @@ class Transaction {
   // --- reads and drafts ---
 
   private cur(kind: Kind, id: string): Obj | undefined {
-    const d = this.drafts.get(key(kind, id));
+    const d = this.drafts.get(kind, id);
     if (d) return d.obj ?? undefined;
     return this.state.get(kind, id) as Obj | undefined;
   }
 
   /** The draft of an existing object, created (as a shallow copy) on first write. */
   private mutable(kind: Kind, id: string): Draft {
-    const k = key(kind, id);
-    let d = this.drafts.get(k);
+    let d = this.drafts.get(kind, id);
     if (!d) {
       const base = this.state.get(kind, id);
       if (!base) throw new NotFoundError(kind, id);
-      d = { kind, id, obj: { ...base }, copied: new Set(), sets: undefined };
-      this.drafts.set(k, d);
+      d = { kind, id, base, obj: { ...base }, copied: undefined, sets: undefined };
+      this.drafts.set(d);
     }
     if (d.obj === null) throw new NotFoundError(kind, id);
     return d;
   }
 
+  /** The draft of an object that exists in this transaction, or undefined. */
+  private writable(kind: Kind, id: string): Draft | undefined {
+    const d = this.drafts.get(kind, id);
+    if (d) return d.obj ? d : undefined;
+    const base = this.state.get(kind, id);
+    if (!base) return undefined;
+    const nd: Draft = { kind, id, base, obj: { ...base }, copied: undefined, sets: undefined };
+    this.drafts.set(nd);
+    return nd;
+  }
+
   private list(d: Draft, field: string): string[] {
     const obj = d.obj!;
+    d.copied ??= new Set();
     if (!d.copied.has(field)) {
       obj[field] = [...((obj[field] as readonly string[] | undefined) ?? EMPTY)];
       d.copied.add(field);
@@ -143,16 +172,15 @@ class Transaction {
 
   private addBack(b: Binding, targetId: string, srcId: string, position?: number): void {
     const end = b.back;
-    const target = this.cur(end.kind, targetId);
-    if (!target) {
+    const d = this.writable(end.kind, targetId);
+    if (!d) {
       throw new NotFoundError(
         end.kind,
         targetId,
         `${b.forward.kind}/${srcId}: ${fieldLabel(b.forward)} references ${end.kind}/${targetId}, which does not exist`,
       );
     }
-    const current = (target[end.field] as readonly string[] | undefined) ?? EMPTY;
-    const d = this.mutable(end.kind, targetId);
+    const current = (d.obj![end.field] as readonly string[] | undefined) ?? EMPTY;
     const s = this.set(d, end.field, current);
     if (s ? s.has(srcId) : current.includes(srcId)) return;
     const list = this.list(d, end.field);
@@ -222,17 +250,17 @@ class Transaction {
   private create(kind: Kind, input: unknown, position: number | undefined): void {
     const fields = normalizeObject(kind, input);
     const id = fields['id'] as string;
-    if (this.cur(kind, id)) throw new AlreadyExistsError(kind, id);
+    const d = this.drafts.get(kind, id);
+    const base = d ? undefined : this.state.get(kind, id);
+    if (base || d?.obj) throw new AlreadyExistsError(kind, id);
     if (position !== undefined && kind !== 'rule') {
       throw new InvalidFieldError(`create ${kind}/${id}: position is only allowed for rules`);
     }
     const bindings = bindingsOf(kind);
-    const obj: Obj = { id, version: 0, ...fields };
+    const obj: Obj = fields;
     for (const f of bindings.back.keys()) obj[f] = EMPTY;
-    const k = key(kind, id);
-    const d = this.drafts.get(k);
-    if (d) Object.assign(d, { obj, copied: new Set(), sets: undefined });
-    else this.drafts.set(k, { kind, id, obj, copied: new Set(), sets: undefined });
+    if (d) Object.assign(d, { obj, copied: undefined, sets: undefined });
+    else this.drafts.set({ kind, id, base: undefined, obj, copied: undefined, sets: undefined });
     for (const b of bindings.forward) {
       const pos = b.back.field === 'ruleIds' && b.back.kind === 'chain' ? position : undefined;
       for (const t of forwardTargets(b.forward, obj)) this.addBack(b, t, id, pos);
@@ -248,7 +276,7 @@ class Transaction {
     if (!old) throw new NotFoundError(kind, id, `update ${kind}/${id}: not found`);
     this.committedVersion(kind, id, expected, 'update');
     const bindings = bindingsOf(kind);
-    const obj: Obj = { id, version: 0, ...fields };
+    const obj: Obj = fields;
     for (const f of bindings.back.keys()) obj[f] = old[f];
     const d = this.mutable(kind, id);
     d.obj = obj;
@@ -281,7 +309,7 @@ class Transaction {
       );
     }
     d.obj!['ruleIds'] = [...(ruleIds as string[])];
-    d.copied.add('ruleIds');
+    (d.copied ??= new Set()).add('ruleIds');
     d.sets?.delete('ruleIds');
   }
 
