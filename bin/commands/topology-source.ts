@@ -34,10 +34,7 @@ export async function openTopology(
   how: { readOnly: boolean; logger: Logger },
 ): Promise<TopologyStore> {
   if (opts.api) {
-    const api = (await import('../../src/api/index.js')) as unknown as Partial<ApiModule>;
-    if (typeof api.createApiClient !== 'function')
-      throw new Error('--api is not available in this build');
-    return api.createApiClient({
+    return createApiClient({
       url: opts.api,
       ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
       logger: how.logger,
