@@ -1,7 +1,162 @@
-/** Subcommands of the store area (filled in by its owner). */
+/**
+ * Store subcommands: `eucanetd store verify` and `eucanetd topology list|show`. They open the
+ * store read-only (no lock), so they work while the daemon runs.
+ */
 import type { Command } from 'commander';
+import {
+  isStoreError,
+  KINDS,
+  NAMED_KINDS,
+  openFileStore,
+  StoreError,
+  verifyStore,
+  type AnyObject,
+  type Kind,
+  type TopologyStore,
+} from '../../src/store/index.js';
 
-/** Registers the store subcommands on the program. */
+/** Default store directory of the daemon. */
+export const DEFAULT_STORE_DIR = '/var/lib/eucanetd';
+
+function out(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function fail(message: string): void {
+  process.stderr.write(`eucanetd: ${message}\n`);
+  process.exitCode = 1;
+}
+
+function parseKind(kind: string): Kind {
+  if (!(KINDS as readonly string[]).includes(kind)) {
+    throw new StoreError(`unknown kind ${kind} (kinds: ${KINDS.join(', ')})`);
+  }
+  return kind as Kind;
+}
+
+async function openReadOnly(dir: string): Promise<TopologyStore> {
+  const { stat } = await import('node:fs/promises');
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new StoreError(`no store at ${dir}`);
+  return openFileStore(dir, { readOnly: true });
+}
+
+/** The fields shown in the `topology list` table after id and name, per kind. */
+const SUMMARY: { readonly [K in Kind]: readonly string[] } = {
+  router: ['adminStateUp', 'portIds'],
+  bridge: ['vni', 'portIds'],
+  port: ['type', 'routerId', 'bridgeId', 'portAddress', 'peerId', 'hostId', 'interfaceName'],
+  chain: ['ruleIds'],
+  rule: ['chainId', 'type', 'nwProto', 'nwSrcAddress', 'nwSrcLength', 'tpDst', 'jumpChainId'],
+  'ip-addr-group': ['addresses'],
+  route: ['routerId', 'type', 'dstNetworkAddr', 'dstNetworkLength', 'nextHopPort', 'weight'],
+  'dhcp-subnet': ['bridgeId', 'subnetPrefix', 'subnetLength', 'defaultGateway', 'hosts'],
+  host: ['addresses', 'portIds'],
+  'tunnel-zone': ['type', 'hosts'],
+  'port-group': ['stateful', 'portIds'],
+  'bgp-peer': ['routerId', 'asNumber', 'address'],
+  'bgp-network': ['routerId', 'subnetAddress', 'subnetLength'],
+  'arp-entry': ['bridgeId', 'ip', 'mac'],
+  'mac-entry': ['bridgeId', 'macAddr', 'portId'],
+};
+
+function cell(v: unknown): string {
+  if (v === undefined) return '-';
+  if (Array.isArray(v))
+    return v.length <= 2 && v.every((e) => typeof e !== 'object')
+      ? v.join(',') || '-'
+      : `[${v.length}]`;
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v);
+}
+
+/** Formats objects as an aligned text table. */
+export function formatTable(kind: Kind, objects: readonly AnyObject[]): string {
+  const cols = ['id', ...(NAMED_KINDS.has(kind) ? ['name'] : []), ...SUMMARY[kind]];
+  const rows = objects.map((o) =>
+    cols.map((c) => cell((o as unknown as Record<string, unknown>)[c])),
+  );
+  const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]): string =>
+    r
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...rows.map(line)].join('\n');
+}
+
+async function withStore(dir: string, fn: (store: TopologyStore) => Promise<void>): Promise<void> {
+  let store: TopologyStore | undefined;
+  try {
+    store = await openReadOnly(dir);
+    await fn(store);
+  } catch (e) {
+    if (!isStoreError(e)) throw e;
+    fail(e.message);
+  } finally {
+    await store?.close();
+  }
+}
+
+async function verifyCommand(opts: { store: string }): Promise<void> {
+  try {
+    const problems = await verifyStore(opts.store);
+    if (problems.length > 0) {
+      for (const p of problems) fail(`broken: ${p.message}`);
+      return;
+    }
+    await withStore(opts.store, async (store) => {
+      let n = 0;
+      for (const kind of KINDS) n += (await store.list(kind)).length;
+      out(`ok: ${n} objects, revision ${await store.revision()}`);
+    });
+  } catch (e) {
+    if (!isStoreError(e)) throw e;
+    fail(e.message);
+  }
+}
+
+/** Registers `store verify` and `topology list|show` on the program. */
 export function registerStoreCommands(program: Command): void {
-  void program;
+  const store = program.command('store').description('inspect the embedded topology store');
+  store
+    .command('verify')
+    .description('check every binding of a store directory (exit 1 naming each broken object)')
+    .option('--store <dir>', 'store directory', DEFAULT_STORE_DIR)
+    .action(verifyCommand);
+
+  const topology = program.command('topology').description('list and show topology objects');
+  topology
+    .command('list')
+    .description(`list the objects of a kind (${KINDS.join(', ')})`)
+    .argument('<kind>', 'object kind')
+    .option('--store <dir>', 'store directory', DEFAULT_STORE_DIR)
+    .option('--json', 'print JSON')
+    .action(async (kindArg: string, opts: { store: string; json?: boolean }) => {
+      await withStore(opts.store, async (s) => {
+        const kind = parseKind(kindArg);
+        const objects = await s.list(kind);
+        out(opts.json ? JSON.stringify(objects, null, 2) : formatTable(kind, objects));
+      });
+    });
+  topology
+    .command('show')
+    .description('show one object by id or name')
+    .argument('<kind>', 'object kind')
+    .argument('<idOrName>', 'object id or name')
+    .option('--store <dir>', 'store directory', DEFAULT_STORE_DIR)
+    .option('--json', 'print JSON')
+    .action(async (kindArg: string, key: string, opts: { store: string; json?: boolean }) => {
+      await withStore(opts.store, async (s) => {
+        const kind = parseKind(kindArg);
+        const obj = (await s.get(kind, key)) ?? (await s.getByName(kind, key));
+        if (!obj) throw new StoreError(`${kind}/${key} not found`);
+        if (opts.json) return out(JSON.stringify(obj, null, 2));
+        for (const [k, v] of Object.entries(obj)) {
+          out(
+            `${k.padEnd(20)} ${Array.isArray(v) || (typeof v === 'object' && v !== null) ? JSON.stringify(v) : String(v)}`,
+          );
+        }
+      });
+    });
 }
