@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { RevisionCompactedError } from './errors.js';
+import type { ChangeEvent } from './types.js';
+import { WatchHub } from './watch.js';
+
+const ev = (revision: number): ChangeEvent => ({
+  revision,
+  changes: [{ kind: 'host', id: `h${revision}`, type: 'deleted' }],
+});
+
+describe('WatchHub', () => {
+  it('replays history after the revision asked, then live events, and ends on abort', async () => {
+    const hub = new WatchHub(0);
+    hub.publish(ev(1));
+    hub.publish(ev(2));
+    const ac = new AbortController();
+    const it = hub.watch(1, ac.signal)[Symbol.asyncIterator]();
+    expect((await it.next()).value).to.deep.equal(ev(2));
+    const pending = it.next();
+    hub.publish(ev(3));
+    expect((await pending).value).to.deep.equal(ev(3));
+    const waiting = it.next();
+    ac.abort();
+    expect((await waiting).done).to.equal(true);
+  });
+
+  it('keeps a bounded history and refuses to resume from before it', async () => {
+    const hub = new WatchHub(0, 3);
+    for (let r = 1; r <= 5; r++) hub.publish(ev(r));
+    try {
+      await hub.watch(1)[Symbol.asyncIterator]().next();
+      expect.fail('expected RevisionCompactedError');
+    } catch (e) {
+      expect(e).to.be.instanceOf(RevisionCompactedError);
+    }
+    const it = hub.watch(2)[Symbol.asyncIterator]();
+    expect((await it.next()).value?.revision).to.equal(3);
+    hub.close();
+    expect((await it.next()).value?.revision).to.equal(4);
+    expect((await it.next()).value?.revision).to.equal(5);
+    expect((await it.next()).done).to.equal(true);
+  });
+});
