@@ -55,5 +55,6 @@ export function mapElasticIp(
   addRoute(b, key, CORE.router, core.routerId, { addr: p, len: 32 }, core.intPortId, `eip:${key}`, {
     gateway: v.uplinkIp,
     weight: 100,
+    key: `route:${CORE.router}:eip:${key}`,
   });
 }

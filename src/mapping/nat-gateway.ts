@@ -106,10 +106,7 @@ export function mapNatGateway(
     { addr: pub, len: 32 },
     core.intPortId,
     `nat:${nat.id}`,
-    {
-      gateway: uplinkIp,
-      weight: 100,
-    },
+    { gateway: uplinkIp, weight: 100, key: `route:${CORE.router}:nat:${nat.id}` },
   );
   return { nat, subnet: s };
 }
