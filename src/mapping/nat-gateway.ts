@@ -65,6 +65,7 @@ export function mapNatGateway(
   if (v.cidr !== undefined) {
     addRoute(b, owner, name, routerId, v.cidr, port.id, `sub:${s.subnet.id}`, {
       gateway: s.gateway,
+      key: `route:${name}:vpc-cidr`,
     });
   }
   const pub = nat.publicIp === undefined ? undefined : parseIp(nat.publicIp);
