@@ -117,6 +117,39 @@ export function decodeEntities(text: string): string | undefined {
   return out + text.slice(from);
 }
 
+/** Hash of a name as computed while scanning a tag. */
+function nameHash(name: string): number {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + name.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Every element name of the schema, by hash, so known tags need no new string. */
+const KNOWN_NAMES = new Map<number, string[]>();
+(function collect(schema: ObjSchema, seen: Set<ObjSchema>): void {
+  if (seen.has(schema)) return;
+  seen.add(schema);
+  for (const [name, spec] of schema.children) {
+    const names =
+      spec.k === 'wrapper' ? [name, spec.item] : spec.k === 'values' ? [name, 'value'] : [name];
+    for (const n of names) {
+      const list = KNOWN_NAMES.get(nameHash(n)) ?? [];
+      if (!list.includes(n)) list.push(n);
+      KNOWN_NAMES.set(nameHash(n), list);
+    }
+    if ('schema' in spec) collect(spec.schema, seen);
+  }
+})(ROOT, new Set());
+KNOWN_NAMES.set(nameHash(ROOT_NAME), [ROOT_NAME]);
+
+/** The interned schema name equal to `s[a, b)`, if there is one. */
+function knownName(s: string, a: number, b: number, h: number): string | undefined {
+  const list = KNOWN_NAMES.get(h);
+  if (list === undefined) return undefined;
+  for (const n of list) if (n.length === b - a && s.startsWith(n, a)) return n;
+  return undefined;
+}
+
 /** Scanner state; one instance per document. */
 class Scanner {
   private readonly kind: number[] = [];
@@ -308,6 +341,7 @@ class Scanner {
     if (!isNameStart(s.charCodeAt(i))) {
       throw new Fatal(i >= n ? 'truncated' : 'not-well-formed', 'invalid tag', lt);
     }
+    let h = 0;
     for (;;) {
       const c = s.charCodeAt(i);
       if (c === 62 || c === 47 || isWs(c)) break;
@@ -315,9 +349,10 @@ class Scanner {
       if (c === 60 || c === 61 || c === 34 || c === 39) {
         throw new Fatal('not-well-formed', 'invalid character in a tag name', i);
       }
+      h = (Math.imul(h, 31) + c) | 0;
       i++;
     }
-    const name = s.slice(lt + 1, i);
+    const name = knownName(s, lt + 1, i, h) ?? s.slice(lt + 1, i);
     const d = this.depth + 1;
     if (d >= this.limits.maxDepth) {
       throw new Fatal('too-deep', `elements nested deeper than ${this.limits.maxDepth} levels`, lt);
