@@ -48,14 +48,17 @@ describe('datapath agent end to end (one host, 2 VPCs, 3 subnets, 5 instances)',
   let storeDir = '';
   let stateDir = '';
 
+  let agentRuns = 0;
+  const agentLog = (): string => join(lab!.dir, `agent-${agentRuns}.log`);
   const startAgent = async (): Promise<ChildProcess> => {
-    const log = openSync(join(lab!.dir, 'agent.log'), 'a');
+    agentRuns++;
+    const log = openSync(agentLog(), 'a');
+    // nsenter switches only the network namespace: `ip netns exec` would also give the agent a
+    // private mount namespace, and the helper namespaces it adds would not outlive it
     const child = spawn(
-      'ip',
+      'nsenter',
       [
-        'netns',
-        'exec',
-        lab!.hostNs,
+        `--net=/run/netns/${lab!.hostNs}`,
         process.execPath,
         join(ROOT, 'bin/eucanetd'),
         'agent',
@@ -127,7 +130,7 @@ describe('datapath agent end to end (one host, 2 VPCs, 3 subnets, 5 instances)',
     );
     if (!ready)
       throw new Error(
-        `agent did not program the host: ${await readFile(join(lab.dir, 'agent.log'), 'utf8').catch(() => '')}`,
+        `agent did not program the host: ${await readFile(agentLog(), 'utf8').catch(() => '')}`,
       );
     servers.push(
       await tcpServer(inst('a'), [80, 81, 8080]),
@@ -226,12 +229,9 @@ describe('datapath agent end to end (one host, 2 VPCs, 3 subnets, 5 instances)',
       .sort();
     await stop(agent);
     agent = await startAgent();
-    await waitFor(
-      async () =>
-        (await readFile(join(lab!.dir, 'agent.log'), 'utf8')).split('"datapath pass"').length > 3,
-      10_000,
-      200,
-    );
+    const passes = async (): Promise<number> =>
+      (await readFile(agentLog(), 'utf8').catch(() => '')).split('"datapath pass"').length - 1;
+    expect(await waitFor(async () => (await passes()) >= 2, 10_000, 200)).to.equal(true);
     const after = await bridgeRules();
     const strip = (t: string): string => t.replace(/# handle \d+/g, '');
     expect(strip(after)).to.equal(strip(before));
@@ -284,6 +284,6 @@ describe('datapath agent end to end (one host, 2 VPCs, 3 subnets, 5 instances)',
       100,
     );
     expect(restored).to.equal(true);
-    expect(await tcpConnects(inst('a'), '10.10.2.10', 5432)).to.equal(true);
+    expect(await waitFor(() => tcpConnects(inst('a'), '10.10.2.10', 5432), 4000)).to.equal(true);
   });
 });
