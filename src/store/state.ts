@@ -18,8 +18,9 @@ class KindTable {
     this.names = named ? new Map() : undefined;
   }
 
-  set(id: string, obj: AnyObject): void {
-    const prev = this.objects.get(id);
+  /** Inserts or replaces; `isNew` (the caller knows the id is absent) saves a lookup. */
+  set(id: string, obj: AnyObject, isNew = false): void {
+    const prev = isNew ? undefined : this.objects.get(id);
     // before the first list there is no order to maintain: list() sorts from scratch
     if (prev === undefined) {
       if (this.sortedIds !== null) this.dirtyIds.add(id);
@@ -157,7 +158,7 @@ export class StoreState {
     for (const c of changes) {
       const t = this.table(c.kind);
       if (c.type === 'deleted') t.delete(c.id);
-      else t.set(c.id, c.object!);
+      else t.set(c.id, c.object!, c.type === 'created');
     }
     this.revision = revision;
   }
