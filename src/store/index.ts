@@ -18,6 +18,7 @@ export {
 } from './schema.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory.js';
 export { openFileStore, type FileStoreOptions } from './file.js';
+export { openEtcdStore, type EtcdStoreOptions } from './etcd.js';
 export { openStore, verifyStore } from './open.js';
 export type { StoreProblem } from './verify.js';
 export { isValidId, isIpv4 } from './validate.js';

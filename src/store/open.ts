@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { EmbeddedStore } from './base.js';
 import { StoreError } from './errors.js';
+import { openEtcdStore } from './etcd.js';
 import { openFileStore, type FileStoreOptions } from './file.js';
 import { createMemoryStore } from './memory.js';
 import { StoreState } from './state.js';
@@ -9,9 +10,9 @@ import { KINDS, type TopologyStore } from './types.js';
 import { verifyState, type StoreProblem } from './verify.js';
 
 /**
- * Opens the store a spec names: `memory:` → a new memory store; `etcd://…` → not supported yet
- * (throws `StoreError`); anything else, optionally prefixed `file:`, → the file store in that
- * directory with `options`.
+ * Opens the store a spec names: `memory:` → a new memory store; `etcd://…` → the etcd store
+ * (writers wait for its controller lock; see etcd.ts); anything else, optionally prefixed
+ * `file:`, → the file store in that directory with `options`.
  */
 export async function openStore(
   spec: string,
@@ -19,7 +20,11 @@ export async function openStore(
 ): Promise<TopologyStore> {
   if (spec === 'memory:' || spec === 'memory') return createMemoryStore(options);
   if (spec.startsWith('etcd://') || spec.startsWith('etcd:')) {
-    throw new StoreError(`store ${spec}: the etcd backend is not supported yet`);
+    return openEtcdStore(spec, {
+      ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
+      ...(options.historySize !== undefined ? { historySize: options.historySize } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   }
   const dir = spec.startsWith('file:') ? spec.slice('file:'.length) : spec;
   if (dir === '') throw new StoreError(`store spec ${JSON.stringify(spec)} names no directory`);
