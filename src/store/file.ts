@@ -146,7 +146,14 @@ class FileStore extends EmbeddedStore {
     this.recordsSinceSnapshot++;
     const every = this.options.snapshotEvery ?? 10_000;
     const bytes = this.options.snapshotBytes ?? 64 * 1024 * 1024;
-    if (this.recordsSinceSnapshot >= every || this.journalSize >= bytes) await this.compact();
+    if (this.recordsSinceSnapshot < every && this.journalSize < bytes) return;
+    try {
+      await this.compact();
+    } catch (e) {
+      // The commit itself is durable in the journal; a failed compaction is retried after the
+      // next commit. compact() never leaves the store appending to a file that is not the journal.
+      this.logger.error('store compaction failed', { dir: this.dir, error: String(e) });
+    }
   }
 
   /** Writes a snapshot at the current revision and starts a fresh journal after it. */
@@ -159,10 +166,22 @@ class FileStore extends EmbeddedStore {
       SNAPSHOT_FILE,
       encodeSnapshot(revision, allObjects(this.state), count),
     );
-    await replaceFile(this.dir, JOURNAL_FILE, [encodeJournalHeader(revision)]);
+    // The new journal is opened before it is renamed into place, so the handle always names the
+    // file at the path: if the rename fails, the old journal stays in use (and stays valid).
+    const tmp = join(this.dir, `${JOURNAL_FILE}.tmp`);
+    const fresh = await open(tmp, 'w+', 0o644);
+    try {
+      await writeAll(fresh, encodeJournalHeader(revision), 0);
+      await fresh.sync();
+      await rename(tmp, join(this.dir, JOURNAL_FILE));
+    } catch (e) {
+      await fresh.close();
+      throw e;
+    }
     const old = this.journal;
-    this.journal = await open(join(this.dir, JOURNAL_FILE), 'r+');
+    this.journal = fresh;
     await old.close();
+    await fsyncDir(this.dir);
     this.journalSize = JOURNAL_HEADER_SIZE;
     this.recordsSinceSnapshot = 0;
     this.logger.info('store compacted', {
