@@ -262,8 +262,13 @@ class Transaction {
     if (d) Object.assign(d, { obj, copied: undefined, sets: undefined });
     else this.drafts.set({ kind, id, base: undefined, obj, copied: undefined, sets: undefined });
     for (const b of bindings.forward) {
-      const pos = b.back.field === 'ruleIds' && b.back.kind === 'chain' ? position : undefined;
-      for (const t of forwardTargets(b.forward, obj)) this.addBack(b, t, id, pos);
+      const v = obj[b.forward.field];
+      if (v === undefined) continue;
+      if (!b.forward.many) {
+        // the common case, without allocating a target list
+        const pos = b.back.field === 'ruleIds' && b.back.kind === 'chain' ? position : undefined;
+        this.addBack(b, v as string, id, pos);
+      } else for (const t of forwardTargets(b.forward, obj)) this.addBack(b, t, id);
     }
     if (bindings.symmetric && obj['peerId'] !== undefined)
       this.linkPeer(id, obj['peerId'] as string);
