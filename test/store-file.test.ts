@@ -285,7 +285,7 @@ describe('store file backend', function () {
       await it.return?.();
     });
 
-    it('follow a writer in a child process', async function () {
+    it('follow a writer in a child process (whose lock refuses a second writer)', async function () {
       this.timeout(30_000);
       const writerPath = join(import.meta.dirname, 'helpers', 'store-crash-writer.ts');
       const child = spawn(process.execPath, ['--import', 'tsx', writerPath, dir, '0', '10'], {
@@ -293,6 +293,8 @@ describe('store file backend', function () {
       });
       try {
         await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+        const e = await expectReject(openFileStore(dir), StoreLockedError);
+        expect(e.message).to.equal(`store ${dir} is in use by process ${child.pid}`);
         const follower = track(await openFileStore(dir, { readOnly: true, pollMs: 10 }));
         const it = follower.watch(await follower.revision())[Symbol.asyncIterator]();
         const evs = await nextEvents(it, (ev) => ev.revision >= 40);
