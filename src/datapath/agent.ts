@@ -12,7 +12,8 @@ import type { TopologyStore } from '../store/index.js';
 import { RevisionCompactedError } from '../store/index.js';
 import { desiredHost } from './desired.js';
 import { createRunner, describeAction, runAction, type CommandRunner } from './exec.js';
-import { observeHost } from './observe.js';
+import { appliedNs, observeHost, type ObservedCache } from './observe.js';
+import { appliedTable } from './nft.js';
 import { planHost, type Action } from './plan.js';
 import { readHostTopology } from './topology.js';
 
@@ -47,10 +48,19 @@ export interface AgentOptions {
 
 /** What one pass did. */
 export interface PassResult {
+  /** The host state after this pass (feed to the next event-driven pass). */
+  readonly cache: ObservedCache;
   readonly revision: number;
   readonly actions: readonly Action[];
   readonly issues: readonly Issue[];
   readonly durationMs: number;
+  /** Milliseconds per phase: topology read, observe, plan, apply. */
+  readonly phases: {
+    readonly read: number;
+    readonly observe: number;
+    readonly plan: number;
+    readonly apply: number;
+  };
 }
 
 /** The state directory used when none is given. */
@@ -84,16 +94,28 @@ export function assertNotRootNetns(): void {
   );
 }
 
-/** One reconcile pass: read topology, compute desired, observe, plan, apply. */
-export async function syncHost(options: AgentOptions): Promise<PassResult> {
+/**
+ * One reconcile pass: read topology, compute desired, observe, plan, apply. With `cache`
+ * (the previous pass's result) the router namespaces and nft tables are not re-read: an
+ * event-driven pass stays fast; the periodic full pass (no cache) repairs drift.
+ */
+export async function syncHost(options: AgentOptions, cache?: ObservedCache): Promise<PassResult> {
   const started = performance.now();
   const run = options.runner ?? createRunner();
   const stateDir = options.stateDir ?? defaultStateDir(options.netnsPrefix);
   const revision = await options.store.revision();
   const topo = await readHostTopology(options.store, hostId(options.host));
+  const tRead = performance.now();
   const desired = desiredHost(topo, { netnsPrefix: options.netnsPrefix, stateDir });
-  const observed = await observeHost(run, { netnsPrefix: options.netnsPrefix, stateDir });
+  const tDesired = performance.now();
+  const observed = await observeHost(run, {
+    netnsPrefix: options.netnsPrefix,
+    stateDir,
+    ...(cache ? { cache } : {}),
+  });
+  const tObserved = performance.now();
   const actions = planHost(desired, observed);
+  const tPlanned = performance.now();
   const log = options.logger;
   for (const a of actions) {
     if (options.dryRun) {
@@ -112,7 +134,24 @@ export async function syncHost(options: AgentOptions): Promise<PassResult> {
       detail: issue.message,
     });
   }
-  const result = { revision, actions, issues: desired.issues, durationMs: ms(started) };
+  const applied: ObservedCache = {
+    namespaces: new Map(desired.routerNamespaces.map((r) => [r.ns, appliedNs(r)])),
+    nft: new Map(desired.nft.map((t) => [t.family, appliedTable(t)])),
+  };
+  const phases = {
+    read: Math.round(tRead - started),
+    observe: Math.round(tObserved - tDesired),
+    plan: Math.round(tPlanned - tObserved + tDesired - tRead),
+    apply: ms(tPlanned),
+  };
+  const result = {
+    revision,
+    actions,
+    issues: desired.issues,
+    durationMs: ms(started),
+    cache: applied,
+    phases,
+  };
   log.info('datapath pass', {
     revision,
     actions: actions.length,
@@ -120,6 +159,10 @@ export async function syncHost(options: AgentOptions): Promise<PassResult> {
     bridges: topo.bridges.length,
     routers: topo.routers.length,
     duration_ms: result.durationMs,
+    read_ms: phases.read,
+    observe_ms: phases.observe,
+    plan_ms: phases.plan,
+    apply_ms: phases.apply,
     dry_run: options.dryRun ?? false,
   });
   return result;
@@ -184,32 +227,35 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   });
   let failures = 0;
   let last = 0;
+  let cache: ObservedCache | undefined;
   while (!signal.aborted) {
-    const due = dirty || performance.now() - last >= resyncMs;
-    if (due) {
+    const isPeriodic = performance.now() - last >= resyncMs;
+    if (dirty || isPeriodic) {
       dirty = false;
-      last = performance.now();
       try {
-        const result = await syncHost(options);
+        const result = await syncHost(options, isPeriodic || options.dryRun ? undefined : cache);
+        if (isPeriodic) last = performance.now();
+        cache = result.cache;
         options.onPass?.(result);
         failures = 0;
       } catch (e) {
         failures++;
         dirty = true;
+        cache = undefined; // re-read everything after an error
         log.error('datapath pass failed', { error: String(e), failures });
       }
     }
     const delay = failures > 0 ? Math.min(resyncMs, 250 * 2 ** Math.min(failures, 6)) : resyncMs;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(
-        resolve,
-        failures > 0 ? delay : Math.max(1, last + resyncMs - performance.now()),
-      );
       const done = (): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
         resolve();
       };
+      const timer = setTimeout(
+        done,
+        failures > 0 ? delay : Math.max(1, last + resyncMs - performance.now()),
+      );
       wake = failures > 0 ? () => undefined : done;
       signal.addEventListener('abort', done, { once: true });
     });

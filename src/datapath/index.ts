@@ -19,8 +19,8 @@ export {
 } from './agent.js';
 export { readHostTopology, type HostTopology } from './topology.js';
 export { desiredHost, type DesiredHost, type DesiredOptions } from './desired.js';
-export { planHost, routeKey, type Action, type ObservedHost } from './plan.js';
-export { observeHost } from './observe.js';
+export { planHost, routeKey, type Action, type ObservedHost, type ObservedNs } from './plan.js';
+export { observeHost, appliedNs, type ObservedCache } from './observe.js';
 export {
   createRunner,
   describeAction,
@@ -29,5 +29,5 @@ export {
   type CommandRunner,
 } from './exec.js';
 export { translateRule, RETURN_FLOW_MARK, type RuleContext, type TranslatedRule } from './rules.js';
-export { diffTable, parseNftJson, ruleTag, type NftTableSpec } from './nft.js';
+export { diffTable, parseNftJson, ruleTag, appliedTable, type NftTableSpec } from './nft.js';
 export * from './names.js';

@@ -211,3 +211,23 @@ function verdictText(v: unknown): string {
   }
   return verb;
 }
+
+/** The observed form of a table once `spec` is applied (the event-pass cache). */
+export function appliedTable(spec: NftTableSpec): ObservedNftTable {
+  return {
+    family: spec.family,
+    name: spec.name,
+    chains: new Map(
+      spec.chains.map((c) => [
+        c.name,
+        { ...(c.hook ? { hook: c.hook } : {}), tags: c.rules.map(ruleTag) },
+      ]),
+    ),
+    sets: new Map(
+      spec.sets.map((s) => [
+        s.name,
+        { type: s.type, isVerdictMap: s.isVerdictMap, elements: s.elements },
+      ]),
+    ),
+  };
+}

@@ -10,6 +10,7 @@ import { parseNftJson, type NftFamily, type ObservedNftTable } from './nft.js';
 import type { ObservedDhcp, ObservedHost, ObservedLink, ObservedNs } from './plan.js';
 import { routeKey } from './plan.js';
 import { NFT_TABLE, ROUTE_PROTO } from './names.js';
+import type { DesiredRouterNs } from './desired.js';
 
 interface IpLink {
   ifname: string;
@@ -42,10 +43,22 @@ function toLink(l: IpLink): ObservedLink {
   };
 }
 
+/** What an event-driven pass may take from the previous pass instead of reading it. */
+export interface ObservedCache {
+  readonly namespaces: ReadonlyMap<string, ObservedNs>;
+  readonly nft: ReadonlyMap<NftFamily, ObservedNftTable | undefined>;
+}
+
 /** Reads everything the planner compares. */
 export async function observeHost(
   run: CommandRunner,
-  options: { netnsPrefix: string; stateDir: string },
+  options: {
+    netnsPrefix: string;
+    stateDir: string;
+    /** State known from the last pass: router namespaces (skips 4 commands per namespace)
+     * and the nft tables (skips listing them). */
+    cache?: ObservedCache;
+  },
 ): Promise<ObservedHost> {
   const links = new Map(
     parseJson<IpLink>(await run(['ip', '-json', 'link', 'show'])).map((l) => [l.ifname, toLink(l)]),
@@ -54,10 +67,14 @@ export async function observeHost(
   const namespaces = new Map<string, ObservedNs>();
   for (const { name } of all) {
     if (!name.startsWith(`${options.netnsPrefix}r-`)) continue;
-    namespaces.set(name, await observeNs(run, name));
+    namespaces.set(name, options.cache?.namespaces.get(name) ?? (await observeNs(run, name)));
   }
   const nft = new Map<NftFamily, ObservedNftTable | undefined>();
   for (const family of ['bridge', 'inet'] as const) {
+    if (options.cache?.nft.has(family)) {
+      nft.set(family, options.cache.nft.get(family));
+      continue;
+    }
     const out = await run(['nft', '-j', 'list', 'table', family, NFT_TABLE]).catch(() => undefined);
     nft.set(family, out === undefined ? undefined : parseNftJson(out, family, NFT_TABLE));
   }
@@ -132,4 +149,23 @@ async function observeDhcp(stateDir: string): Promise<Map<string, ObservedDhcp>>
     });
   }
   return out;
+}
+
+/** The state a router namespace has once its desired state is applied (the cache entry). */
+export function appliedNs(r: DesiredRouterNs): ObservedNs {
+  const links = new Map<string, ObservedLink>([['lo', { name: 'lo', isUp: true }]]);
+  for (const l of r.links) {
+    links.set(l.nsDev, {
+      name: l.nsDev,
+      isUp: true,
+      ...(l.mac !== undefined ? { mac: l.mac } : {}),
+      addrs: l.address !== undefined ? [l.address] : [],
+    });
+  }
+  return {
+    links,
+    routes: new Set(r.routes.map(routeKey)),
+    neighbors: new Set(r.neighbors.map((n) => `${n.ip} ${n.mac} ${n.dev}`)),
+    isForwarding: true,
+  };
 }
