@@ -4,14 +4,12 @@
  * rules and IP address groups reachable from the filters of those objects.
  */
 import type {
-  ArpEntry,
   Bridge,
   Chain,
-  DhcpSubnet,
   IpAddrGroup,
-  MacEntry,
   Port,
   Route,
+  ObjectOf,
   Router,
   Rule,
   TopologyReader,
@@ -32,57 +30,90 @@ export interface HostTopology {
   readonly chains: ReadonlyMap<string, Chain>;
   readonly rules: ReadonlyMap<string, Rule>;
   readonly ipAddrGroups: ReadonlyMap<string, IpAddrGroup>;
-  readonly dhcpSubnets: readonly DhcpSubnet[];
-  readonly arpEntries: readonly ArpEntry[];
-  readonly macEntries: readonly MacEntry[];
+  readonly dhcpSubnets: readonly ObjectOf<'dhcp-subnet'>[];
+  readonly arpEntries: readonly ObjectOf<'arp-entry'>[];
+  readonly macEntries: readonly ObjectOf<'mac-entry'>[];
 }
 
-/** Reads the host's share of the topology from a store. */
+function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+/**
+ * Reads the host's share of the topology from a store. Each kind is listed once and indexed
+ * in memory (one scan per kind, not one filtered scan per bridge or chain).
+ */
 export async function readHostTopology(
   reader: TopologyReader,
   hostId: string,
 ): Promise<HostTopology> {
-  const boundPorts = (await reader.list('port', { hostId })).filter(
-    (p) => p.type === 'Bridge' && p.bridgeId !== undefined && p.interfaceName !== undefined,
+  const [allPorts, allBridges, allRouters, allRoutes, allChains, allRules, allGroups] =
+    await Promise.all([
+      reader.list('port'),
+      reader.list('bridge'),
+      reader.list('router'),
+      reader.list('route'),
+      reader.list('chain'),
+      reader.list('rule'),
+      reader.list('ip-addr-group'),
+    ]);
+  const [allDhcp, allArp, allMac] = await Promise.all([
+    reader.list('dhcp-subnet'),
+    reader.list('arp-entry'),
+    reader.list('mac-entry'),
+  ]);
+  const portById = new Map(allPorts.map((p) => [p.id, p]));
+  const portsByBridge = groupBy(allPorts, (p) => p.bridgeId);
+  const bridgeById = new Map(allBridges.map((b) => [b.id, b]));
+  const routerById = new Map(allRouters.map((r) => [r.id, r]));
+  const boundPorts = allPorts.filter(
+    (p) =>
+      p.hostId === hostId &&
+      p.type === 'Bridge' &&
+      p.bridgeId !== undefined &&
+      p.interfaceName !== undefined,
   );
   const ports = new Map<string, Port>();
   const bridges: Bridge[] = [];
-  const bridgeIds = [...new Set(boundPorts.map((p) => p.bridgeId as string))].sort();
   const routerIds = new Set<string>();
-  const dhcpSubnets: DhcpSubnet[] = [];
-  const arpEntries: ArpEntry[] = [];
-  const macEntries: MacEntry[] = [];
+  const bridgeIds = [...new Set(boundPorts.map((p) => p.bridgeId as string))].sort();
   for (const bridgeId of bridgeIds) {
-    const bridge = await reader.get('bridge', bridgeId);
+    const bridge = bridgeById.get(bridgeId);
     if (!bridge) continue;
     bridges.push(bridge);
-    for (const p of await reader.list('port', { bridgeId })) {
+    for (const p of portsByBridge.get(bridgeId) ?? []) {
       ports.set(p.id, p);
-      if (p.peerId === undefined) continue;
-      const peer = await reader.get('port', p.peerId);
+      const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
       if (peer?.type === 'Router' && peer.routerId !== undefined) {
         ports.set(peer.id, peer);
         routerIds.add(peer.routerId);
       }
     }
-    dhcpSubnets.push(...(await reader.list('dhcp-subnet', { bridgeId })));
-    arpEntries.push(...(await reader.list('arp-entry', { bridgeId })));
-    macEntries.push(...(await reader.list('mac-entry', { bridgeId })));
   }
-  const routers: Router[] = [];
-  const routes: Route[] = [];
-  for (const routerId of [...routerIds].sort()) {
-    const router = await reader.get('router', routerId);
-    if (!router) continue;
-    routers.push(router);
-    routes.push(...(await reader.list('route', { routerId })));
-  }
-  const { chains, rules, ipAddrGroups } = await readChains(reader, [
-    ...bridges.flatMap((b) => [b.inboundFilterId, b.outboundFilterId]),
-    ...[...ports.values()].flatMap((p) =>
-      p.type === 'Bridge' ? [p.inboundFilterId, p.outboundFilterId] : [],
-    ),
-  ]);
+  const inBridges = (x: { bridgeId: string }): boolean => bridgeIds.includes(x.bridgeId);
+  const routers = [...routerIds]
+    .sort()
+    .flatMap((id) => (routerById.has(id) ? [routerById.get(id)!] : []));
+  const routes = allRoutes.filter((r) => routerIds.has(r.routerId));
+  const { chains, rules, ipAddrGroups } = closeChains(
+    [
+      ...bridges.flatMap((b) => [b.inboundFilterId, b.outboundFilterId]),
+      ...[...ports.values()].flatMap((p) =>
+        p.type === 'Bridge' ? [p.inboundFilterId, p.outboundFilterId] : [],
+      ),
+    ],
+    new Map(allChains.map((c) => [c.id, c])),
+    groupBy(allRules, (r) => r.chainId),
+    new Map(allGroups.map((g) => [g.id, g])),
+  );
   return {
     hostId,
     boundPorts,
@@ -93,21 +124,23 @@ export async function readHostTopology(
     chains,
     rules,
     ipAddrGroups,
-    dhcpSubnets,
-    arpEntries,
-    macEntries,
+    dhcpSubnets: allDhcp.filter(inBridges),
+    arpEntries: allArp.filter(inBridges),
+    macEntries: allMac.filter(inBridges),
   };
 }
 
-/** Reads the chains named by `roots` and everything their rules jump to or reference. */
-async function readChains(
-  reader: TopologyReader,
+/** The chains named by `roots` and everything their rules jump to or reference. */
+function closeChains(
   roots: readonly (string | undefined)[],
-): Promise<{
+  allChains: ReadonlyMap<string, Chain>,
+  rulesByChain: ReadonlyMap<string, readonly Rule[]>,
+  allGroups: ReadonlyMap<string, IpAddrGroup>,
+): {
   chains: Map<string, Chain>;
   rules: Map<string, Rule>;
   ipAddrGroups: Map<string, IpAddrGroup>;
-}> {
+} {
   const chains = new Map<string, Chain>();
   const rules = new Map<string, Rule>();
   const ipAddrGroups = new Map<string, IpAddrGroup>();
@@ -115,16 +148,15 @@ async function readChains(
   while (queue.length > 0) {
     const chainId = queue.pop() as string;
     if (chains.has(chainId)) continue;
-    const chain = await reader.get('chain', chainId);
+    const chain = allChains.get(chainId);
     if (!chain) continue;
     chains.set(chainId, chain);
-    for (const rule of await reader.list('rule', { chainId })) {
+    for (const rule of rulesByChain.get(chainId) ?? []) {
       rules.set(rule.id, rule);
       if (rule.jumpChainId !== undefined) queue.push(rule.jumpChainId);
       for (const g of [rule.ipAddrGroupSrc, rule.ipAddrGroupDst]) {
-        if (g === undefined || ipAddrGroups.has(g)) continue;
-        const group = await reader.get('ip-addr-group', g);
-        if (group) ipAddrGroups.set(g, group);
+        const group = g === undefined ? undefined : allGroups.get(g);
+        if (group) ipAddrGroups.set(group.id, group);
       }
     }
   }
