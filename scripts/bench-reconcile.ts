@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../src/common/index.js';
+import { createLogger } from '../src/common/index.js';
 import { readGni, writeGniJson, writeGniXml } from '../src/gni/index.js';
 import {
   Controller,
@@ -17,6 +17,8 @@ import {
 } from '../src/reconciler/index.js';
 import { createMemoryStore, openFileStore } from '../src/store/index.js';
 import type { TopologyStore } from '../src/store/index.js';
+import { addInstanceLike } from '../test/helpers/gni-doc.js';
+import type { Doc } from '../test/helpers/gni-doc.js';
 import { generateView } from './lib/gni-generator.js';
 
 function arg(name: string, dflt: string): string {
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
       store,
       gniPath: gni,
       settings,
-      logger: silentLogger(),
+      logger: createLogger({ level: 'warn' }),
       resyncMs: 3_600_000,
       debounceMs: 20,
     });
@@ -78,34 +80,17 @@ async function main(): Promise<void> {
     );
 
     // one added instance, end to end: rename the new file, the watch wakes the loop, measure to commit
-    const doc = JSON.parse(writeGniJson(view)) as {
-      version?: string;
-      instances: Record<string, unknown>[];
-    };
+    const doc = JSON.parse(writeGniJson(view)) as Doc;
     const running = controller.run();
     await new Promise((r) => setTimeout(r, 300)); // let the watcher settle
     const added: number[] = [];
     for (let round = 0; round < 3; round++) {
-      const template = doc.instances[round] as Record<string, unknown> & {
-        networkInterfaces: Record<string, unknown>[];
-      };
-      const suffix = (0xa0000000 + round).toString(16);
-      const eni: Record<string, unknown> = {
-        ...template.networkInterfaces[0]!,
-        name: `eni-${suffix}`,
-        macAddress: `d0:0d:a0:00:00:0${round}`,
-        privateIp: `${String(template['privateIp']).replace(/\.\d+$/, '')}.25${round}`,
-      };
-      delete eni['publicIp'];
-      const inst: Record<string, unknown> = {
-        ...template,
-        name: `i-${suffix}`,
-        macAddress: eni['macAddress'],
-        privateIp: eni['privateIp'],
-        networkInterfaces: [eni],
-      };
-      delete inst['publicIp'];
-      doc.instances.push(inst as never);
+      addInstanceLike(
+        doc,
+        String(doc.instances[round * 7]!['name']),
+        (0xa0000000 + round).toString(16),
+        250 + round,
+      );
       doc.version = (0xb0000000 + round).toString(16);
       const v = readGni(JSON.stringify(doc)).view!;
       writeFileSync(`${gni}.temp`, writeGniXml(v));

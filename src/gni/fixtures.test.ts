@@ -108,7 +108,6 @@ describe('gni fixtures (golden)', () => {
       'networkInterface:eni-3e3e3e3e',
       'networkInterface:eni-4e4e4e4e',
       'routeTable:rtb-e1300002',
-      'routeTable:rtb-e1300003',
       'securityGroup:sg-e6000002',
       'subnet:subnet-e1100002',
     ]);

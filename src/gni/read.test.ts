@@ -234,11 +234,24 @@ describe('readGni validation', () => {
         'duplicate-id',
         'securityGroups/securityGroup[sg-1d2e3f40]',
       );
+      // a route whose target does not resolve is a warning: the route is skipped, nothing held
+      const dangling = edit((d) => (vpc(d).routeTables[0].routes[1].gatewayId = 'igw-00000000'));
+      expect(dangling.view!.invalid.size).to.equal(0);
+      expect(
+        dangling.issues.some(
+          (i) =>
+            i.severity === 'warning' &&
+            i.code === 'missing-reference' &&
+            i.path ===
+              'vpcs/vpc[vpc-6a3e91c4]/routeTables/routeTable[rtb-7e05b3d1]/routes/route[1]',
+        ),
+      ).to.equal(true);
+      // an invalid route table holds its routes but not the subnets that use it
       invalidWith(
-        edit((d) => (vpc(d).routeTables[0].routes[1].gatewayId = 'igw-00000000')),
-        ['routeTable:rtb-7e05b3d1', 'subnet:subnet-0b7d1e52', 'subnet:subnet-2c9f8a17'],
-        'missing-reference',
-        'vpcs/vpc[vpc-6a3e91c4]/routeTables/routeTable[rtb-7e05b3d1]/routes/route[1]',
+        edit((d) => (vpc(d).routeTables[0].routes[1].destinationCidr = '0.0.0.0/33')),
+        ['routeTable:rtb-7e05b3d1'],
+        'invalid-cidr',
+        'vpcs/vpc[vpc-6a3e91c4]/routeTables/routeTable[rtb-7e05b3d1]/routes/route[1]/destinationCidr',
       );
       const r = edit((d) =>
         prop(d, 'clusters')

@@ -167,11 +167,12 @@ function checkVpcs(view: ViewParts, index: Index, ctx: BuildContext): void {
           `subnet cidr ${s.cidr!} is not inside the VPC cidr ${vpc.cidr!}`,
         );
       }
+      // A subnet without a usable route table still works (local route only): warn, as
+      // eucanetd did ("route table for … not found"); mapping skips its routes.
       if (s.routeTable === undefined)
-        ctx.bad(key, `${path}/routeTable`, 'missing-reference', 'subnet has no route table');
+        ctx.warn(`${path}/routeTable`, 'missing-reference', 'subnet has no route table');
       else if (!tables.has(s.routeTable))
-        ctx.bad(
-          key,
+        ctx.warn(
           `${path}/routeTable`,
           'missing-reference',
           `route table ${s.routeTable} does not exist in ${vpc.id}`,
@@ -202,26 +203,21 @@ function checkVpcs(view: ViewParts, index: Index, ctx: BuildContext): void {
       checkPlacement(key, path, nat.subnet, nat.privateIp, vpc.id, index, ctx);
     }
     for (const rt of vpc.routeTables) {
-      const key = entityKey('routeTable', rt.id);
       for (const [i, r] of rt.routes.entries()) {
         const path = `${paths.child(vpc.id, 'routeTables', 'routeTable', rt.id)}/routes/route[${i}]`;
         const t = r.target;
+        // A route whose target does not resolve cannot be implemented; the rest of the table
+        // can (gni-format §14.1 EDGE-11): warn, and mapping skips that route.
         if (t?.type === 'internetGateway' && !vpc.internetGateways.includes(t.id)) {
-          ctx.bad(
-            key,
+          ctx.warn(
             path,
             'missing-reference',
             `internet gateway ${t.id} is not attached to ${vpc.id}`,
           );
         } else if (t?.type === 'natGateway' && !nats.has(t.id)) {
-          ctx.bad(
-            key,
-            path,
-            'missing-reference',
-            `NAT gateway ${t.id} does not exist in ${vpc.id}`,
-          );
+          ctx.warn(path, 'missing-reference', `NAT gateway ${t.id} does not exist in ${vpc.id}`);
         } else if (t?.type === 'networkInterface' && !index.enis.has(t.id)) {
-          ctx.bad(key, path, 'missing-reference', `network interface ${t.id} does not exist`);
+          ctx.warn(path, 'missing-reference', `network interface ${t.id} does not exist`);
         }
       }
     }
@@ -438,13 +434,11 @@ function propagate(view: ViewParts, ctx: BuildContext): void {
         );
       }
       for (const s of vpc.subnets) {
+        // An invalid route table holds only the subnet's routes (mapping owner
+        // `<subnet>/routes`); an invalid ACL holds the subnet, whose chains jump to it.
         const cause =
           vpcCause ??
-          (has('routeTable', s.routeTable)
-            ? `route table ${s.routeTable!}`
-            : has('networkAcl', s.networkAcl)
-              ? `network ACL ${s.networkAcl!}`
-              : undefined);
+          (has('networkAcl', s.networkAcl) ? `network ACL ${s.networkAcl!}` : undefined);
         child('subnet', 'subnets', 'subnet', s.id, cause);
       }
     }
