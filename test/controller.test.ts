@@ -11,7 +11,8 @@ import { writeGniXml } from '../src/gni/index.js';
 import { Controller, DEFAULT_SETTINGS } from '../src/reconciler/index.js';
 import { createMemoryStore, StoreUnavailableError } from '../src/store/index.js';
 import type { Op, TopologyStore } from '../src/store/index.js';
-import { loadDoc, repoPath, viewOf } from './helpers/gni-doc.js';
+import { addInstanceLike, loadDoc, removeInstance, repoPath, viewOf } from './helpers/gni-doc.js';
+import { expectSameTopology } from './helpers/topology.js';
 import type { Doc } from './helpers/gni-doc.js';
 
 /** A store whose next `failures` transactions fail. */
@@ -119,5 +120,65 @@ describe('controller', function () {
     expect(c.backoffMs()).to.equal(0);
     expect(readFileSync(join(dir, 'global_network_info.version'), 'utf8')).to.equal(doc.version);
     await inner.close();
+  });
+});
+
+describe('controller, incremental cycles', function () {
+  this.timeout(30_000);
+  it('a change applied through the change stream and the previous desired state equals a fresh build', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eucanetd-inc-'));
+    const gni = join(dir, 'global_network_info.xml');
+    const write = (d: Doc): void => {
+      writeFileSync(`${gni}.temp`, writeGniXml(viewOf(d)));
+      renameSync(`${gni}.temp`, gni);
+    };
+    try {
+      const doc = loadDoc(repoPath('../shared/samples/medium.xml'));
+      write(doc);
+      const store = createMemoryStore();
+      const c = new Controller({
+        store,
+        gniPath: gni,
+        settings: DEFAULT_SETTINGS,
+        logger: silentLogger(),
+        watchFile: false,
+      });
+      expect((await c.runCycle()).result).to.equal('applied');
+      // 1: a new instance and a new rule, applied incrementally
+      const next = structuredClone(doc);
+      next.version = '0000c0de';
+      addInstanceLike(next, next.instances[0].name, '0c0ffee0', 201);
+      next.securityGroups[0].ingressRules.push({
+        protocol: 6,
+        fromPort: 993,
+        toPort: 993,
+        cidr: '192.0.2.0/24',
+      });
+      write(next);
+      const r1 = await c.runCycle();
+      expect(r1.result).to.equal('applied');
+      expect(r1.counts!.create).to.be.greaterThan(5);
+      // 2: a hand edit between cycles (the store revision moves): the next change still converges
+      const rule = (await store.list('rule'))[3]!;
+      await store.transaction([
+        { op: 'update', kind: 'rule', object: { ...rule, nwTos: 9 } as never },
+      ]);
+      const third = structuredClone(next);
+      third.version = '0000c0df';
+      removeInstance(third, third.instances[2].name);
+      write(third);
+      expect((await c.runCycle()).result).to.equal('applied');
+      const fresh = createMemoryStore();
+      const { reconcileView } = await import('../src/reconciler/index.js');
+      const { DEFAULT_MAPPING_CONFIG, recoverAllocations } =
+        await import('../src/mapping/index.js');
+      const { allObjects, discover } = await import('../src/discovery/index.js');
+      const allocations = recoverAllocations(allObjects(await discover(store)) as never);
+      await reconcileView(fresh, viewOf(third), DEFAULT_MAPPING_CONFIG, { allocations });
+      await expectSameTopology(store, fresh);
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

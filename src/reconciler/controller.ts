@@ -13,7 +13,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { watch } from 'chokidar';
 import type { Logger } from '../common/index.js';
 import { readGni } from '../gni/index.js';
+import { refreshActual } from '../discovery/index.js';
+import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
+import type { DesiredTopology } from '../mapping/index.js';
 import type { TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
 import type { Durations } from './cycle.js';
@@ -101,6 +104,14 @@ export class Controller {
   private lastResyncAt = 0;
   private failures = 0;
   private missingLogged = false;
+  /**
+   * What the last fully successful cycle saw and wrote: the actual topology (brought current
+   * through the store's change stream next time, instead of a full re-read) and the desired one
+   * with the store revision right after the apply (if nobody wrote since, unchanged desired
+   * objects need no field comparison). Dropped on any failure and at every resync.
+   */
+  private synced:
+    { actual: ActualTopology; desired: DesiredTopology; revision: number } | undefined;
 
   constructor(private readonly options: ControllerOptions) {
     this.settings = options.settings;
@@ -131,6 +142,7 @@ export class Controller {
   /** SIGUSR2: re-read the store and repair drift now. */
   resync(): void {
     this.lastResyncAt = 0;
+    this.synced = undefined;
     this.wake();
   }
 
@@ -246,12 +258,30 @@ export class Controller {
     const started = performance.now();
     const version = view.version;
     try {
-      const r = await reconcileView(this.options.store, view, this.settings.mapping, {
+      const store = this.options.store;
+      const synced = resync ? undefined : this.synced;
+      this.synced = undefined;
+      let actual: ActualTopology | undefined;
+      let previous: DesiredTopology | undefined;
+      if (synced) {
+        const t = performance.now();
+        previous = (await store.revision()) === synced.revision ? synced.desired : undefined;
+        actual = await refreshActual(store, synced.actual);
+        durations.discover_ms = since(t);
+      }
+      const r = await reconcileView(store, view, this.settings.mapping, {
         signal: this.abort.signal,
+        ...(actual ? { actual } : {}),
+        ...(previous ? { previous } : {}),
         ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       });
       Object.assign(durations, r.durations);
       if (r.apply?.aborted) throw new Error('stopped before the plan was fully applied');
+      this.synced = {
+        actual: r.actual,
+        desired: r.mapping.desired,
+        revision: r.apply?.revision ?? r.actual.revision,
+      };
       const c = r.plan.counts;
       this.counters.applied++;
       this.counters.objectsCreated += c.create;

@@ -8,6 +8,7 @@ import type { GlobalView } from '../gni/index.js';
 import { mapTopology, recoverAllocations } from '../mapping/index.js';
 import type {
   Allocations,
+  DesiredTopology,
   MappingConfig,
   MappingResult,
   RecoverableObject,
@@ -38,6 +39,10 @@ export interface ReconcileOptions {
   readonly allocations?: Allocations;
   /** Plan as if the store were empty (flush and rebuild). */
   readonly ignoreActual?: boolean;
+  /** The actual topology, when the caller already has it current (skips discovery). */
+  readonly actual?: ActualTopology;
+  /** Last fully applied desired topology, valid only if nobody wrote since (see DiffOptions). */
+  readonly previous?: DesiredTopology;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
   readonly chunkSize?: number;
@@ -63,8 +68,11 @@ export async function reconcileView(
 ): Promise<ReconcileResult> {
   const durations: Durations = {};
   let t = performance.now();
-  const actual = await discover(store);
-  durations.discover_ms = since(t);
+  let actual = options.actual;
+  if (!actual) {
+    actual = await discover(store);
+    durations.discover_ms = since(t);
+  }
 
   t = performance.now();
   const allocations =
@@ -76,6 +84,7 @@ export async function reconcileView(
   const diffOptions = {
     ...(options.withChanges !== undefined ? { withChanges: options.withChanges } : {}),
     ...(options.ignoreActual !== undefined ? { ignoreActual: options.ignoreActual } : {}),
+    ...(options.previous ? { previous: options.previous } : {}),
   };
   const plan = diffTopology(mapping.desired, actual, mapping.held, diffOptions);
   durations.diff_ms = since(t);

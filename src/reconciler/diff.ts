@@ -24,6 +24,12 @@ export interface DiffOptions {
   readonly withChanges?: boolean;
   /** Treat every actual object as absent (a flush and rebuild plans creates only). */
   readonly ignoreActual?: boolean;
+  /**
+   * The desired topology of the last cycle that was fully applied, valid only when nothing else
+   * wrote to the store since: a desired object that is the very same object as last time is
+   * known to be in sync and is not compared field by field.
+   */
+  readonly previous?: DesiredTopology;
 }
 
 type Desired = WritableOf<Kind> & { readonly owner: string; readonly ruleIds?: readonly string[] };
@@ -58,6 +64,19 @@ function withoutKeys(o: object, keys: readonly string[]): Record<string, unknown
   return out;
 }
 
+/** True when a chain's stored rule list is the desired order followed by rules not ours. */
+function sameOrder(
+  stored: readonly string[],
+  want: readonly string[],
+  actual: ActualTopology,
+  chainId: string,
+): boolean {
+  const foreign = actual.unmanagedRules.get(chainId)?.length ?? 0;
+  if (stored.length !== want.length + foreign) return false;
+  for (let i = 0; i < want.length; i++) if (stored[i] !== want[i]) return false;
+  return true;
+}
+
 /** Computes the plan that turns `actual` into `desired`, leaving `held` owners alone. */
 export function diffTopology(
   desired: DesiredTopology,
@@ -66,6 +85,8 @@ export function diffTopology(
   options: DiffOptions = {},
 ): Plan {
   const none = new Map<string, AnyObject>();
+  const previous = options.previous as
+    { readonly [K in Kind]: ReadonlyMap<string, object> } | undefined;
   const actualOf = (kind: Kind): ReadonlyMap<string, AnyObject> =>
     options.ignoreActual ? none : (actual.objects[kind] as ReadonlyMap<string, AnyObject>);
   const desiredOf = (kind: Kind): ReadonlyMap<string, Desired> =>
@@ -100,17 +121,20 @@ export function diffTopology(
     return withoutKeys(d, ['peerId']) as unknown as Desired;
   };
 
+  const bodyOf = (kind: Kind, d: Desired): Desired =>
+    kind === 'chain' ? (withoutKeys(d, ['ruleIds']) as unknown as Desired) : d;
   const visit = (kind: Kind, d: Desired): void => {
     const a = actualOf(kind).get(d.id);
-    const body = kind === 'chain' ? (withoutKeys(d, ['ruleIds']) as unknown as Desired) : d;
     if (!a) {
+      const body = bodyOf(kind, d);
       storeOps.push({ op: 'create', kind, object: deferRefs(kind, body) as never });
       created.add(d.id);
       counts.create++;
       ops.push({ op: 'create', kind, id: d.id, name: nameOf(kind, d), owner: d.owner });
       return;
     }
-    if (kind === 'host' || sameWritableFields(kind, body, a)) {
+    // chain.ruleIds is a back-reference: the comparison ignores it (phase 3 handles order)
+    if (kind === 'host' || previous?.[kind].get(d.id) === d || sameWritableFields(kind, d, a)) {
       counts.unchanged++;
       return;
     }
@@ -118,6 +142,7 @@ export function diffTopology(
       counts.held++;
       return;
     }
+    const body = bodyOf(kind, d);
     storeOps.push({ op: 'update', kind, object: deferRefs(kind, body) as never });
     counts.update++;
     updatedAt.set(d.id, ops.length);
@@ -133,18 +158,25 @@ export function diffTopology(
       for (const d of desiredOf(kind).values()) visit(kind, d);
       continue;
     }
+    // A rule belongs to one chain, so visiting chain by chain reaches each rule once; rules no
+    // chain lists (not produced by mapping today) are visited after.
     const rules = desiredOf('rule');
-    const seen = new Set<string>();
+    let visited = 0;
     for (const chain of desiredOf('chain').values()) {
       for (const id of chain.ruleIds ?? []) {
         const r = rules.get(id);
-        if (r && !seen.has(id)) {
-          seen.add(id);
+        if (r && (r as unknown as { chainId: string }).chainId === chain.id) {
+          visited++;
           visit('rule', r);
         }
       }
     }
-    for (const r of rules.values()) if (!seen.has(r.id)) visit('rule', r);
+    if (visited !== rules.size) {
+      for (const r of rules.values()) {
+        const chain = desiredOf('chain').get((r as unknown as { chainId: string }).chainId);
+        if (!chain?.ruleIds?.includes(r.id)) visit('rule', r);
+      }
+    }
   }
 
   // Phase 2: deletes, children first.
@@ -181,9 +213,21 @@ export function diffTopology(
     list.push(rule.id);
     createdRulesByChain.set(rule.chainId, list);
   }
+  const touchedChains = new Set<string>(createdRulesByChain.keys());
+  for (const id of deleted) {
+    const r = actualOf('rule').get(id) as { chainId?: string } | undefined;
+    if (r?.chainId) touchedChains.add(r.chainId);
+  }
   for (const chain of desiredOf('chain').values()) {
     const a = actualOf('chain').get(chain.id) as { ruleIds?: readonly string[] } | undefined;
     if (a && isHeld(a as AnyObject)) continue;
+    if (
+      a &&
+      !touchedChains.has(chain.id) &&
+      sameOrder(a.ruleIds ?? [], chain.ruleIds ?? [], actual, chain.id)
+    ) {
+      continue;
+    }
     const current = [
       ...(a?.ruleIds ?? []).filter((id) => !deleted.has(id)),
       ...(createdRulesByChain.get(chain.id) ?? []),
