@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGniXml } from '../src/gni/index.js';
-import { openFileStore } from '../src/store/index.js';
+import { KINDS, openFileStore } from '../src/store/index.js';
 import { loadDoc, repoPath, viewOf } from './helpers/gni-doc.js';
 import type { Doc } from './helpers/gni-doc.js';
 
@@ -28,6 +28,17 @@ async function until<T>(
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function idsIn(dir: string): Promise<string[]> {
+  const reader = await openFileStore(dir, { readOnly: true });
+  try {
+    const ids: string[] = [];
+    for (const kind of KINDS) for (const o of await reader.list(kind)) ids.push(`${kind}/${o.id}`);
+    return ids.sort();
+  } finally {
+    await reader.close();
   }
 }
 
@@ -59,9 +70,23 @@ describe('daemon (real binary)', function () {
     };
     const doc = loadDoc(repoPath('../shared/samples/small.xml'));
     write(doc);
+    const pidfile = join(dir, 'eucanetd.pid');
     child = spawn(
       process.execPath,
-      [BIN, 'run', '--gni', gni, '--store', store, '--interval', '30', '--log-level', 'info'],
+      [
+        BIN,
+        'run',
+        '--gni',
+        gni,
+        '--store',
+        store,
+        '--interval',
+        '30',
+        '--log-level',
+        'info',
+        '--pidfile',
+        pidfile,
+      ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
@@ -109,10 +134,36 @@ describe('daemon (real binary)', function () {
     await reader2.close();
     expect(readFileSync(versionFile, 'utf8')).to.equal('0000beef');
 
+    expect(readFileSync(pidfile, 'utf8').trim()).to.equal(String(child.pid));
+    // SIGUSR1 logs the counters; SIGHUP re-applies (a new cycle line, nothing to change)
+    child.kill('SIGUSR1');
+    await until('counters logged', () => stderr.includes('eucanetd report'));
+    const cycles = (stderr.match(/main loop complete, applied GNI/g) ?? []).length;
+    write(next);
+    child.kill('SIGHUP');
+    await until(
+      're-apply after SIGHUP',
+      () => (stderr.match(/main loop complete, applied GNI/g) ?? []).length > cycles,
+    );
+
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
     expect(code).to.equal(0);
     expect(stderr).to.include('main loop complete, applied GNI');
     expect(stderr).to.include('eucanetd down');
+    expect(existsSync(pidfile)).to.equal(false);
+
+    // -F --once: flush everything and rebuild; the same objects (same ids) come back
+    const before = await idsIn(store);
+    const flush = spawnSync(
+      process.execPath,
+      [BIN, 'run', '-F', '--once', '--gni', gni, '--store', store],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(flush.status, flush.stderr).to.equal(0);
+    expect(flush.stderr).to.include('eucanetd flush and rebuild complete');
+    expect(await idsIn(store)).to.deep.equal(before);
   });
 });
