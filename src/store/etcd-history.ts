@@ -97,8 +97,11 @@ export async function* watchEtcdHistory(
   const onAbort = (): void => {
     ended = true;
     notify();
+    // A consumer may never resume the generator after aborting: end the etcd watch now.
+    void watcher.cancel().catch(() => undefined);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
   try {
     for (;;) {
       const ev = queue.shift();

@@ -10,12 +10,7 @@
 import { hostname } from 'node:os';
 import { Etcd3, type ICompare, type IRequestOp } from 'etcd3';
 import { silentLogger, type Logger } from '../common/index.js';
-import {
-  ConcurrentModificationError,
-  RevisionCompactedError,
-  StoreError,
-  StoreLockedError,
-} from './errors.js';
+import { ConcurrentModificationError, RevisionCompactedError, StoreError } from './errors.js';
 import { EtcdCache } from './etcd-cache.js';
 import { EtcdKeys, encodeObject, parseEtcdSpec, toStoreError } from './etcd-keys.js';
 import { ControllerLock } from './etcd-lock.js';
@@ -47,7 +42,7 @@ export interface EtcdStoreOptions {
   readonly holder?: string;
   /** Aborts a wait for the controller lock. */
   readonly signal?: AbortSignal;
-  /** Re-runs of a transaction after a failed compare (default 5). */
+  /** Re-runs of a transaction after a failed compare, with growing jitter (default 10). */
   readonly commitRetries?: number;
   /** Deadline of every unary etcd call in ms (default 10,000). */
   readonly callTimeoutMs?: number;
@@ -101,6 +96,8 @@ function checkKind(kind: unknown): asserts kind is Kind {
 
 class EtcdStore implements TopologyStore {
   private closed = false;
+  /** Aborted on close: ends the etcd watches of `watch` calls served from etcd history. */
+  private readonly closing = new AbortController();
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -141,7 +138,13 @@ class EtcdStore implements TopologyStore {
 
   watch(fromRevision: number, signal?: AbortSignal): AsyncIterable<ChangeEvent> {
     return watchWithHistory(this.cache.hub.watch(fromRevision, signal), () =>
-      watchEtcdHistory(this.client, this.keys, fromRevision, signal, this.endpoints),
+      watchEtcdHistory(
+        this.client,
+        this.keys,
+        fromRevision,
+        signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal,
+        this.endpoints,
+      ),
     );
   }
 
@@ -155,6 +158,7 @@ class EtcdStore implements TopologyStore {
     if (this.closed) return;
     this.closed = true;
     await this.tail;
+    this.closing.abort();
     await this.cache.close();
     await this.lock?.release();
     this.client.close();
@@ -165,16 +169,18 @@ class EtcdStore implements TopologyStore {
     if (this.options.readOnly) {
       throw new StoreError(`etcd store ${this.keys.root} was opened read-only`);
     }
-    const retries = this.options.commitRetries ?? 5;
+    const retries = this.options.commitRetries ?? 10;
     for (let attempt = 0; ; attempt++) {
+      if (this.lock?.lost) await this.lock.reacquire().catch(this.mapError('lock'));
       const base = this.cache.state;
+      const seen = this.cache.commitModRevision;
       const tracking = new ReadTracking(base);
       let changes;
       try {
         changes = runTransaction(tracking, ops);
       } catch (e) {
         // The cache may lag a commit made elsewhere: refuse only on an up-to-date cache.
-        if (attempt < retries && (await this.catchUp())) continue;
+        if (attempt < retries && (await this.catchUp(seen))) continue;
         throw e;
       }
       const revision = base.revision;
@@ -211,7 +217,11 @@ class EtcdStore implements TopologyStore {
         this.cache.applyOwn(changes, revision + 1, Number(res.header.revision));
         return { revision: revision + 1 };
       }
-      this.checkFence(res.responses[1]?.response_range.kvs[0]?.create_revision);
+      const holder = res.responses[1]?.response_range.kvs[0]?.create_revision;
+      if (this.lock && holder !== this.lock.createRevision && attempt < retries) {
+        await this.lock.reacquire().catch(this.mapError('lock'));
+        continue;
+      }
       const latest = Number(res.responses[0]?.response_range.kvs[0]?.mod_revision ?? 0);
       this.logger.debug('etcd commit conflict', { root: this.keys.root, attempt, revision });
       if (attempt >= retries) {
@@ -220,6 +230,8 @@ class EtcdStore implements TopologyStore {
         );
       }
       await this.cache.waitForCommit(latest);
+      // Jitter, so that a writer that keeps losing to a busy one gets its turn.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
     }
   }
 
@@ -227,22 +239,20 @@ class EtcdStore implements TopologyStore {
     return { key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: modRevision };
   }
 
-  private checkFence(createRevision: string | undefined): void {
-    if (!this.lock || createRevision === this.lock.createRevision) return;
-    throw new StoreLockedError(
-      `etcd store ${this.keys.root}: this process (${this.lock.holder}) no longer holds the controller lock ${this.keys.lock}`,
-    );
+  private mapError(what: string): (e: unknown) => never {
+    return (e: unknown) => {
+      throw toStoreError(e, what, this.endpoints);
+    };
   }
 
-  /** True when a commit exists that the cache has not applied yet (it has now). */
-  private async catchUp(): Promise<boolean> {
+  /** True when a commit newer than the one at etcd revision `seen` exists (the cache has it
+   * now). */
+  private async catchUp(seen: number): Promise<boolean> {
     const res = await this.client.kv
       .range({ key: Buffer.from(this.keys.revision) })
-      .catch((e: unknown) => {
-        throw toStoreError(e, 'revision read', this.endpoints);
-      });
+      .catch(this.mapError('revision read'));
     const latest = Number(res.kvs[0]?.mod_revision ?? 0);
-    if (latest <= this.cache.commitModRevision) return false;
+    if (latest <= seen) return false;
     await this.cache.waitForCommit(latest);
     return true;
   }

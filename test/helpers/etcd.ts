@@ -47,6 +47,7 @@ export class EtcdMember {
   constructor(
     private readonly config: MemberConfig,
     private readonly initialCluster: string,
+    private readonly token: string,
   ) {}
 
   /** `127.0.0.1:<client port>`. */
@@ -86,7 +87,7 @@ export class EtcdMember {
       '--initial-cluster-state',
       'new',
       '--initial-cluster-token',
-      `test-${c.peerPort}`,
+      this.token,
       '--max-txn-ops',
       '100000',
       '--max-request-bytes',
@@ -149,7 +150,7 @@ export class EtcdCluster {
     }
     const initial = configs.map((c) => `${c.name}=http://127.0.0.1:${c.peerPort}`).join(',');
     const cluster = new EtcdCluster(
-      configs.map((c) => new EtcdMember(c, initial)),
+      configs.map((c) => new EtcdMember(c, initial, `test-${configs[0]!.peerPort}`)),
       dir,
     );
     try {
@@ -178,7 +179,9 @@ export class EtcdCluster {
     for (const m of this.members) {
       if (!m.running) continue;
       for (;;) {
-        const healthy = await fetch(`http://${m.endpoint}/health`)
+        const healthy = await fetch(`http://${m.endpoint}/health`, {
+          signal: AbortSignal.timeout(2000),
+        })
           .then(async (r) => ((await r.json()) as { health?: string }).health === 'true')
           .catch(() => false);
         if (healthy) break;
