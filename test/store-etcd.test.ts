@@ -205,6 +205,7 @@ describe('etcd backend', function () {
     const reference = createMemoryStore();
     await reconcileView(reference, view, DEFAULT_SETTINGS.mapping);
     const store = await open(spec);
+    const follower = await open(spec, { readOnly: true }); // its watch must survive the restart
     const member = cluster!.members[0]!;
     const faulty = intercept(store, async (i) => {
       if (i === 3) await member.stop(); // two chunks committed, the third meets a dead etcd
@@ -236,6 +237,9 @@ describe('etcd backend', function () {
       expect(unversioned(await dump(store))).to.deep.equal(want);
       const reader = await open(spec, { readOnly: true });
       expect(unversioned(await dump(reader))).to.deep.equal(want);
+      const head = await store.revision();
+      await until(async () => (await follower.revision()) === head);
+      expect(await dump(follower)).to.deep.equal(await dump(store));
       expect((await controller.runCycle()).result).to.be.oneOf(['unchanged', 'applied']);
       expect(await reader.revision()).to.equal(await store.revision());
     } finally {
