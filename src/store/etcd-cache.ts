@@ -194,7 +194,16 @@ export class EtcdCache {
         changes.push({ kind: ref.kind, id: ref.id, type: 'deleted' });
       } else {
         this.modRevs.set(key, etcdRevision);
-        const object = decodeObject(key, kv.value);
+        let object;
+        try {
+          object = decodeObject(key, kv.value);
+        } catch (e) {
+          // Written by something other than a store (bad JSON): keep the last good object; a
+          // commit reading it fails its compare until the key is repaired.
+          this.logger.error('etcd key holds no valid object', { key, error: String(e) });
+          this.modRevs.set(key, -1);
+          continue;
+        }
         const type = kv.version === '1' ? 'created' : 'updated';
         changes.push({ kind: ref.kind, id: ref.id, type, object });
       }
