@@ -292,6 +292,54 @@ describe('etcd backend', function () {
     }
   });
 
+  it('runs two controller processes on one prefix: the second waits, then takes over', async function () {
+    const cli = repoPath('bin/eucanetd');
+    if (!existsSync(repoPath('dist/bin/cli.js'))) this.skip(); // `npm test` builds dist/ first
+    const spec = cluster!.spec(prefix());
+    const dir = mkdtempSync(join(tmpdir(), 'etcd-two-'));
+    const start = (
+      name: string,
+    ): { exited: Promise<number | null>; out: () => string; kill(): void } => {
+      const gni = join(dir, `${name}.xml`);
+      copyFileSync(MEDIUM, gni);
+      const p = spawn(
+        process.execPath,
+        [cli, 'run', '--gni', gni, '--store', spec, '--interval', '3600'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let text = '';
+      p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      return {
+        exited: new Promise((r) => p.once('exit', r)),
+        out: () => text,
+        kill: () => p.kill('SIGTERM'),
+      };
+    };
+    const a = start('a');
+    try {
+      const reader = await open(spec, { readOnly: true });
+      await until(async () => (await reader.list('port')).length > 0);
+      const second = start('b');
+      try {
+        await until(() => second.out().includes('waiting for the controller lock'));
+        expect(second.out()).to.not.include('controller lock acquired');
+        a.kill();
+        expect(await a.exited).to.equal(0);
+        await until(() => second.out().includes('controller lock acquired'));
+        await until(() => second.out().includes('eucanetd started')); // past the lock
+      } finally {
+        second.kill();
+        await second.exited;
+      }
+    } finally {
+      a.kill(); // no-op once it has exited
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('shares one etcd between a controller process and two reader processes', async function () {
     const cli = repoPath('bin/eucanetd');
     const built = existsSync(repoPath('dist/bin/cli.js'));
