@@ -8,6 +8,7 @@ import {
   KINDS,
   NAMED_KINDS,
   openFileStore,
+  openStore,
   StoreError,
   verifyStore,
   type AnyObject,
@@ -34,7 +35,10 @@ function parseKind(kind: string): Kind {
   return kind as Kind;
 }
 
-async function openReadOnly(dir: string): Promise<TopologyStore> {
+async function openReadOnly(spec: string): Promise<TopologyStore> {
+  if (spec.startsWith('etcd:') || spec.startsWith('memory'))
+    return openStore(spec, { readOnly: true });
+  const dir = spec.startsWith('file:') ? spec.slice('file:'.length) : spec;
   const { stat } = await import('node:fs/promises');
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new StoreError(`no store at ${dir}`);
@@ -100,7 +104,14 @@ async function withStore(dir: string, fn: (store: TopologyStore) => Promise<void
 
 async function verifyCommand(opts: { store: string }): Promise<void> {
   try {
-    const problems = await verifyStore(opts.store);
+    let problems: Awaited<ReturnType<typeof verifyStore>> = [];
+    if (opts.store.startsWith('etcd:')) {
+      await withStore(opts.store, async (store) => {
+        problems = await verifyStore(store);
+      });
+    } else {
+      problems = await verifyStore(opts.store);
+    }
     if (problems.length > 0) {
       for (const p of problems) fail(`broken: ${p.message}`);
       return;
