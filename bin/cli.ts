@@ -31,5 +31,10 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; sets process.exitCode from the command's result. */
 export async function main(argv: readonly string[]): Promise<void> {
+  // `eucanetd plan … | head`: a closed pipe ends the output quietly, not with a stack trace
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   await buildProgram().parseAsync([...argv]);
 }
