@@ -40,6 +40,36 @@ async function applyAndCheck(store: TopologyStore, view: GlobalView): Promise<Pl
   return first.plan;
 }
 
+/** Applies a change, then the original document again: the revert plans exactly the inverse
+ * (what was created is deleted, and the other way round), and both ends are checked. */
+async function applyThenRevert(
+  store: TopologyStore,
+  changed: GlobalView,
+  original: GlobalView,
+): Promise<void> {
+  const forward = await applyAndCheck(store, changed);
+  const back = await applyAndCheck(store, original);
+  const ids = (plan: Plan, op: string): string[] =>
+    plan.ops
+      .filter((o) => o.op === op)
+      .map((o) => o.id)
+      .sort();
+  expect(ids(back, 'delete'), 'the revert deletes what the change created').to.deep.equal(
+    ids(forward, 'create'),
+  );
+  expect(ids(back, 'create'), 'the revert creates what the change deleted').to.deep.equal(
+    ids(forward, 'delete'),
+  );
+  // updates mirror each other too, except rule reorders (an insertion may need one, its
+  // removal never does)
+  const updates = (plan: Plan): string[] =>
+    plan.ops
+      .filter((o) => o.op === 'update' && o.kind !== 'chain')
+      .map((o) => o.id)
+      .sort();
+  expect(updates(back)).to.deep.equal(updates(forward));
+}
+
 function owners(plan: Plan, op: 'create' | 'update' | 'delete'): Set<string> {
   return new Set(plan.ops.filter((o) => o.op === op).map((o) => o.owner ?? '?'));
 }
@@ -106,7 +136,7 @@ describe('reconciler scenarios (medium sample)', function () {
     const plan = await planOf(store, viewOf(doc));
     expect(plan.ops.map((o) => `${o.op}:${o.kind}`)).to.deep.equal(['create:rule']);
     expect(plan.ops[0]!.owner).to.equal(sg.name);
-    await applyAndCheck(store, viewOf(doc));
+    await applyThenRevert(store, viewOf(doc), viewOf(base));
   });
 
   it('changing one security group rule replaces that one rule only', async () => {
@@ -119,7 +149,7 @@ describe('reconciler scenarios (medium sample)', function () {
     expect(ops.filter((o) => o.op === 'create')).to.have.length(1);
     expect(ops.filter((o) => o.op === 'delete')).to.have.length(1);
     expect(plan.ops.filter((o) => o.kind !== 'rule' && o.kind !== 'chain')).to.deep.equal([]);
-    await applyAndCheck(store, viewOf(doc));
+    await applyThenRevert(store, viewOf(doc), viewOf(base));
   });
 
   it('adding an elastic IP creates its NAT rules and eucart route', async () => {
@@ -133,7 +163,7 @@ describe('reconciler scenarios (medium sample)', function () {
     expect(kinds(plan, 'create')).to.include('route');
     expect(kinds(plan, 'create')).to.include('rule');
     expect(plan.counts.delete).to.equal(0);
-    await applyAndCheck(store, viewOf(doc));
+    await applyThenRevert(store, viewOf(doc), viewOf(base));
   });
 
   it('adding a subnet creates its bridge, router port, chains and DHCP', async () => {
@@ -148,7 +178,7 @@ describe('reconciler scenarios (medium sample)', function () {
     const plan = await planOf(store, viewOf(doc));
     expect(kinds(plan, 'create')).to.include.members(['bridge', 'port', 'chain', 'dhcp-subnet']);
     expect(plan.counts.delete).to.equal(0);
-    await applyAndCheck(store, viewOf(doc));
+    await applyThenRevert(store, viewOf(doc), viewOf(base));
   });
 
   it('removing a VPC with its instances deletes its router and everything under it', async () => {
@@ -159,9 +189,12 @@ describe('reconciler scenarios (medium sample)', function () {
     const plan = await planOf(store, viewOf(doc));
     expect(kinds(plan, 'delete')).to.include.members(['router', 'bridge', 'chain']);
     expect(plan.counts.create).to.equal(0);
+    const isGone = async (): Promise<boolean> =>
+      !(await store.list('router')).some((r) => r.name.startsWith(`vr_${vpc.name}_`));
     await applyAndCheck(store, viewOf(doc));
-    const routers = await store.list('router');
-    expect(routers.some((r) => r.name.startsWith(`vr_${vpc.name}_`))).to.equal(false);
+    expect(await isGone()).to.equal(true);
+    await applyAndCheck(store, viewOf(base)); // and back: the VPC is rebuilt
+    expect(await isGone()).to.equal(false);
   });
 
   it('adding a NAT gateway creates its router, chains and eucart route', async () => {
@@ -181,7 +214,7 @@ describe('reconciler scenarios (medium sample)', function () {
     const plan = await planOf(store, viewOf(doc));
     expect(owners(plan, 'create')).to.include('nat-0123456789abcdef0');
     expect(kinds(plan, 'create')).to.include.members(['router', 'chain', 'route']);
-    await applyAndCheck(store, viewOf(doc));
+    await applyThenRevert(store, viewOf(doc), viewOf(base));
   });
 
   it('adding a route to a route table creates one source route', async () => {
@@ -194,7 +227,7 @@ describe('reconciler scenarios (medium sample)', function () {
     expect(plan.ops.map((o) => `${o.op}:${o.kind}`)).to.deep.equal(
       Array(used).fill('create:route'),
     );
-    await applyAndCheck(store, viewOf(doc));
+    await applyThenRevert(store, viewOf(doc), viewOf(base));
   });
 
   it('adding a network ACL entry creates one rule in each chain that uses it', async () => {
@@ -212,7 +245,7 @@ describe('reconciler scenarios (medium sample)', function () {
     const plan = await planOf(store, viewOf(doc));
     expect(plan.ops.filter((o) => o.op === 'create').map((o) => o.kind)).to.deep.equal(['rule']);
     expect(plan.counts.delete).to.equal(0);
-    await applyAndCheck(store, viewOf(doc));
+    await applyThenRevert(store, viewOf(doc), viewOf(base));
   });
 
   it('repairs managed objects deleted or edited by hand, and never touches foreign ones', async () => {
