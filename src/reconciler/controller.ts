@@ -271,6 +271,7 @@ export class Controller {
       }
       const r = await reconcileView(store, view, this.settings.mapping, {
         signal: this.abort.signal,
+        withOps: false,
         ...(actual ? { actual } : {}),
         ...(previous ? { previous } : {}),
         ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),

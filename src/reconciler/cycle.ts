@@ -35,6 +35,8 @@ export interface ReconcileOptions {
   readonly dryRun?: boolean;
   /** Field-level changes in the plan (for plan output). */
   readonly withChanges?: boolean;
+  /** Object-level ops with names in the plan (default true; the daemon needs only counts). */
+  readonly withOps?: boolean;
   /** Use these allocations instead of recovering them (flush and rebuild). */
   readonly allocations?: Allocations;
   /** Plan as if the store were empty (flush and rebuild). */
@@ -85,6 +87,7 @@ export async function reconcileView(
     ...(options.withChanges !== undefined ? { withChanges: options.withChanges } : {}),
     ...(options.ignoreActual !== undefined ? { ignoreActual: options.ignoreActual } : {}),
     ...(options.previous ? { previous: options.previous } : {}),
+    ...(options.withOps !== undefined ? { withOps: options.withOps } : {}),
   };
   const plan = diffTopology(mapping.desired, actual, mapping.held, diffOptions);
   durations.diff_ms = since(t);

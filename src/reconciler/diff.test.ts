@@ -190,4 +190,18 @@ describe('diffTopology', () => {
     const create = plan.storeOps.find((o) => o.op === 'create') as { object: Obj };
     expect(create.object.id).to.equal(newBp);
   });
+
+  it('without ops (the daemon) plans the same store ops and counts', () => {
+    const stored = {
+      ...all,
+      chain: [{ ...chain, ruleIds: [r2, r1] }],
+      rule: [{ ...rule1, nwProto: 17 }, rule2],
+    };
+    const full = diffTopology(desiredOf(all), actualOf(stored), new Set());
+    const lean = diffTopology(desiredOf(all), actualOf(stored), new Set(), { withOps: false });
+    expect(lean.ops).to.deep.equal([]);
+    expect(lean.storeOps).to.deep.equal(full.storeOps);
+    expect(lean.counts).to.deep.equal(full.counts);
+    expect(full.counts).to.include({ update: 2 });
+  });
 });

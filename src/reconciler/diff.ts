@@ -22,6 +22,9 @@ import type { FieldChange, Plan, PlanOp } from './plan.js';
 export interface DiffOptions {
   /** Compute field-level changes for updates (plan output); default false. */
   readonly withChanges?: boolean;
+  /** List the object-level ops with their names (plan output); default true. The daemon only
+   * needs the store ops and the counts. */
+  readonly withOps?: boolean;
   /** Treat every actual object as absent (a flush and rebuild plans creates only). */
   readonly ignoreActual?: boolean;
   /**
@@ -97,6 +100,7 @@ export function diffTopology(
 
   const storeOps: Op[] = [];
   const ops: PlanOp[] = [];
+  const record = options.withOps !== false;
   const counts = { create: 0, update: 0, delete: 0, unchanged: 0, held: 0 };
   const created = new Set<string>();
   const updatedAt = new Map<string, number>(); // id → index in ops (for reorder notes)
@@ -130,7 +134,7 @@ export function diffTopology(
       storeOps.push({ op: 'create', kind, object: deferRefs(kind, body) as never });
       created.add(d.id);
       counts.create++;
-      ops.push({ op: 'create', kind, id: d.id, name: nameOf(kind, d), owner: d.owner });
+      if (record) ops.push({ op: 'create', kind, id: d.id, name: nameOf(kind, d), owner: d.owner });
       return;
     }
     // chain.ruleIds is a back-reference: the comparison ignores it (phase 3 handles order)
@@ -146,6 +150,7 @@ export function diffTopology(
     storeOps.push({ op: 'update', kind, object: deferRefs(kind, body) as never });
     counts.update++;
     updatedAt.set(d.id, ops.length);
+    if (!record) return;
     const op: PlanOp = { op: 'update', kind, id: d.id, name: nameOf(kind, d), owner: d.owner };
     ops.push(
       options.withChanges ? { ...op, changes: fieldChanges(writableView(kind, a), body) } : op,
@@ -194,13 +199,14 @@ export function diffTopology(
       storeOps.push({ op: 'delete', kind, id: a.id, ignoreMissing: true });
       deleted.add(a.id);
       counts.delete++;
-      ops.push({
-        op: 'delete',
-        kind,
-        id: a.id,
-        name: nameOf(kind, a),
-        ...(a.owner !== undefined ? { owner: a.owner } : {}),
-      });
+      if (record)
+        ops.push({
+          op: 'delete',
+          kind,
+          id: a.id,
+          name: nameOf(kind, a),
+          ...(a.owner !== undefined ? { owner: a.owner } : {}),
+        });
     }
   }
 
@@ -249,6 +255,7 @@ export function diffTopology(
     };
     const at = updatedAt.get(chain.id);
     if (at !== undefined) {
+      if (!record) continue;
       const prev = ops[at]!;
       ops[at] = {
         ...prev,
@@ -257,6 +264,7 @@ export function diffTopology(
     } else if (!created.has(chain.id)) {
       counts.update++;
       counts.unchanged--;
+      if (!record) continue;
       const op: PlanOp = {
         op: 'update',
         kind: 'chain',
