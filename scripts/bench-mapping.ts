@@ -1,7 +1,9 @@
 /**
  * Mapping benchmark (issue 4 targets: L ≤ 300 ms, XL ≤ 1.5 s): maps a generated view several
  * times and reports the median, the object count and the ratio to a plain derivedId loop over
- * the same number of keys (a machine-independent yardstick).
+ * the same number of keys (a machine-independent yardstick). Then the controller's cycle case:
+ * one instance added or removed, mapped incrementally (`mapTopology(…, previous)`), checked
+ * against a full recompute of the same view.
  * Usage: npx tsx scripts/bench-mapping.ts [--size S|M|L|XL] [--seed N] [--runs N]
  * Uses scripts/lib/gni-generator.ts when present, else test/helpers/view-builder.ts.
  */
@@ -9,7 +11,12 @@ import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { derivedId } from '../src/common/index.js';
 import type { GlobalView } from '../src/gni/index.js';
-import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
+import {
+  DEFAULT_MAPPING_CONFIG,
+  emptyAllocations,
+  mapTopology,
+  serializeDesired,
+} from '../src/mapping/index.js';
 import { KINDS } from '../src/store/index.js';
 import { syntheticView } from '../test/helpers/view-builder.js';
 
@@ -95,7 +102,32 @@ async function main(): Promise<void> {
   console.log(
     `derivedId x ${objects}: median ${median(idTimes).toFixed(1)} ms; ratio mapping/ids ${(m / median(idTimes)).toFixed(2)}`,
   );
-  if (target !== undefined) console.log(`target ${target} ms: ${m <= target ? 'met' : 'MISSED'}`);
+  if (target !== undefined)
+    console.log(`full recompute vs target ${target} ms: ${m <= target ? 'met' : 'MISSED'}`);
+
+  // One added / removed instance (the middle one), mapped incrementally, alternating.
+  const gone = view.instances[Math.floor(view.instances.length / 2)]!;
+  const without: GlobalView = { ...view, instances: view.instances.filter((i) => i !== gone) };
+  const incTimes: number[] = [];
+  const incCpu: number[] = [];
+  let prev = mapTopology(without, result.allocations, DEFAULT_MAPPING_CONFIG);
+  for (let r = 0; r < 2 * runs; r++) {
+    const v = r % 2 === 0 ? view : without;
+    const t = performance.now();
+    const c = process.cpuUsage();
+    prev = mapTopology(v, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
+    const used = process.cpuUsage(c);
+    incTimes.push(performance.now() - t);
+    incCpu.push((used.user + used.system) / 1000);
+  }
+  const check = mapTopology(without, prev.allocations, DEFAULT_MAPPING_CONFIG);
+  const same = serializeDesired(check.desired) === serializeDesired(prev.desired);
+  const mi = median(incTimes);
+  console.log(
+    `incremental, one instance added/removed: median ${mi.toFixed(1)} ms over ${2 * runs} runs (min ${Math.min(...incTimes).toFixed(1)}, max ${Math.max(...incTimes).toFixed(1)}), CPU median ${median(incCpu).toFixed(1)} ms; equal to a full recompute: ${same}`,
+  );
+  if (target !== undefined)
+    console.log(`incremental vs target ${target} ms: ${mi <= target ? 'met' : 'MISSED'}`);
 }
 
 await main();

@@ -3,10 +3,16 @@
  * held owners. Order: index and held owners, allocations, hosts, core, metadata core, security
  * groups, then per VPC its router, subnets, network ACLs, NAT gateways and route tables, then
  * the interfaces, and last the containers that collect members (DHCP hosts, SG groups).
+ *
+ * Incremental mode: given the previous result, each security group, VPC tree and interface
+ * whose inputs (a signature string of everything the unit reads) are unchanged is replayed
+ * from the previous pass's record instead of being mapped again: the same objects, in the
+ * same order, so the output is identical to a full recompute.
  */
-import type { GlobalView } from '../gni/index.js';
+import type { GlobalView, SecurityGroup } from '../gni/index.js';
+import type { DhcpHost } from '../store/index.js';
 import { allocate } from './allocation.js';
-import { TopologyBuilder } from './builder.js';
+import { TopologyBuilder, type DraftChain, type UnitLog } from './builder.js';
 import { indexView, type InterfaceEntry, type ViewIndex } from './context.js';
 import { mapCore, type CoreRefs } from './core.js';
 import { mapHosts } from './host.js';
@@ -24,13 +30,20 @@ import { mapVpc, type VpcCtx } from './vpc.js';
  * Maps the view to the desired topology. Pure and deterministic: the same inputs give the
  * same objects in the same order. Never throws on bad input: bad entities are skipped (and
  * held) with issues while the rest maps.
+ *
+ * With `previous` (the result of an earlier call, typically the previous cycle's), the
+ * security groups, VPC trees and interfaces whose inputs did not change reuse that result's
+ * objects; the result is identical to a full recompute (only faster). Objects of a result are
+ * shared with later results and must not be mutated.
  */
 export function mapTopology(
   view: GlobalView,
   allocations: Allocations,
   config: MappingConfig,
+  previous?: MappingResult,
 ): MappingResult {
-  return run(view, allocations, config, undefined);
+  const memo = previous === undefined ? undefined : MEMOS.get(previous);
+  return run(view, allocations, config, undefined, memo);
 }
 
 /** `mapTopology` that also returns every derived id with its key (for golden files and
@@ -41,34 +54,243 @@ export function mapTopologyWithKeys(
   config: MappingConfig,
 ): { readonly result: MappingResult; readonly keys: ReadonlyMap<string, string> } {
   const keys = new Map<string, string>();
-  return { result: run(view, allocations, config, keys), keys };
+  return { result: run(view, allocations, config, keys, undefined), keys };
 }
+
+/** A recorded unit with the signature of the inputs it was mapped from. */
+interface Unit {
+  readonly sig: string;
+  readonly log: UnitLog;
+}
+
+interface VpcUnit extends Unit {
+  readonly ctx: VpcCtx | undefined;
+}
+
+interface InterfaceUnit extends Unit {
+  /** What the interface added to DHCP hosts and SG members (absent when it mapped nothing). */
+  readonly mapped:
+    | {
+        readonly privateIp: string;
+        readonly publicIp: string | undefined;
+        readonly host: DhcpHost | undefined;
+        readonly sgs: readonly string[];
+      }
+    | undefined;
+}
+
+/** What a pass recorded for the next one. */
+interface Memo {
+  /** Signature of what every unit reads (config, whether core and metadata are mapped). */
+  readonly global: string;
+  readonly sgs: Map<string, Unit>;
+  readonly vpcs: Map<string, VpcUnit>;
+  readonly interfaces: Map<string, InterfaceUnit>;
+}
+
+/** Each result's record, for `mapTopology(…, previous)`; weak, so it goes with the result. */
+const MEMOS = new WeakMap<MappingResult, Memo>();
 
 function run(
   view: GlobalView,
   previous: Allocations,
   config: MappingConfig,
   keys: Map<string, string> | undefined,
+  memo: Memo | undefined,
 ): MappingResult {
+  const pass = mapPass(view, previous, config, keys, memo);
+  // A replay is exact only when no object replaced another with the same id (the mapper code
+  // and the replay then hold the same chain objects): otherwise map everything again.
+  if (memo !== undefined && pass.b.duplicates > 0) {
+    return mapPass(view, previous, config, keys, undefined).result;
+  }
+  return pass.result;
+}
+
+function mapPass(
+  view: GlobalView,
+  previous: Allocations,
+  config: MappingConfig,
+  keys: Map<string, string> | undefined,
+  prevMemo: Memo | undefined,
+): { readonly b: TopologyBuilder; readonly result: MappingResult } {
   const b = new TopologyBuilder(config, keys);
   const idx = indexView(view, b);
   const allocations = allocate(idx, previous, config, b);
   mapHosts(view, b);
   const core = b.held.has('core') ? undefined : mapCore(view, b);
   const md = config.enableMidoMd ? mapMetadataCore(view, b) : undefined;
-  const sgs = mapSecurityGroups(b, idx.securityGroups);
+  const global = `${JSON.stringify(config)}|${core !== undefined}|${md !== undefined}`;
+  const old = prevMemo?.global === global ? prevMemo : undefined;
+  const memo: Memo = { global, sgs: new Map(), vpcs: new Map(), interfaces: new Map() };
+  if (old !== undefined) b.stage();
+
+  const sgs = mapSecurityGroups(b, idx.securityGroups, (sg, map) => {
+    const sig = sgSignature(sg, idx.securityGroups);
+    const prev = old?.sgs.get(sg.id);
+    if (prev !== undefined && prev.sig === sig) {
+      b.replay(prev.log);
+      memo.sgs.set(sg.id, prev);
+      return;
+    }
+    b.begin();
+    map();
+    memo.sgs.set(sg.id, { sig, log: b.end() });
+  });
   const subnets = new Map<string, SubnetCtx>();
   if (core !== undefined) {
-    for (const vpc of idx.vpcs) mapVpcTree(b, view, idx, core, md, allocations, vpc, subnets);
+    for (const vpc of idx.vpcs) {
+      const sig = vpcSignature(b, view, idx, allocations, vpc);
+      const prev = old?.vpcs.get(vpc.id);
+      if (prev !== undefined && prev.sig === sig && !memo.vpcs.has(vpc.id)) {
+        const chains = new Map<DraftChain, DraftChain>();
+        b.replay(prev.log, chains);
+        if (prev.ctx !== undefined) reuseVpcCtx(prev.ctx, chains, subnets);
+        memo.vpcs.set(vpc.id, prev);
+        continue;
+      }
+      b.begin();
+      const ctx = mapVpcTree(b, view, idx, core, md, allocations, vpc, subnets);
+      if (!memo.vpcs.has(vpc.id)) memo.vpcs.set(vpc.id, { sig, log: b.end(), ctx });
+      else b.end();
+    }
   } else {
     for (const vpc of idx.vpcs) b.hold(vpc.id, `vpc/${vpc.id}`, 'core held');
   }
+  const subnetSigs = new Map<SubnetCtx, string>();
   for (const e of idx.interfaces) {
-    if (!e.held) mapInterface(b, idx, core, md, allocations, sgs, subnets, e);
+    if (e.held) continue;
+    const s = e.subnetId === undefined ? undefined : subnets.get(e.subnetId);
+    const sig = interfaceSignature(e, s, subnetSigs, idx, sgs, allocations);
+    const id = e.iface.id;
+    const prev = old?.interfaces.get(id);
+    let unit: InterfaceUnit;
+    if (prev !== undefined && prev.sig === sig) {
+      b.replay(prev.log);
+      unit = prev;
+    } else {
+      b.begin();
+      const mapped = mapInterface(b, idx, core, md, allocations, s, e);
+      unit = { sig, log: b.end(), mapped };
+    }
+    memo.interfaces.set(id, unit);
+    const m = unit.mapped;
+    if (m === undefined || s === undefined) continue;
+    if (m.host !== undefined) s.hosts.push(m.host);
+    for (const sg of m.sgs) {
+      const members = sgs.get(sg);
+      if (members === undefined) continue;
+      members.priv.add(m.privateIp);
+      members.all.add(m.privateIp);
+      if (m.publicIp !== undefined) {
+        members.pub.add(m.publicIp);
+        members.all.add(m.publicIp);
+      }
+    }
   }
   for (const s of subnets.values()) finishSubnet(b, s);
   finishSecurityGroups(b, sgs);
-  return { desired: b.topology(), issues: b.issues, allocations, held: b.held };
+  b.commit();
+  const result: MappingResult = {
+    desired: b.topology(),
+    issues: b.issues,
+    allocations,
+    held: b.held,
+  };
+  if (b.duplicates === 0) MEMOS.set(result, memo);
+  return { b, result };
+}
+
+/** Everything a security group's chains depend on. */
+function sgSignature(sg: SecurityGroup, groups: ReadonlyMap<string, SecurityGroup>): string {
+  let sig = JSON.stringify(sg.ingressRules) + JSON.stringify(sg.egressRules);
+  for (const rules of [sg.ingressRules, sg.egressRules]) {
+    for (const r of rules) if (r.groupId !== undefined) sig += groups.has(r.groupId) ? '+' : '-';
+  }
+  return sig;
+}
+
+/** Everything a VPC tree depends on beyond the global settings: the VPC itself, its DHCP
+ * settings, numbers, held owners, and the interfaces its route tables route to. */
+function vpcSignature(
+  b: TopologyBuilder,
+  view: GlobalView,
+  idx: ViewIndex,
+  alloc: Allocations,
+  vpc: ViewIndex['vpcs'][number],
+): string {
+  const h = (owner: string): string => (b.held.has(owner) ? '1' : '0');
+  let sig = `${JSON.stringify(vpc)}|${JSON.stringify(dhcpSettings(view, idx, vpc.dhcpOptionSet))}|${alloc.routerIds.get(vpc.id)}|${h(vpc.id)}`;
+  for (const s of vpc.subnets) {
+    const first = idx.subnets.get(s.id)?.subnet === s;
+    sig += `|${s.id}:${alloc.vnis.get(s.id)}:${h(s.id)}${h(`${s.id}/routes`)}${first ? 1 : 0}`;
+  }
+  for (const acl of vpc.networkAcls) sig += h(`${vpc.id}/${acl.id}`);
+  for (const nat of vpc.natGateways) sig += `|${alloc.routerIds.get(nat.id)}:${h(nat.id)}`;
+  for (const t of vpc.routeTables) {
+    for (const r of t.routes) {
+      const target = r.target;
+      if (target?.type === 'internetGateway') {
+        sig += idx.invalid('internetGateway', target.id) ? '|i1' : '|i0';
+      } else if (target?.type === 'networkInterface') {
+        const e = idx.eniById.get(target.id);
+        sig += e === undefined ? '|e' : `|e${e.vpcId}:${e.subnetId}:${e.privateIp}`;
+      }
+    }
+  }
+  return sig;
+}
+
+/** Everything an interface's objects depend on beyond the global settings. */
+function interfaceSignature(
+  e: InterfaceEntry,
+  s: SubnetCtx | undefined,
+  subnetSigs: Map<SubnetCtx, string>,
+  idx: ViewIndex,
+  sgs: ReadonlyMap<string, SgMembers>,
+  alloc: Allocations,
+): string {
+  const { iface, instance } = e;
+  let sub = 'none';
+  if (s !== undefined) {
+    sub = subnetSigs.get(s) ?? '';
+    if (sub === '') {
+      const v = s.vpc;
+      sub = `${v.vpc.id}:${v.rtid}:${v.cidr?.addr}/${v.cidr?.len}:${v.md !== undefined}:${s.subnet.id}:${s.cidr.addr}/${s.cidr.len}:${JSON.stringify(s.dhcp.hostOpts)}`;
+      subnetSigs.set(s, sub);
+    }
+  }
+  let sig = `${e.key}|${iface.id}|${iface.deviceIndex}|${iface.macAddress}|${iface.publicIp}|${iface.sourceDestCheck}|${e.privateIp}|${instance.id}|${instance.node}|${instance.publicIp}|${instance.macAddress}|${alloc.eniIds.get(iface.id)}|${sub}`;
+  for (const sg of e.securityGroups) {
+    sig += `|${sg}${idx.securityGroups.has(sg) ? '+' : '-'}${sgs.has(sg) ? '+' : '-'}`;
+  }
+  return sig;
+}
+
+/** The context of a replayed VPC tree: the recorded one with its new chains and empty DHCP
+ * host lists; its subnets are registered in `subnets` as `mapVpcTree` does. */
+function reuseVpcCtx(
+  old: VpcCtx,
+  chains: ReadonlyMap<DraftChain, DraftChain>,
+  subnets: Map<string, SubnetCtx>,
+): void {
+  const c = (chain: DraftChain): DraftChain => chains.get(chain) ?? chain;
+  const v: VpcCtx = {
+    ...old,
+    prechain: c(old.prechain),
+    preelip: c(old.preelip),
+    postchain: c(old.postchain),
+    md:
+      old.md === undefined
+        ? undefined
+        : { ...old.md, mdulin: c(old.md.mdulin), mdulout: c(old.md.mdulout) },
+    subnets: new Map(),
+  };
+  for (const [id, s] of old.subnets) {
+    const ns: SubnetCtx = { ...s, vpc: v, hosts: [] };
+    v.subnets.set(id, ns);
+    subnets.set(id, ns);
+  }
 }
 
 function mapVpcTree(
@@ -80,11 +302,11 @@ function mapVpcTree(
   alloc: Allocations,
   vpc: ViewIndex['vpcs'][number],
   subnets: Map<string, SubnetCtx>,
-): void {
+): VpcCtx | undefined {
   const rtid = alloc.routerIds.get(vpc.id);
   if (b.held.has(vpc.id) || rtid === undefined) {
     for (const s of vpc.subnets) b.hold(s.id, `subnet/${s.id}`, `its VPC ${vpc.id} is held`);
-    return;
+    return undefined;
   }
   const v: VpcCtx = mapVpc(b, core, md, vpc, rtid);
   const dhcp = dhcpSettings(view, idx, vpc.dhcpOptionSet);
@@ -109,26 +331,26 @@ function mapVpcTree(
     mapNatGateway(b, core, nat, s, natRtid);
   }
   for (const s of v.subnets.values()) mapRouteTable(b, idx, s);
+  return v;
 }
 
+/** Maps one non-held interface; returns what it adds to DHCP hosts and SG members. */
 function mapInterface(
   b: TopologyBuilder,
   idx: ViewIndex,
   core: CoreRefs | undefined,
   md: MdRefs | undefined,
   alloc: Allocations,
-  sgs: ReadonlyMap<string, SgMembers>,
-  subnets: ReadonlyMap<string, SubnetCtx>,
+  s: SubnetCtx | undefined,
   e: InterfaceEntry,
-): void {
-  const s = e.subnetId === undefined ? undefined : subnets.get(e.subnetId);
+): InterfaceUnit['mapped'] {
   const path = `networkInterface/${e.iface.id}`;
   if (s === undefined || core === undefined) {
     b.hold(e.key, path, `subnet ${e.subnetId ?? '(none)'} not mapped`);
-    return;
+    return undefined;
   }
   const eniid = alloc.eniIds.get(e.iface.id);
-  if (md !== undefined && eniid === undefined) return; // held by allocate()
+  if (md !== undefined && eniid === undefined) return undefined; // held by allocate()
   const known: string[] = [];
   for (const sg of e.securityGroups) {
     if (idx.securityGroups.has(sg)) known.push(sg);
@@ -138,14 +360,5 @@ function mapInterface(
   if (md !== undefined && s.vpc.md !== undefined) {
     mapInterfaceMetadata(b, md, s.vpc.md, e.key, e.iface.id, eniid!, m.privateIp);
   }
-  for (const sg of known) {
-    const members = sgs.get(sg);
-    if (members === undefined) continue;
-    members.priv.add(m.privateIp);
-    members.all.add(m.privateIp);
-    if (m.publicIp !== undefined) {
-      members.pub.add(m.publicIp);
-      members.all.add(m.publicIp);
-    }
-  }
+  return { privateIp: m.privateIp, publicIp: m.publicIp, host: m.host, sgs: known };
 }

@@ -9,6 +9,7 @@
  * matches: `nwSrc`/`nwDst` = sender/target protocol address (SPA/TPA), `nwProto` = opcode,
  * `dlSrc`/`dlDst` = sender/target hardware address (SHA/THA).
  */
+import type { DhcpHost } from '../store/index.js';
 import type { DraftChain, TopologyBuilder } from './builder.js';
 import type { InterfaceEntry } from './context.js';
 import type { CoreRefs } from './core.js';
@@ -25,6 +26,8 @@ const ARP = 0x0806;
 export interface MappedInterface {
   readonly privateIp: string;
   readonly publicIp: string | undefined;
+  /** The subnet's DHCP host entry for this interface (none without a MAC). */
+  readonly host: DhcpHost | undefined;
 }
 
 /** Adds the objects of one (non-held) interface; `sgs` are its security groups that exist. */
@@ -76,6 +79,7 @@ export function mapNetworkInterface(
     port.hostId = b.hostId(node);
     port.interfaceName = hostInterfaceName(key);
   }
+  let host: DhcpHost | undefined;
   if (mac === undefined) {
     b.warn(
       'mapping.interface-no-mac',
@@ -83,7 +87,7 @@ export function mapNetworkInterface(
       'no MAC address: no DHCP host, ARP/MAC entries or L2 checks',
     );
   } else {
-    s.hosts.push({ macAddr: mac, ipAddr: privateIp, name: key, extraDhcpOpts: s.dhcp.hostOpts });
+    host = { macAddr: mac, ipAddr: privateIp, name: key, extraDhcpOpts: s.dhcp.hostOpts };
     if (cfg.enableArpTable) {
       b.put('arp-entry', {
         id: b.id(`arp:${s.bridgeName}:${privateIp}`),
@@ -106,7 +110,7 @@ export function mapNetworkInterface(
   preChainRules(b, pre, key, privateIp, mac, isolate, check, s, sgs);
   postChainRules(b, post, key, privateIp, mac, isolate, check, sgs);
   if (publicIp !== undefined) mapElasticIp(b, core, s.vpc, key, publicIp, privateIp, elipPostId);
-  return { privateIp, publicIp };
+  return { privateIp, publicIp, host };
 }
 
 function preChainRules(

@@ -18,17 +18,21 @@ export interface SgMembers {
   readonly all: Set<string>;
 }
 
-/** Adds both chains of every non-held SG; returns the member sets to fill. */
+/** Adds both chains of every non-held SG; returns the member sets to fill. `unit`, when
+ * given, is called for each SG with the function that maps it (to record or replay it). */
 export function mapSecurityGroups(
   b: TopologyBuilder,
   groups: ReadonlyMap<string, SecurityGroup>,
+  unit: (sg: SecurityGroup, map: () => void) => void = (_, map) => map(),
 ): Map<string, SgMembers> {
   const members = new Map<string, SgMembers>();
   for (const sg of groups.values()) {
     if (b.held.has(sg.id)) continue;
     members.set(sg.id, { priv: new Set(), pub: new Set(), all: new Set() });
-    mapRules(b, sg, 'ingress', sg.ingressRules, groups);
-    mapRules(b, sg, 'egress', sg.egressRules, groups);
+    unit(sg, () => {
+      mapRules(b, sg, 'ingress', sg.ingressRules, groups);
+      mapRules(b, sg, 'egress', sg.egressRules, groups);
+    });
   }
   return members;
 }
