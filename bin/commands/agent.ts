@@ -14,6 +14,8 @@ interface AgentFlags {
   store?: string;
   api?: string;
   token?: string;
+  tokenFile?: string;
+  metadataBackend: string;
   netnsPrefix: string;
   stateDir?: string;
   once?: boolean;
@@ -33,6 +35,12 @@ export function registerAgentCommands(program: Command): void {
     .option('--store <dir>', 'store directory (opened as a read-only follower)')
     .option('--api <url>', 'REST API of the controller')
     .option('--token <token>', 'API token')
+    .option('--token-file <file>', 'API credentials/token file (with --api)')
+    .option(
+      '--metadata-backend <url>',
+      'where the metadata proxy forwards instance requests (http://host:port or unix:/path)',
+      'http://127.0.0.1:8773',
+    )
     .option(
       '--netns-prefix <prefix>',
       'prefix of the helper namespaces (one per router)',
@@ -60,6 +68,7 @@ export function registerAgentCommands(program: Command): void {
         : createApiClient({
             url: flags.api!,
             ...(flags.token ? { token: flags.token } : {}),
+            ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}),
             logger,
           });
       const controller = new AbortController();
@@ -75,6 +84,7 @@ export function registerAgentCommands(program: Command): void {
           signal: controller.signal,
           resyncMs: Math.max(0.1, Number(flags.resyncInterval)) * 1000,
           register: flags.api !== undefined,
+          metadataBackend: flags.metadataBackend,
           ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
           ...(flags.once ? { once: true } : {}),
           ...(flags.dryRun

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Issue, Logger } from '../common/index.js';
 import { hostId, TerminalError } from '../common/index.js';
 import type { TopologyStore } from '../store/index.js';
@@ -42,6 +43,8 @@ export interface AgentOptions {
   readonly runner?: CommandRunner;
   /** Where dry-run output goes (default: the logger at info). */
   readonly print?: (text: string) => void;
+  /** Metadata backend the proxy forwards to (default http://127.0.0.1:8773). */
+  readonly metadataBackend?: string;
   /** Called after every pass (tests, benchmarks). */
   readonly onPass?: (result: PassResult) => void;
 }
@@ -106,7 +109,20 @@ export async function syncHost(options: AgentOptions, cache?: ObservedCache): Pr
   const revision = await options.store.revision();
   const topo = await readHostTopology(options.store, hostId(options.host));
   const tRead = performance.now();
-  const desired = desiredHost(topo, { netnsPrefix: options.netnsPrefix, stateDir });
+  const script = metadataProxyScript();
+  const desired = desiredHost(topo, {
+    netnsPrefix: options.netnsPrefix,
+    stateDir,
+    ...(script
+      ? {
+          metadataProxy: {
+            node: process.execPath,
+            script,
+            backend: options.metadataBackend ?? DEFAULT_METADATA_BACKEND,
+          },
+        }
+      : {}),
+  });
   const tDesired = performance.now();
   const observed = await observeHost(run, {
     netnsPrefix: options.netnsPrefix,
@@ -166,6 +182,15 @@ export async function syncHost(options: AgentOptions, cache?: ObservedCache): Pr
     dry_run: options.dryRun ?? false,
   });
   return result;
+}
+
+/** Where instance metadata requests go when no backend is configured. */
+export const DEFAULT_METADATA_BACKEND = 'http://127.0.0.1:8773';
+
+/** The compiled metadata proxy beside this module (absent when running from sources). */
+function metadataProxyScript(): string | undefined {
+  const path = fileURLToPath(new URL('./md-proxy.js', import.meta.url));
+  return existsSync(path) ? path : undefined;
 }
 
 function ms(t0: number): number {

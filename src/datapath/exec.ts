@@ -2,7 +2,8 @@
  * Running commands: `execFile` (no shell) with a timeout, stdin for batches and nft scripts.
  * A dry-run executor prints the commands instead of running them.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EucanetdError } from '../common/index.js';
@@ -45,7 +46,11 @@ export function describeAction(a: Action): string {
     case 'exec':
       return a.argv.join(' ');
     case 'nft':
-      return `nft -f - <<'EOF'\n${a.script}EOF`;
+      return `${a.ns ? `ip netns exec ${a.ns} ` : ''}nft -f - <<'EOF'\n${a.script}EOF`;
+    case 'bridge':
+      return a.lines.map((l) => `bridge${a.ns ? ` -n ${a.ns}` : ''} ${l}`).join('\n');
+    case 'spawn':
+      return `${a.argv.join(' ')} >>${a.logPath} 2>&1 &`;
     case 'write':
       return `cat > ${a.path} <<'EOF'\n${a.content}EOF`;
     case 'remove':
@@ -67,8 +72,25 @@ export async function runAction(a: Action, run: CommandRunner): Promise<void> {
       await run(a.argv);
       return;
     case 'nft':
-      await run(['nft', '-f', '-'], a.script);
+      await run([...(a.ns ? ['ip', 'netns', 'exec', a.ns] : []), 'nft', '-f', '-'], a.script);
       return;
+    case 'bridge':
+      await run(
+        ['bridge', ...(a.ns ? ['-n', a.ns] : []), '-batch', '-'],
+        a.lines.join('\n') + '\n',
+      );
+      return;
+    case 'spawn': {
+      await mkdir(dirname(a.logPath), { recursive: true });
+      const fd = openSync(a.logPath, 'a');
+      try {
+        const [file, ...args] = a.argv;
+        spawn(file!, args, { detached: true, stdio: ['ignore', fd, fd] }).unref();
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
     case 'write':
       await mkdir(dirname(a.path), { recursive: true });
       await writeFile(a.path, a.content);

@@ -14,11 +14,20 @@ export {
   registerHost,
   assertNotRootNetns,
   defaultStateDir,
+  DEFAULT_METADATA_BACKEND,
   type AgentOptions,
   type PassResult,
 } from './agent.js';
-export { readHostTopology, type HostTopology } from './topology.js';
-export { desiredHost, type DesiredHost, type DesiredOptions } from './desired.js';
+export { readHostTopology, CORE_ROUTER, METADATA_ROUTER, type HostTopology } from './topology.js';
+export {
+  desiredHost,
+  metadataMap,
+  METADATA_IP,
+  type DesiredHost,
+  type DesiredOptions,
+} from './desired.js';
+export { buildRouterNft, translateL3Rule } from './router-nft.js';
+export { createMetadataProxy, parseBackend, type MetadataEntry } from './md-proxy.js';
 export { planHost, routeKey, type Action, type ObservedHost, type ObservedNs } from './plan.js';
 export { observeHost, appliedNs, type ObservedCache } from './observe.js';
 export {

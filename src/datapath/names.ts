@@ -49,7 +49,7 @@ export function routerNamespace(prefix: string, routerId: string): string {
 }
 
 /** The alias stamped on a link the agent created. */
-export function linkAlias(kind: 'bridge' | 'rport', id: string): string {
+export function linkAlias(kind: 'bridge' | 'rport' | 'vxlan', id: string): string {
   return `${ALIAS_PREFIX}${kind}:${id}`;
 }
 
@@ -57,3 +57,45 @@ export function linkAlias(kind: 'bridge' | 'rport', id: string): string {
 export function conntrackZone(bridgeId: string): number {
   return (parseInt(shortHash(bridgeId), 16) % 65535) + 1;
 }
+
+/** VXLAN device that carries a spanning bridge between hosts. */
+export function vxlanDev(bridgeId: string): string {
+  return `vx-${idTag(bridgeId)}`;
+}
+
+/** Transit device of a router copy (a VXLAN device inside the router namespace). */
+export function transitDev(routerId: string): string {
+  return `tr-${idTag(routerId)}`;
+}
+
+/** The metadata endpoint namespace (holds 169.254.169.254 and the metadata proxy). */
+export function metadataNamespace(prefix: string): string {
+  return `${prefix}r-md`;
+}
+
+/** UDP port of the agent's VXLAN devices (IANA). */
+export const VXLAN_PORT = 4789;
+
+/** A deterministic VNI (2^23..2^24-1) for the transit link of a router: the mapping's bridge
+ * VNIs are small integers, so the two ranges do not meet in practice. */
+export function transitVni(routerId: string): number {
+  return 0x800000 | (parseInt(shortHash(`transit:${routerId}`), 16) & 0x7fffff);
+}
+
+/** A deterministic locally administered unicast MAC for `key`. */
+export function derivedMac(key: string): string {
+  const h = shortHash(key) + shortHash(`m${key}`);
+  return ['02', h.slice(0, 2), h.slice(2, 4), h.slice(4, 6), h.slice(6, 8), h.slice(8, 10)].join(
+    ':',
+  );
+}
+
+/** Addresses of the transit link (/31): the router host's copy holds `.8`, every other copy
+ * `.9` (they only send to the router host; nothing is ever routed back over the link). */
+export const TRANSIT_GW = '192.0.0.8';
+export const TRANSIT_LOCAL = '192.0.0.9';
+
+/** Files of the metadata endpoint in the state directory. */
+export const MD_PROXY_PID = 'md-proxy.pid';
+export const MD_PROXY_LOG = 'md-proxy.log';
+export const MD_MAP = 'metadata-map.json';

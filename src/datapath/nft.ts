@@ -7,12 +7,14 @@
  */
 import { shortHash } from './names.js';
 
-export type NftFamily = 'bridge' | 'inet';
+export type NftFamily = 'bridge' | 'inet' | 'ip';
 
 /** A base chain's hook. */
 export interface NftHook {
-  readonly hook: 'prerouting' | 'forward';
+  readonly hook: 'prerouting' | 'forward' | 'postrouting';
   readonly priority: number;
+  /** Chain type (default `filter`). */
+  readonly type?: 'filter' | 'nat';
 }
 
 /** A chain with its rules (nft statements without comments). */
@@ -78,7 +80,7 @@ function renderElements(set: NftSetSpec, keys: readonly string[], withValues: bo
 }
 
 function hookText(hook: NftHook): string {
-  return `{ type filter hook ${hook.hook} priority ${hook.priority}; policy accept; }`;
+  return `{ type ${hook.type ?? 'filter'} hook ${hook.hook} priority ${hook.priority}; policy accept; }`;
 }
 
 /**
@@ -110,7 +112,8 @@ export function diffTable(desired: NftTableSpec, observed: ObservedNftTable | un
     const sameHook =
       found !== undefined &&
       found.hook?.hook === chain.hook?.hook &&
-      found.hook?.priority === chain.hook?.priority;
+      found.hook?.priority === chain.hook?.priority &&
+      (found.hook?.type ?? 'filter') === (chain.hook?.type ?? 'filter');
     if (found && !sameHook) {
       head.push(`flush chain ${t} ${chain.name}`, `delete chain ${t} ${chain.name}`);
     }
@@ -178,7 +181,11 @@ export function parseNftJson(
     if (chain && chain['family'] === family && chain['table'] === name) {
       const c = chains.get(String(chain['name'])) ?? { tags: [] };
       if (typeof chain['hook'] === 'string') {
-        c.hook = { hook: chain['hook'] as NftHook['hook'], priority: Number(chain['prio']) };
+        c.hook = {
+          hook: chain['hook'] as NftHook['hook'],
+          priority: Number(chain['prio']),
+          ...(chain['type'] === 'nat' ? { type: 'nat' as const } : {}),
+        };
       }
       chains.set(String(chain['name']), c);
     }

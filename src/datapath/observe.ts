@@ -6,10 +6,17 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommandRunner } from './exec.js';
-import { parseNftJson, type NftFamily, type ObservedNftTable } from './nft.js';
-import type { ObservedDhcp, ObservedHost, ObservedLink, ObservedNs } from './plan.js';
+import { appliedTable, parseNftJson, type NftFamily, type ObservedNftTable } from './nft.js';
+import type {
+  ObservedDhcp,
+  ObservedHost,
+  ObservedLink,
+  ObservedNs,
+  ObservedProcess,
+} from './plan.js';
 import { routeKey } from './plan.js';
-import { NFT_TABLE, ROUTE_PROTO } from './names.js';
+import { MD_MAP, MD_PROXY_PID, NFT_TABLE, ROUTE_PROTO } from './names.js';
+import { RULE_PREF } from './desired.js';
 import type { DesiredRouterNs } from './desired.js';
 
 interface IpLink {
@@ -81,13 +88,52 @@ export async function observeHost(
   const sysctl = await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(
     () => '0',
   );
+  const vx = [...links.keys()].some((n) => n.startsWith('vx-'));
+  const fdb = new Set<string>();
+  const masterFdb = new Set<string>();
+  const proxyNeighbors = new Set<string>();
+  if (vx) {
+    for (const e of parseJson<FdbEntry>(await run(['bridge', '-json', 'fdb', 'show']))) {
+      if (!e.ifname?.startsWith('vx-')) continue;
+      if (e.dst !== undefined) fdb.add(`${e.mac} ${e.ifname} ${e.dst}`);
+      else if (e.master !== undefined && e.state === 'static')
+        masterFdb.add(`${e.mac} ${e.ifname}`);
+    }
+    for (const n of parseJson<{ dst: string; dev: string; lladdr?: string }>(
+      await run(['ip', '-json', 'neigh', 'show', 'nud', 'permanent']),
+    )) {
+      if (n.dev.startsWith('vx-')) proxyNeighbors.add(`${n.dst} ${n.lladdr ?? ''} ${n.dev}`);
+    }
+  }
+  const mapPath = join(options.stateDir, MD_MAP);
+  const map = await readFile(mapPath, 'utf8').catch(() => undefined);
   return {
     links,
     namespaces,
     dhcp: await observeDhcp(options.stateDir),
     nft,
     isBridgeNfCallOn: sysctl.trim() === '1',
+    fdb,
+    masterFdb,
+    proxyNeighbors,
+    processes: new Map([['md-proxy', await observeProcess(join(options.stateDir, MD_PROXY_PID))]]),
+    files: new Map(map === undefined ? [] : [[mapPath, map]]),
   };
+}
+
+interface FdbEntry {
+  mac: string;
+  ifname?: string;
+  dst?: string;
+  master?: string;
+  state?: string;
+}
+
+async function observeProcess(pidPath: string): Promise<ObservedProcess> {
+  const pid = Number.parseInt((await readFile(pidPath, 'utf8').catch(() => '')).trim(), 10);
+  if (!Number.isFinite(pid)) return { cmdline: '' };
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return { pid, cmdline: cmdline.replace(/\0$/, '') };
 }
 
 async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
@@ -98,8 +144,26 @@ async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
     ]),
   );
   const routes = new Set(
-    parseJson<{ type?: string; dst: string; gateway?: string; dev?: string; metric?: number }>(
-      await run(['ip', '-n', ns, '-json', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
+    parseJson<{
+      type?: string;
+      dst: string;
+      gateway?: string;
+      dev?: string;
+      metric?: number;
+      table?: string;
+    }>(
+      await run([
+        'ip',
+        '-n',
+        ns,
+        '-json',
+        'route',
+        'show',
+        'table',
+        'all',
+        'proto',
+        String(ROUTE_PROTO),
+      ]),
     ).map((r) =>
       routeKey({
         type: r.type === 'blackhole' || r.type === 'unreachable' ? r.type : 'unicast',
@@ -107,9 +171,35 @@ async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
         metric: r.metric ?? 0,
         ...(r.gateway !== undefined ? { via: r.gateway } : {}),
         ...(r.dev !== undefined ? { dev: r.dev } : {}),
+        ...(r.table !== undefined && r.table !== 'main' ? { table: Number(r.table) } : {}),
       }),
     ),
   );
+  const rules = new Set(
+    parseJson<{ priority: number; src?: string; srclen?: number; table?: string }>(
+      await run(['ip', '-n', ns, '-json', 'rule', 'show']),
+    )
+      .filter((r) => r.priority >= RULE_PREF && r.priority < RULE_PREF + 10_000)
+      .map((r) => `${r.priority} ${r.src ?? 'all'}/${r.srclen ?? 0} ${r.table ?? ''}`),
+  );
+  const fdb = new Set(
+    parseJson<FdbEntry>(await run(['bridge', '-n', ns, '-json', 'fdb', 'show']))
+      .filter((e) => e.dst !== undefined && e.ifname?.startsWith('tr-'))
+      .map((e) => `${e.mac} ${e.ifname!} ${e.dst!}`),
+  );
+  const nftOut = await run([
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'nft',
+    '-j',
+    'list',
+    'table',
+    'ip',
+    NFT_TABLE,
+  ]).catch(() => undefined);
+  const nft = nftOut === undefined ? undefined : parseNftJson(nftOut, 'ip', NFT_TABLE);
   const neighbors = new Set(
     parseJson<{ dst: string; dev: string; lladdr?: string }>(
       await run(['ip', '-n', ns, '-json', 'neigh', 'show', 'nud', 'permanent']),
@@ -118,7 +208,15 @@ async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
   const fwd = await run(['ip', 'netns', 'exec', ns, 'sysctl', '-n', 'net.ipv4.ip_forward']).catch(
     () => '0',
   );
-  return { links, routes, neighbors, isForwarding: fwd.trim() === '1' };
+  return {
+    links,
+    routes,
+    neighbors,
+    isForwarding: fwd.trim() === '1',
+    rules,
+    fdb,
+    ...(nft ? { nft } : {}),
+  };
 }
 
 async function observeDhcp(stateDir: string): Promise<Map<string, ObservedDhcp>> {
@@ -167,5 +265,8 @@ export function appliedNs(r: DesiredRouterNs): ObservedNs {
     routes: new Set(r.routes.map(routeKey)),
     neighbors: new Set(r.neighbors.map((n) => `${n.ip} ${n.mac} ${n.dev}`)),
     isForwarding: true,
+    rules: new Set((r.rules ?? []).map((x) => `${x.pref} ${x.src} ${x.table}`)),
+    fdb: new Set((r.fdb ?? []).map((f) => `${f.mac} ${f.dev} ${f.dst}`)),
+    ...(r.nft ? { nft: appliedTable(r.nft) } : {}),
   };
 }

@@ -6,7 +6,8 @@
  */
 import type { DesiredHost, DesiredRoute } from './desired.js';
 import { diffTable, type NftFamily, type ObservedNftTable } from './nft.js';
-import { ALIAS_PREFIX, linkAlias, ROUTE_PROTO } from './names.js';
+import { ALIAS_PREFIX, linkAlias, ROUTE_PROTO, VXLAN_PORT } from './names.js';
+import type { DesiredFdb } from './desired.js';
 
 /** One link as observed. */
 export interface ObservedLink {
@@ -27,6 +28,19 @@ export interface ObservedNs {
   /** Permanent neighbors as `ip mac dev`. */
   readonly neighbors: ReadonlySet<string>;
   readonly isForwarding: boolean;
+  /** Policy rules in the agent's preference range, as `pref src table`. */
+  readonly rules?: ReadonlySet<string>;
+  /** VXLAN forwarding entries of the namespace (`mac dev dst`). */
+  readonly fdb?: ReadonlySet<string>;
+  /** The namespace's `ip eucanetd` table. */
+  readonly nft?: ObservedNftTable;
+}
+
+/** A helper process as observed (pid file and /proc). */
+export interface ObservedProcess {
+  readonly pid?: number;
+  /** NUL-separated command line of the live process ('' when not running). */
+  readonly cmdline: string;
 }
 
 /** One DHCP server as observed (from its files and its process). */
@@ -49,13 +63,23 @@ export interface ObservedHost {
   readonly dhcp: ReadonlyMap<string, ObservedDhcp>;
   readonly nft: ReadonlyMap<NftFamily, ObservedNftTable | undefined>;
   readonly isBridgeNfCallOn: boolean;
+  /** VXLAN entries of the agent's devices: `mac dev dst` (self) and `mac dev` (bridge). */
+  readonly fdb?: ReadonlySet<string>;
+  readonly masterFdb?: ReadonlySet<string>;
+  /** Permanent neighbors on the agent's VXLAN devices (`ip mac dev`). */
+  readonly proxyNeighbors?: ReadonlySet<string>;
+  readonly processes?: ReadonlyMap<string, ObservedProcess>;
+  /** Content of the agent's kept files (absent: missing). */
+  readonly files?: ReadonlyMap<string, string>;
 }
 
 /** One step of a plan. */
 export type Action =
   | { readonly type: 'ip'; readonly ns?: string; readonly lines: readonly string[] }
   | { readonly type: 'exec'; readonly argv: readonly string[] }
-  | { readonly type: 'nft'; readonly script: string }
+  | { readonly type: 'nft'; readonly ns?: string; readonly script: string }
+  | { readonly type: 'bridge'; readonly ns?: string; readonly lines: readonly string[] }
+  | { readonly type: 'spawn'; readonly argv: readonly string[]; readonly logPath: string }
   | { readonly type: 'write'; readonly path: string; readonly content: string }
   | { readonly type: 'remove'; readonly path: string }
   | { readonly type: 'signal'; readonly pid: number; readonly signal: 'SIGTERM' | 'SIGHUP' }
@@ -66,7 +90,8 @@ export type Action =
 export function routeKey(r: DesiredRoute): string {
   const via = r.via !== undefined ? ` via ${r.via}` : '';
   const dev = r.dev !== undefined ? ` dev ${r.dev}` : '';
-  return `${r.type} ${r.dst}${via}${dev} metric ${r.metric}`;
+  const table = r.table !== undefined ? ` table ${r.table}` : '';
+  return `${r.type} ${r.dst}${via}${dev} metric ${r.metric}${table}`;
 }
 
 /** Plans the actions that turn the observed host into the desired one. */
@@ -81,18 +106,45 @@ export function planHost(desired: DesiredHost, observed: ObservedHost): Action[]
     if (observed.namespaces.get(r.ns)?.isForwarding) continue;
     actions.push({
       type: 'exec',
-      argv: ['ip', 'netns', 'exec', r.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
+      argv: [
+        'ip',
+        'netns',
+        'exec',
+        r.ns,
+        'sysctl',
+        '-qw',
+        'net.ipv4.ip_forward=1',
+        'net.ipv4.conf.all.rp_filter=0',
+        'net.ipv4.conf.default.rp_filter=0',
+      ],
     });
   }
   const hostLines = planHostLinks(desired, observed);
   if (hostLines.create.length > 0) actions.push({ type: 'ip', lines: hostLines.create });
+  actions.push(...planOverlay(desired, observed, hostLines.freshVxlans));
   for (const r of desired.routerNamespaces) {
-    const lines = planNamespace(r, observed.namespaces.get(r.ns), newNs.includes(r));
+    const found = observed.namespaces.get(r.ns);
+    const lines = planNamespace(r, found, newNs.includes(r));
     if (lines.length > 0) actions.push({ type: 'ip', ns: r.ns, lines });
+    const fresh = hostLines.freshNsLinks;
+    const fdbLines = diffFdb(
+      r.fdb ?? [],
+      new Set([...(found?.fdb ?? [])].filter((k) => !fresh.has(`${r.ns} ${k.split(' ')[1]!}`))),
+      undefined,
+    );
+    if (fdbLines.length > 0) actions.push({ type: 'bridge', ns: r.ns, lines: fdbLines });
+    if (r.nft) {
+      const nsScript = diffTable(r.nft, found?.nft);
+      if (nsScript.length > 0)
+        actions.push({ type: 'nft', ns: r.ns, script: nsScript.join('\n') + '\n' });
+    } else if (found?.nft) {
+      actions.push({ type: 'nft', ns: r.ns, script: `delete table ip ${found.nft.name}\n` });
+    }
   }
   const script = desired.nft.flatMap((t) => diffTable(t, observed.nft.get(t.family)));
   if (script.length > 0) actions.push({ type: 'nft', script: script.join('\n') + '\n' });
   actions.push(...planDhcp(desired, observed));
+  actions.push(...planProcesses(desired, observed));
   if (hostLines.remove.length > 0) actions.push({ type: 'ip', lines: hostLines.remove });
   const wantedNs = new Set(desired.routerNamespaces.map((r) => r.ns));
   for (const ns of [...observed.namespaces.keys()].sort()) {
@@ -105,9 +157,16 @@ export function planHost(desired: DesiredHost, observed: ObservedHost): Action[]
 function planHostLinks(
   desired: DesiredHost,
   observed: ObservedHost,
-): { create: string[]; remove: string[] } {
+): {
+  create: string[];
+  remove: string[];
+  freshVxlans: Set<string>;
+  freshNsLinks: Set<string>;
+} {
   const create: string[] = [];
   const remove: string[] = [];
+  const freshVxlans = new Set<string>();
+  const freshNsLinks = new Set<string>();
   const links = observed.links;
   for (const [dev, bridgeId] of desired.bridges) {
     const found = links.get(dev);
@@ -120,9 +179,52 @@ function planHostLinks(
     if (!found?.isUp) create.push(`link set dev ${dev} up`);
   }
   const routerDevs = new Set<string>();
+  for (const vx of desired.vxlans ?? []) {
+    routerDevs.add(vx.dev);
+    let found = links.get(vx.dev);
+    if (found && found.alias !== vx.alias) {
+      create.push(`link del ${vx.dev}`);
+      found = undefined;
+    }
+    if (!found) {
+      freshVxlans.add(vx.dev);
+      create.push(
+        `link add ${vx.dev} type vxlan id ${vx.vni} dstport ${VXLAN_PORT} nolearning proxy${vx.local !== undefined ? ` local ${vx.local}` : ''}`,
+        `link set dev ${vx.dev} alias ${vx.alias}`,
+      );
+    }
+    if (found?.master !== vx.master)
+      create.push(
+        `link set dev ${vx.dev} master ${vx.master}`,
+        `link set dev ${vx.dev} type bridge_slave learning off`,
+      );
+    if (!found?.isUp) create.push(`link set dev ${vx.dev} up`);
+  }
   for (const r of desired.routerNamespaces) {
     const nsLinks = observed.namespaces.get(r.ns)?.links;
     for (const l of r.links) {
+      const kind = l.kind ?? 'veth';
+      if (kind !== 'veth') {
+        if (kind === 'peer' || nsLinks?.has(l.nsDev)) continue;
+        freshNsLinks.add(`${r.ns} ${l.nsDev}`);
+        if (kind === 'macvlan') {
+          const parent = links.get(l.hostDev);
+          if (!parent) continue; // the uplink interface is not there (yet)
+          if (!parent.isUp) create.push(`link set dev ${l.hostDev} up`);
+          create.push(
+            `link add link ${l.hostDev} name ${l.nsDev} netns ${r.ns} type macvlan mode bridge`,
+          );
+        } else if (kind === 'nsveth') {
+          create.push(
+            `link add ${l.nsDev} netns ${r.ns} type veth peer name ${l.peerDev!} netns ${l.peerNs!}`,
+          );
+        } else {
+          create.push(
+            `link add ${l.nsDev} netns ${r.ns} type vxlan id ${l.vni!} dstport ${VXLAN_PORT} nolearning`,
+          );
+        }
+        continue;
+      }
       routerDevs.add(l.hostDev);
       let found = links.get(l.hostDev);
       if (found && !nsLinks?.has(l.nsDev)) {
@@ -161,7 +263,7 @@ function planHostLinks(
   }
   // detach before deleting bridges
   remove.sort((a, b) => Number(a.startsWith('link del')) - Number(b.startsWith('link del')));
-  return { create, remove };
+  return { create, remove, freshVxlans, freshNsLinks };
 }
 
 function planNamespace(
@@ -180,6 +282,14 @@ function planNamespace(
     if (l.address !== undefined && !addrs.includes(l.address))
       lines.push(`addr add ${l.address} dev ${l.nsDev}`);
     if (!found?.isUp) lines.push(`link set dev ${l.nsDev} up`);
+  }
+  const wantedRules = new Set((r.rules ?? []).map((x) => `${x.pref} ${x.src} ${x.table}`));
+  for (const key of [...(observed?.rules ?? [])].sort()) {
+    if (!wantedRules.has(key)) lines.push(`rule del pref ${key.split(' ')[0]!}`);
+  }
+  for (const x of r.rules ?? []) {
+    if (!observed?.rules?.has(`${x.pref} ${x.src} ${x.table}`))
+      lines.push(`rule add from ${x.src} lookup ${x.table} pref ${x.pref}`);
   }
   const wanted = new Map(r.routes.map((route) => [routeKey(route), route]));
   for (const key of [...(observed?.routes ?? [])].sort()) {
@@ -227,6 +337,90 @@ function planDhcp(desired: DesiredHost, observed: ObservedHost): Action[] {
       actions.push({ type: 'signal', pid: found.pid, signal: 'SIGTERM' });
     for (const path of [found.confPath, found.hostsPath, found.pidPath])
       actions.push({ type: 'remove', path });
+  }
+  return actions;
+}
+
+/** `bridge` batch lines turning the observed VXLAN entries into the desired ones; with
+ * `master`, also the matching static bridge entries. */
+function diffFdb(
+  desired: readonly DesiredFdb[],
+  observed: ReadonlySet<string>,
+  master: { observed: ReadonlySet<string> } | undefined,
+): string[] {
+  const lines: string[] = [];
+  const want = new Set(desired.map((f) => `${f.mac} ${f.dev} ${f.dst}`));
+  const wantMaster = new Set(desired.map((f) => `${f.mac} ${f.dev}`));
+  for (const key of [...observed].sort()) {
+    if (want.has(key)) continue;
+    const [mac, dev, dst] = key.split(' ') as [string, string, string];
+    lines.push(`fdb del ${mac} dev ${dev} dst ${dst} self`);
+  }
+  if (master) {
+    for (const key of [...master.observed].sort()) {
+      if (wantMaster.has(key)) continue;
+      const [mac, dev] = key.split(' ') as [string, string];
+      lines.push(`fdb del ${mac} dev ${dev} master`);
+    }
+  }
+  for (const f of desired) {
+    if (!observed.has(`${f.mac} ${f.dev} ${f.dst}`))
+      lines.push(`fdb replace ${f.mac} dev ${f.dev} dst ${f.dst} self permanent`);
+    if (master && !master.observed.has(`${f.mac} ${f.dev}`))
+      lines.push(`fdb replace ${f.mac} dev ${f.dev} master static`);
+  }
+  return lines;
+}
+
+/** Forwarding entries and proxy neighbors of the host's VXLAN devices. */
+function planOverlay(
+  desired: DesiredHost,
+  observed: ObservedHost,
+  fresh: ReadonlySet<string>,
+): Action[] {
+  const actions: Action[] = [];
+  const keep = (k: string): boolean => !fresh.has(k.split(' ')[1]!);
+  const fdbLines = diffFdb(desired.fdb ?? [], new Set([...(observed.fdb ?? [])].filter(keep)), {
+    observed: new Set([...(observed.masterFdb ?? [])].filter(keep)),
+  });
+  if (fdbLines.length > 0) actions.push({ type: 'bridge', lines: fdbLines });
+  const lines: string[] = [];
+  const want = new Set((desired.proxyNeighbors ?? []).map((n) => `${n.ip} ${n.mac} ${n.dev}`));
+  const seen = new Set(
+    [...(observed.proxyNeighbors ?? [])].filter((k) => !fresh.has(k.split(' ')[2]!)),
+  );
+  for (const key of [...seen].sort()) {
+    if (want.has(key)) continue;
+    const [ip, , dev] = key.split(' ') as [string, string, string];
+    lines.push(`neigh del ${ip} dev ${dev}`);
+  }
+  for (const n of desired.proxyNeighbors ?? []) {
+    if (!seen.has(`${n.ip} ${n.mac} ${n.dev}`))
+      lines.push(`neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent`);
+  }
+  if (lines.length > 0) actions.push({ type: 'ip', lines });
+  return actions;
+}
+
+/** Kept files and helper processes (the metadata map and proxy). */
+function planProcesses(desired: DesiredHost, observed: ObservedHost): Action[] {
+  const actions: Action[] = [];
+  for (const f of desired.files ?? []) {
+    if (observed.files?.get(f.path) !== f.content)
+      actions.push({ type: 'write', path: f.path, content: f.content });
+  }
+  const wanted = new Set<string>();
+  for (const p of desired.processes ?? []) {
+    wanted.add(p.key);
+    const found = observed.processes?.get(p.key);
+    if (found?.cmdline === p.cmdline.join('\0')) continue;
+    if (found?.pid !== undefined && found.cmdline !== '')
+      actions.push({ type: 'signal', pid: found.pid, signal: 'SIGTERM' });
+    actions.push({ type: 'spawn', argv: p.argv, logPath: p.logPath });
+  }
+  for (const [key, found] of observed.processes ?? []) {
+    if (wanted.has(key) || found.pid === undefined || found.cmdline === '') continue;
+    actions.push({ type: 'signal', pid: found.pid, signal: 'SIGTERM' });
   }
   return actions;
 }

@@ -33,6 +33,23 @@ export interface HostTopology {
   readonly dhcpSubnets: readonly ObjectOf<'dhcp-subnet'>[];
   readonly arpEntries: readonly ObjectOf<'arp-entry'>[];
   readonly macEntries: readonly ObjectOf<'mac-entry'>[];
+  /** Underlay address of every host that has one: tunnel-zone membership first, else the
+   * host object's first address (the address equal to its name when it has several). */
+  readonly underlay?: ReadonlyMap<string, string>;
+  /** The host that realizes the north-south part (the host of `eucart`'s first bound uplink
+   * port); undefined when the topology has no bound uplink. */
+  readonly routerHostId?: string;
+}
+
+/** The router whose bound uplink ports elect the router host (docs/mapping.md). */
+export const CORE_ROUTER = 'eucart';
+
+/** The router whose bound port is the metadata endpoint (docs/mapping.md). */
+export const METADATA_ROUTER = 'eucamdrt';
+
+/** True when the port is a router port bound to a host interface (uplink, metadata port). */
+export function isBoundRouterPort(p: Port): boolean {
+  return p.type === 'Router' && p.hostId !== undefined && p.interfaceName !== undefined;
 }
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
@@ -65,15 +82,20 @@ export async function readHostTopology(
       reader.list('rule'),
       reader.list('ip-addr-group'),
     ]);
-  const [allDhcp, allArp, allMac] = await Promise.all([
+  const [allDhcp, allArp, allMac, allHosts, allZones] = await Promise.all([
     reader.list('dhcp-subnet'),
     reader.list('arp-entry'),
     reader.list('mac-entry'),
+    reader.list('host'),
+    reader.list('tunnel-zone'),
   ]);
   const portById = new Map(allPorts.map((p) => [p.id, p]));
   const portsByBridge = groupBy(allPorts, (p) => p.bridgeId);
+  const portsByRouter = groupBy(allPorts, (p) => p.routerId);
   const bridgeById = new Map(allBridges.map((b) => [b.id, b]));
   const routerById = new Map(allRouters.map((r) => [r.id, r]));
+  const routerHostId = pickRouterHost(allPorts, routerById);
+  const isRouterHost = routerHostId === hostId;
   const boundPorts = allPorts.filter(
     (p) =>
       p.hostId === hostId &&
@@ -81,34 +103,56 @@ export async function readHostTopology(
       p.bridgeId !== undefined &&
       p.interfaceName !== undefined,
   );
-  const ports = new Map<string, Port>();
-  const bridges: Bridge[] = [];
+  // Walk the graph from what is bound here. A compute host realizes the subnet bridges of its
+  // ports, a copy of every router linked to them and the routers' other subnet bridges (those
+  // with a VNI); the router host realizes everything reachable from its bound uplinks.
+  const bridgeIds = new Set<string>();
   const routerIds = new Set<string>();
-  const bridgeIds = [...new Set(boundPorts.map((p) => p.bridgeId as string))].sort();
-  for (const bridgeId of bridgeIds) {
-    const bridge = bridgeById.get(bridgeId);
-    if (!bridge) continue;
-    bridges.push(bridge);
-    for (const p of portsByBridge.get(bridgeId) ?? []) {
-      ports.set(p.id, p);
-      const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
-      if (peer?.type === 'Router' && peer.routerId !== undefined) {
-        ports.set(peer.id, peer);
-        routerIds.add(peer.routerId);
+  const queue: { kind: 'bridge' | 'router'; id: string }[] = [
+    ...boundPorts.map((p) => ({ kind: 'bridge' as const, id: p.bridgeId as string })),
+  ];
+  if (isRouterHost) {
+    for (const p of allPorts) {
+      if (isBoundRouterPort(p) && p.routerId !== undefined)
+        queue.push({ kind: 'router', id: p.routerId });
+    }
+  }
+  while (queue.length > 0) {
+    const { kind, id } = queue.pop()!;
+    if (kind === 'bridge') {
+      if (bridgeIds.has(id) || !bridgeById.has(id)) continue;
+      bridgeIds.add(id);
+      for (const p of portsByBridge.get(id) ?? []) {
+        const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
+        if (peer?.type === 'Router' && peer.routerId !== undefined)
+          queue.push({ kind: 'router', id: peer.routerId });
+      }
+    } else {
+      if (routerIds.has(id) || !routerById.has(id)) continue;
+      routerIds.add(id);
+      for (const p of portsByRouter.get(id) ?? []) {
+        const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
+        const bridge = peer?.bridgeId === undefined ? undefined : bridgeById.get(peer.bridgeId);
+        if (bridge && (isRouterHost || bridge.vni !== undefined))
+          queue.push({ kind: 'bridge', id: bridge.id });
       }
     }
   }
-  const inBridges = (x: { bridgeId: string }): boolean => bridgeIds.includes(x.bridgeId);
-  const routers = [...routerIds]
-    .sort()
-    .flatMap((id) => (routerById.has(id) ? [routerById.get(id)!] : []));
+  const ports = new Map<string, Port>();
+  const sortedBridgeIds = [...bridgeIds].sort();
+  const bridges = sortedBridgeIds.map((id) => bridgeById.get(id)!);
+  for (const id of sortedBridgeIds) for (const p of portsByBridge.get(id) ?? []) ports.set(p.id, p);
+  const routers = [...routerIds].sort().map((id) => routerById.get(id)!);
+  for (const r of routers) for (const p of portsByRouter.get(r.id) ?? []) ports.set(p.id, p);
+  const inBridges = (x: { bridgeId: string }): boolean => bridgeIds.has(x.bridgeId);
   const routes = allRoutes.filter((r) => routerIds.has(r.routerId));
   const { chains, rules, ipAddrGroups } = closeChains(
     [
       ...bridges.flatMap((b) => [b.inboundFilterId, b.outboundFilterId]),
       ...[...ports.values()].flatMap((p) =>
-        p.type === 'Bridge' ? [p.inboundFilterId, p.outboundFilterId] : [],
+        p.type === 'Bridge' || isRouterHost ? [p.inboundFilterId, p.outboundFilterId] : [],
       ),
+      ...(isRouterHost ? routers.flatMap((r) => [r.inboundFilterId, r.outboundFilterId]) : []),
     ],
     new Map(allChains.map((c) => [c.id, c])),
     groupBy(allRules, (r) => r.chainId),
@@ -127,7 +171,41 @@ export async function readHostTopology(
     dhcpSubnets: allDhcp.filter(inBridges),
     arpEntries: allArp.filter(inBridges),
     macEntries: allMac.filter(inBridges),
+    underlay: underlayAddresses(allHosts, allZones),
+    ...(routerHostId !== undefined ? { routerHostId } : {}),
   };
+}
+
+/** The host of the core router's first bound uplink port (by port id). */
+function pickRouterHost(
+  ports: readonly Port[],
+  routers: ReadonlyMap<string, Router>,
+): string | undefined {
+  const uplinks = ports
+    .filter(
+      (p) =>
+        isBoundRouterPort(p) &&
+        p.routerId !== undefined &&
+        routers.get(p.routerId)?.name === CORE_ROUTER,
+    )
+    .sort((a, b) => a.id.localeCompare(b.id));
+  return uplinks[0]?.hostId;
+}
+
+/** hostId → underlay address (tunnel-zone membership wins over the host's own addresses). */
+function underlayAddresses(
+  hosts: readonly ObjectOf<'host'>[],
+  zones: readonly ObjectOf<'tunnel-zone'>[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const h of hosts) {
+    const addr = h.addresses.includes(h.name) ? h.name : h.addresses[0];
+    if (addr !== undefined) out.set(h.id, addr);
+  }
+  for (const z of [...zones].sort((a, b) => a.id.localeCompare(b.id))) {
+    for (const m of z.hosts) out.set(m.hostId, m.ipAddress);
+  }
+  return out;
 }
 
 /** The chains named by `roots` and everything their rules jump to or reference. */
