@@ -206,16 +206,17 @@ function localAddresses(): string[] {
     .sort();
 }
 
-/** Updates (or creates) the host object with this host's addresses. */
+/** Updates (or creates) the host object with this host's addresses; true when the object
+ * holds them afterwards. */
 export async function registerHost(
   store: TopologyStore,
   name: string,
   logger: Logger,
-): Promise<void> {
+): Promise<boolean> {
   const id = hostId(name);
   const addresses = localAddresses();
-  const existing = await store.get('host', id);
-  if (existing && existing.addresses.join(',') === addresses.join(',')) return;
+  const existing = await store.get('host', id).catch(() => undefined);
+  if (existing && existing.addresses.join(',') === addresses.join(',')) return true;
   const object = {
     id,
     name: existing?.name ?? name,
@@ -225,9 +226,12 @@ export async function registerHost(
   try {
     await store.transaction([{ op: existing ? 'update' : 'create', kind: 'host', object }]);
     logger.info('host registered', { host: name, host_id: id, addresses });
+    return true;
   } catch (e) {
-    // a read-only follower refuses writes: the controller already made the host object
+    // a read-only follower refuses writes; a race with the controller creating the host
+    // object is retried before the next pass
     logger.debug('host not registered', { host: name, error: String(e) });
+    return false;
   }
 }
 
@@ -235,8 +239,8 @@ export async function registerHost(
 export async function runAgent(options: AgentOptions): Promise<void> {
   const log = options.logger;
   if (!options.dryRun && !options.allowRootNetns) assertNotRootNetns();
-  if (options.register !== false && !options.dryRun)
-    await registerHost(options.store, options.host, log);
+  const register = options.register !== false && !options.dryRun;
+  let registered = register ? await registerHost(options.store, options.host, log) : true;
   if (options.once) {
     const result = await syncHost(options);
     options.onPass?.(result);
@@ -257,6 +261,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     const isPeriodic = performance.now() - last >= resyncMs;
     if (dirty || isPeriodic) {
       dirty = false;
+      if (register && (!registered || isPeriodic))
+        registered = await registerHost(options.store, options.host, log);
       try {
         const result = await syncHost(options, isPeriodic || options.dryRun ? undefined : cache);
         if (isPeriodic) last = performance.now();

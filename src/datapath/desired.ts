@@ -352,7 +352,10 @@ function overlayOf(
         p.interfaceName !== undefined &&
         p.hostId !== topo.hostId,
     );
-    if (remote.length === 0) continue;
+    // the router host realizes every bridge, and router copies reach remote ports: a bridge
+    // spans hosts as soon as another host realizes it
+    const elsewhere = topo.routerHostId !== undefined && topo.routerHostId !== topo.hostId;
+    if (remote.length === 0 && !elsewhere) continue;
     if (b.vni === undefined) {
       issues.push(notRealized(`bridge/${b.id}`, 'bridge with ports on other hosts but no VNI'));
       continue;
@@ -536,7 +539,13 @@ function routesOf(
         ? undefined
         : tableOf.get(`${r.srcNetworkAddr}/${r.srcNetworkLength}`);
     const t = table === undefined ? {} : { table };
-    const dst = r.dstNetworkLength === 0 ? 'default' : `${r.dstNetworkAddr}/${r.dstNetworkLength}`;
+    // as `ip -json route` prints it (a host route without its /32)
+    const dst =
+      r.dstNetworkLength === 0
+        ? 'default'
+        : r.dstNetworkLength === 32
+          ? r.dstNetworkAddr
+          : `${r.dstNetworkAddr}/${r.dstNetworkLength}`;
     if (r.type === 'BlackHole' || r.type === 'Reject') {
       const type = r.type === 'BlackHole' ? 'blackhole' : 'unreachable';
       out.push({ type, dst, metric: r.weight, ...t });

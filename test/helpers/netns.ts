@@ -132,6 +132,7 @@ export async function addInstance(
   name: string,
   hostDev: string,
   mac: string,
+  hostNs: string = lab.hostNs,
 ): Promise<Instance> {
   const ns = `${lab.prefix}i${lab.instances.size}`;
   await sh(['ip', 'netns', 'add', ns]);
@@ -150,7 +151,7 @@ export async function addInstance(
     'name',
     hostDev,
     'netns',
-    lab.hostNs,
+    hostNs,
   ]);
   await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
   await sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
@@ -306,4 +307,26 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return check();
+}
+
+const GETTER = `const http=require('node:http');const [url,ms]=process.argv.slice(1);const r=http.get(url,{timeout:Number(ms)},res=>{let d='';res.on('data',c=>d+=c);res.on('end',()=>{process.stdout.write(d);process.exit(res.statusCode===200?0:3)})});r.on('timeout',()=>{r.destroy();process.exit(2)});r.on('error',()=>process.exit(4));`;
+
+/** An HTTP GET from inside a namespace; resolves with the body, or undefined on failure. */
+export function httpGet(ns: string, url: string, timeoutMs = 2000): Promise<string | undefined> {
+  return sh(
+    ['ip', 'netns', 'exec', ns, process.execPath, '-e', GETTER, url, String(timeoutMs)],
+    undefined,
+    timeoutMs + 5000,
+  ).catch(() => undefined);
+}
+
+const ECHO = `const http=require('node:http');http.createServer((q,s)=>{s.end(String(q.socket.remoteAddress).replace('::ffff:',''))}).listen(Number(process.argv[1]),'0.0.0.0')`;
+
+/** Starts an HTTP server in a namespace that answers with the client's address. */
+export async function echoServer(ns: string, port: number): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', ECHO, String(port)], {
+    stdio: 'ignore',
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  return child;
 }
