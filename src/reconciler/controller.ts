@@ -16,7 +16,7 @@ import { readGni } from '../gni/index.js';
 import { refreshActual } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
-import type { DesiredTopology } from '../mapping/index.js';
+import type { DesiredTopology, MappingResult } from '../mapping/index.js';
 import type { TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
 import type { Durations } from './cycle.js';
@@ -112,6 +112,8 @@ export class Controller {
    */
   private synced:
     { actual: ActualTopology; desired: DesiredTopology; revision: number } | undefined;
+  /** The last mapping result (pure in its inputs, so reusable whatever the apply did). */
+  private lastMapping: MappingResult | undefined;
 
   constructor(private readonly options: ControllerOptions) {
     this.settings = options.settings;
@@ -134,6 +136,7 @@ export class Controller {
   /** SIGHUP: new settings (if any) and a forced re-apply of the current GNI. */
   reload(settings?: Settings): void {
     if (settings) this.settings = settings;
+    this.lastMapping = undefined;
     this.forced = true;
     this.lastAppliedVersion = undefined;
     this.wake();
@@ -274,9 +277,11 @@ export class Controller {
         withOps: false,
         ...(actual ? { actual } : {}),
         ...(previous ? { previous } : {}),
+        ...(this.lastMapping ? { previousMapping: this.lastMapping } : {}),
         ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       });
       Object.assign(durations, r.durations);
+      this.lastMapping = r.mapping;
       if (r.apply?.aborted) throw new Error('stopped before the plan was fully applied');
       this.synced = {
         actual: r.actual,

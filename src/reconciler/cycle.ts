@@ -45,6 +45,8 @@ export interface ReconcileOptions {
   readonly actual?: ActualTopology;
   /** Last fully applied desired topology, valid only if nobody wrote since (see DiffOptions). */
   readonly previous?: DesiredTopology;
+  /** The previous cycle's mapping result: mapping reuses the objects of unchanged entities. */
+  readonly previousMapping?: MappingResult;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
   readonly chunkSize?: number;
@@ -79,7 +81,7 @@ export async function reconcileView(
   t = performance.now();
   const allocations =
     options.allocations ?? recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
-  const mapping = mapTopology(view, allocations, config);
+  const mapping = mapTopology(view, allocations, config, options.previousMapping);
   durations.map_ms = since(t);
 
   t = performance.now();
