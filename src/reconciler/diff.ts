@@ -127,18 +127,30 @@ export function diffTopology(
 
   const bodyOf = (kind: Kind, d: Desired): Desired =>
     kind === 'chain' ? (withoutKeys(d, ['ruleIds']) as unknown as Desired) : d;
+  const create = (kind: Kind, d: Desired): void => {
+    storeOps.push({ op: 'create', kind, object: deferRefs(kind, bodyOf(kind, d)) as never });
+    created.add(d.id);
+    counts.create++;
+    if (record) ops.push({ op: 'create', kind, id: d.id, name: nameOf(kind, d), owner: d.owner });
+  };
+  const pendingRules = new Map<string, Desired>(); // rules to create, emitted in chain order
+  let matched = 0; // desired objects of the current kind that exist in the store
   const visit = (kind: Kind, d: Desired): void => {
-    const a = actualOf(kind).get(d.id);
-    if (!a) {
-      const body = bodyOf(kind, d);
-      storeOps.push({ op: 'create', kind, object: deferRefs(kind, body) as never });
-      created.add(d.id);
-      counts.create++;
-      if (record) ops.push({ op: 'create', kind, id: d.id, name: nameOf(kind, d), owner: d.owner });
+    // The very object applied last cycle, and nobody wrote since: in sync, and it exists.
+    if (previous !== undefined && previous[kind].get(d.id) === d) {
+      counts.unchanged++;
+      matched++;
       return;
     }
+    const a = actualOf(kind).get(d.id);
+    if (!a) {
+      if (kind === 'rule') pendingRules.set(d.id, d);
+      else create(kind, d);
+      return;
+    }
+    matched++;
     // chain.ruleIds is a back-reference: the comparison ignores it (phase 3 handles order)
-    if (kind === 'host' || previous?.[kind].get(d.id) === d || sameWritableFields(kind, d, a)) {
+    if (kind === 'host' || sameWritableFields(kind, d, a)) {
       counts.unchanged++;
       return;
     }
@@ -157,38 +169,31 @@ export function diffTopology(
     );
   };
 
-  // Phase 1: creates and updates, parents first; rules chain by chain in desired order.
+  // Phase 1: creates and updates, parents first; new rules are created chain by chain in the
+  // chain's order, so a fresh chain needs no reorder.
+  const fullyMatched = new Set<Kind>();
   for (const kind of KINDS) {
-    if (kind !== 'rule') {
-      for (const d of desiredOf(kind).values()) visit(kind, d);
-      continue;
-    }
-    // A rule belongs to one chain, so visiting chain by chain reaches each rule once; rules no
-    // chain lists (not produced by mapping today) are visited after.
-    const rules = desiredOf('rule');
-    let visited = 0;
+    matched = 0;
+    for (const d of desiredOf(kind).values()) visit(kind, d);
+    if (matched === actualOf(kind).size) fullyMatched.add(kind);
+    if (kind !== 'rule' || pendingRules.size === 0) continue;
     for (const chain of desiredOf('chain').values()) {
       for (const id of chain.ruleIds ?? []) {
-        const r = rules.get(id);
-        if (r && (r as unknown as { chainId: string }).chainId === chain.id) {
-          visited++;
-          visit('rule', r);
-        }
+        const r = pendingRules.get(id);
+        if (r === undefined) continue;
+        pendingRules.delete(id);
+        create('rule', r);
       }
     }
-    if (visited !== rules.size) {
-      for (const r of rules.values()) {
-        const chain = desiredOf('chain').get((r as unknown as { chainId: string }).chainId);
-        if (!chain?.ruleIds?.includes(r.id)) visit('rule', r);
-      }
-    }
+    for (const r of pendingRules.values()) create('rule', r); // listed by no chain
   }
 
   // Phase 2: deletes, children first.
   const deleted = new Set<string>();
   for (let i = KINDS.length - 1; i >= 0; i--) {
     const kind = KINDS[i]!;
-    if (kind === 'host') continue;
+    // every stored object of this kind is desired: nothing to delete (no per-object lookups)
+    if (kind === 'host' || fullyMatched.has(kind)) continue;
     const wanted = desiredOf(kind);
     for (const a of actualOf(kind).values()) {
       if (wanted.has(a.id)) continue;
