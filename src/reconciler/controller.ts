@@ -170,7 +170,8 @@ export class Controller {
     this.counters.cycles++;
     const resyncDue = Date.now() - this.lastResyncAt >= (this.options.resyncMs ?? 60_000);
     const force = this.forced || !this.lastOk || resyncDue;
-    let t = performance.now();
+    const cycleStart = performance.now();
+    let t = cycleStart;
     let sig: FileSig;
     try {
       const st = await stat(this.options.gniPath);
@@ -220,7 +221,7 @@ export class Controller {
     if (!force && view.version !== undefined && view.version === this.lastAppliedVersion) {
       return this.unchanged(durations);
     }
-    return this.reconcile(view, durations, resyncDue);
+    return this.reconcile(view, durations, resyncDue, cycleStart);
   }
 
   private unchanged(durations: Durations): CycleReport {
@@ -256,9 +257,9 @@ export class Controller {
     view: GlobalView,
     durations: Durations,
     resync: boolean,
+    started: number,
   ): Promise<CycleReport> {
     const log = this.options.logger;
-    const started = performance.now();
     const version = view.version;
     try {
       const store = this.options.store;
