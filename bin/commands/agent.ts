@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createLogger } from '../../src/common/index.js';
-import { openFileStore, type TopologyStore } from '../../src/store/index.js';
+import { openStore, type TopologyStore } from '../../src/store/index.js';
 import { createApiClient } from '../../src/api/index.js';
 import { runAgent } from '../../src/datapath/index.js';
 
@@ -64,7 +64,7 @@ export function registerAgentCommands(program: Command): void {
         return;
       }
       const store: TopologyStore = flags.store
-        ? await openFileStore(flags.store, { readOnly: true })
+        ? await openStore(flags.store, { readOnly: true, logger }) // file follower or etcd reader
         : createApiClient({
             url: flags.api!,
             ...(flags.token ? { token: flags.token } : {}),
