@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       store,
       gniPath: gni,
       settings,
-      logger: createLogger({ level: 'warn' }),
+      logger: createLogger({ level: 'info', silent: true, file: join(dir, 'cycles.log') }),
       resyncMs: 3_600_000,
       debounceMs: 20,
     });
@@ -110,6 +110,26 @@ async function main(): Promise<void> {
     controller.stop();
     await running;
     console.log(`one added instance, file rename → committed: ${added.join(', ')} ms`);
+    await new Promise((r) => setTimeout(r, 200)); // let the log file flush
+    const cycles = readFileSync(join(dir, 'cycles.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('main loop complete, applied GNI'))
+      .slice(-3)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const c of cycles) {
+      const phases = [
+        'read_ms',
+        'parse_ms',
+        'discover_ms',
+        'map_ms',
+        'diff_ms',
+        'apply_ms',
+        'total_ms',
+      ];
+      console.log(
+        `  cycle ${String(c['version'])}: ${phases.map((p) => `${p}=${String(c[p])}`).join(' ')}`,
+      );
+    }
 
     t = performance.now();
     const flushed = await flushManaged(store);
