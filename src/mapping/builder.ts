@@ -5,7 +5,7 @@
  * readable references.
  */
 import type { Issue } from '../common/index.js';
-import { IdDeriver } from './fast-id.js';
+import { IdDeriver } from '../common/index.js';
 import { KINDS, type Kind, type WritableOf } from '../store/index.js';
 import type { DesiredOf, DesiredTopology, MappingConfig } from './types.js';
 
