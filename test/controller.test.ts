@@ -15,6 +15,22 @@ import { addInstanceLike, loadDoc, removeInstance, repoPath, viewOf } from './he
 import { expectSameTopology } from './helpers/topology.js';
 import type { Doc } from './helpers/gni-doc.js';
 
+/** A controller on `gniPath` that logs nothing and does not watch the file (tests drive it). */
+function quietController(
+  store: TopologyStore,
+  gniPath: string,
+  extra: { backoffBaseMs?: number } = {},
+): Controller {
+  return new Controller({
+    store,
+    gniPath,
+    settings: DEFAULT_SETTINGS,
+    logger: silentLogger(),
+    watchFile: false,
+    ...extra,
+  });
+}
+
 /** A store whose next `failures` transactions fail. */
 function flaky(inner: TopologyStore, failures: { n: number }): TopologyStore {
   return new Proxy(inner, {
@@ -55,13 +71,7 @@ describe('controller', function () {
 
   it('applies, writes the version file, then skips an unchanged file', async () => {
     const store = createMemoryStore();
-    const c = new Controller({
-      store,
-      gniPath: gni,
-      settings: DEFAULT_SETTINGS,
-      logger: silentLogger(),
-      watchFile: false,
-    });
+    const c = quietController(store, gni);
     const first = await c.runCycle();
     expect(first.result).to.equal('applied');
     expect(first.counts!.create).to.be.greaterThan(10);
@@ -82,13 +92,7 @@ describe('controller', function () {
 
   it('a rejected document changes nothing and is not retried until the file changes', async () => {
     const store = createMemoryStore();
-    const c = new Controller({
-      store,
-      gniPath: gni,
-      settings: DEFAULT_SETTINGS,
-      logger: silentLogger(),
-      watchFile: false,
-    });
+    const c = quietController(store, gni);
     await c.runCycle();
     const count = (await store.list('rule')).length + (await store.list('port')).length;
     writeFileSync(`${gni}.temp`, '<network-data version="0000000a"><configuration>');
@@ -102,14 +106,7 @@ describe('controller', function () {
   it('a failed apply is not marked applied and is retried with growing backoff', async () => {
     const inner = createMemoryStore();
     const failures = { n: 2 };
-    const c = new Controller({
-      store: flaky(inner, failures),
-      gniPath: gni,
-      settings: DEFAULT_SETTINGS,
-      logger: silentLogger(),
-      watchFile: false,
-      backoffBaseMs: 100,
-    });
+    const c = quietController(flaky(inner, failures), gni, { backoffBaseMs: 100 });
     expect((await c.runCycle()).result).to.equal('failed');
     expect(c.backoffMs()).to.equal(100);
     expect(existsSync(join(dir, 'global_network_info.version'))).to.equal(false);
@@ -136,13 +133,7 @@ describe('controller, incremental cycles', function () {
       const doc = loadDoc(repoPath('../shared/samples/medium.xml'));
       write(doc);
       const store = createMemoryStore();
-      const c = new Controller({
-        store,
-        gniPath: gni,
-        settings: DEFAULT_SETTINGS,
-        logger: silentLogger(),
-        watchFile: false,
-      });
+      const c = quietController(store, gni);
       expect((await c.runCycle()).result).to.equal('applied');
       // 1: a new instance and a new rule, applied incrementally
       const next = structuredClone(doc);
