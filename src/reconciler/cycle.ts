@@ -39,8 +39,6 @@ export interface ReconcileOptions {
   readonly withOps?: boolean;
   /** Use these allocations instead of recovering them (flush and rebuild). */
   readonly allocations?: Allocations;
-  /** Plan as if the store were empty (flush and rebuild). */
-  readonly ignoreActual?: boolean;
   /** The actual topology, when the caller already has it current (skips discovery). */
   readonly actual?: ActualTopology;
   /** Last fully applied desired topology, valid only if nobody wrote since (see DiffOptions). */
@@ -87,7 +85,6 @@ export async function reconcileView(
   t = performance.now();
   const diffOptions = {
     ...(options.withChanges !== undefined ? { withChanges: options.withChanges } : {}),
-    ...(options.ignoreActual !== undefined ? { ignoreActual: options.ignoreActual } : {}),
     ...(options.previous ? { previous: options.previous } : {}),
     ...(options.withOps !== undefined ? { withOps: options.withOps } : {}),
   };

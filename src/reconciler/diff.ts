@@ -25,8 +25,6 @@ export interface DiffOptions {
   /** List the object-level ops with their names (plan output); default true. The daemon only
    * needs the store ops and the counts. */
   readonly withOps?: boolean;
-  /** Treat every actual object as absent (a flush and rebuild plans creates only). */
-  readonly ignoreActual?: boolean;
   /**
    * The desired topology of the last cycle that was fully applied, valid only when nothing else
    * wrote to the store since: a desired object that is the very same object as last time is
@@ -87,11 +85,10 @@ export function diffTopology(
   held: ReadonlySet<string>,
   options: DiffOptions = {},
 ): Plan {
-  const none = new Map<string, AnyObject>();
   const previous = options.previous as
     { readonly [K in Kind]: ReadonlyMap<string, object> } | undefined;
   const actualOf = (kind: Kind): ReadonlyMap<string, AnyObject> =>
-    options.ignoreActual ? none : (actual.objects[kind] as ReadonlyMap<string, AnyObject>);
+    actual.objects[kind] as ReadonlyMap<string, AnyObject>;
   const desiredOf = (kind: Kind): ReadonlyMap<string, Desired> =>
     desired[kind] as ReadonlyMap<string, Desired>;
   const isHeld = (o: AnyObject): boolean => o.owner !== undefined && held.has(o.owner);
