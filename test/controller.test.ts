@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../src/common/index.js';
 import { writeGniXml } from '../src/gni/index.js';
-import { Controller, DEFAULT_SETTINGS } from '../src/reconciler/index.js';
+import { Controller, DEFAULT_SETTINGS, reconcileView } from '../src/reconciler/index.js';
+import { DEFAULT_MAPPING_CONFIG, recoverAllocations } from '../src/mapping/index.js';
+import { allObjects, discover } from '../src/discovery/index.js';
+import type { GlobalView } from '../src/gni/index.js';
 import { createMemoryStore, StoreUnavailableError } from '../src/store/index.js';
 import type { Op, TopologyStore } from '../src/store/index.js';
 import { addInstanceLike, loadDoc, removeInstance, repoPath, viewOf } from './helpers/gni-doc.js';
@@ -120,6 +123,15 @@ describe('controller', function () {
   });
 });
 
+/** Asserts the store equals a fresh build of `view` (with the store's allocations). */
+async function expectFreshBuild(store: TopologyStore, view: GlobalView): Promise<void> {
+  const fresh = createMemoryStore();
+  const allocations = recoverAllocations(allObjects(await discover(store)) as never);
+  await reconcileView(fresh, view, DEFAULT_MAPPING_CONFIG, { allocations });
+  await expectSameTopology(store, fresh);
+  await fresh.close();
+}
+
 describe('controller, incremental cycles', function () {
   this.timeout(30_000);
   it('a change applied through the change stream and the previous desired state equals a fresh build', async () => {
@@ -149,6 +161,7 @@ describe('controller, incremental cycles', function () {
       const r1 = await c.runCycle();
       expect(r1.result).to.equal('applied');
       expect(r1.counts!.create).to.be.greaterThan(5);
+      await expectFreshBuild(store, viewOf(next));
       // 2: a hand edit between cycles (the store revision moves): the next change still converges
       const rule = (await store.list('rule'))[3]!;
       await store.transaction([
@@ -159,14 +172,7 @@ describe('controller, incremental cycles', function () {
       removeInstance(third, third.instances[2].name);
       write(third);
       expect((await c.runCycle()).result).to.equal('applied');
-      const fresh = createMemoryStore();
-      const { reconcileView } = await import('../src/reconciler/index.js');
-      const { DEFAULT_MAPPING_CONFIG, recoverAllocations } =
-        await import('../src/mapping/index.js');
-      const { allObjects, discover } = await import('../src/discovery/index.js');
-      const allocations = recoverAllocations(allObjects(await discover(store)) as never);
-      await reconcileView(fresh, viewOf(third), DEFAULT_MAPPING_CONFIG, { allocations });
-      await expectSameTopology(store, fresh);
+      await expectFreshBuild(store, viewOf(third));
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
 import type { Issue } from '../common/index.js';
 import { IdDeriver } from '../common/index.js';
 import { KINDS, type Kind, type WritableOf } from '../store/index.js';
-import type { DesiredOf, DesiredTopology, MappingConfig } from './types.js';
+import type { DesiredOf, DesiredTopology, FreshObjects, MappingConfig } from './types.js';
 
 type Mutable<T> = { -readonly [P in keyof T]: T[P] };
 
@@ -68,6 +68,10 @@ export class TopologyBuilder {
   private staged: unknown[][] | undefined;
   /** Staged mode: chains by id (rules of replayed units find their chain here). */
   private readonly chainIndex = new Map<string, DraftChain>();
+  /** Objects built anew this pass, per kind index (replays and `commit` do not count). */
+  private readonly freshLists: unknown[][] = KINDS.map(() => []);
+  /** Set while replaying or committing: inserts then move existing objects, not new ones. */
+  private reusing = false;
 
   constructor(
     readonly config: MappingConfig,
@@ -99,6 +103,7 @@ export class TopologyBuilder {
   }
 
   private insert<K extends Kind>(kind: K, obj: DesiredOf<K>): boolean {
+    if (!this.reusing && kind !== 'chain') this.freshLists[KIND_INDEX[kind]]!.push(obj);
     const staged = this.staged;
     if (staged !== undefined) {
       staged[KIND_INDEX[kind]]!.push(obj);
@@ -234,6 +239,15 @@ export class TopologyBuilder {
    * issues and holds are recorded. With `chains`, records each old chain's new copy there.
    */
   replay(log: UnitLog, chains?: Map<DraftChain, DraftChain>): void {
+    this.reusing = true;
+    try {
+      this.replayOps(log, chains);
+    } finally {
+      this.reusing = false;
+    }
+  }
+
+  private replayOps(log: UnitLog, chains?: Map<DraftChain, DraftChain>): void {
     const { ops, args } = log;
     const clones = this.clones;
     const staged = this.staged;
@@ -297,10 +311,19 @@ export class TopologyBuilder {
     const staged = this.staged;
     if (staged === undefined) return;
     this.staged = undefined;
+    this.reusing = true; // already counted when staged
     KINDS.forEach((k, n) => {
       const list = staged[n] as DesiredOf<Kind>[];
       for (let i = 0; i < list.length; i++) this.insert(k, list[i]!);
     });
+    this.reusing = false;
+  }
+
+  /** Per kind, the objects built anew (not replayed) in this pass; chains not included. */
+  fresh(): FreshObjects {
+    const out = {} as Record<Kind, unknown[]>;
+    KINDS.forEach((k, n) => (out[k] = this.freshLists[n]!));
+    return out as unknown as FreshObjects;
   }
 
   /** The finished topology (the builder must not be used afterwards). */

@@ -13,6 +13,7 @@ import {
   type Vpc,
 } from '../gni/index.js';
 import { generateView } from '../../scripts/lib/gni-generator.js';
+import { KINDS } from '../store/index.js';
 import {
   DEFAULT_MAPPING_CONFIG,
   emptyAllocations,
@@ -196,6 +197,21 @@ function same(inc: MappingResult, full: MappingResult): void {
   expect(inc.allocations).to.deep.equal(full.allocations);
 }
 
+/** The `fresh` contract the reconciler relies on: every desired object (chains aside) that is
+ * not listed as fresh is the very object of the previous result. */
+function checkFresh(inc: MappingResult, prev: MappingResult): void {
+  if (inc.fresh === undefined) return; // a full pass (e.g. the duplicate fallback)
+  for (const kind of KINDS) {
+    if (kind === 'chain') continue;
+    const fresh = new Set<object>(inc.fresh[kind]);
+    for (const o of fresh)
+      expect(inc.desired[kind].get((o as { id: string }).id), kind).to.equal(o);
+    for (const [id, o] of inc.desired[kind]) {
+      if (!fresh.has(o)) expect(prev.desired[kind].get(id), `${kind}/${id}`).to.equal(o);
+    }
+  }
+}
+
 describe('incremental mapping equals a full recompute', () => {
   for (const [name, edit] of Object.entries(EDITS)) {
     it(`after: ${name} (three seeds, edits stacked)`, () => {
@@ -210,6 +226,7 @@ describe('incremental mapping equals a full recompute', () => {
           const full = mapTopology(view, prev.allocations, DEFAULT_MAPPING_CONFIG);
           const inc = mapTopology(view, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
           same(inc, full);
+          checkFresh(inc, prev);
           duplicates += full.issues.filter((i) => i.code === 'mapping.duplicate-object').length;
           prev = inc;
         }
@@ -231,6 +248,7 @@ describe('incremental mapping equals a full recompute', () => {
       const full = mapTopology(view, prev.allocations, config);
       const inc = mapTopology(view, prev.allocations, config, prev);
       same(inc, full);
+      checkFresh(inc, prev);
       prev = inc;
     }
   });

@@ -196,6 +196,7 @@ function mapPass(
     issues: b.issues,
     allocations,
     held: b.held,
+    ...(old !== undefined ? { fresh: b.fresh() } : {}),
   };
   if (b.duplicates === 0) MEMOS.set(result, memo);
   return { b, result };

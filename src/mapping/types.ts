@@ -67,4 +67,13 @@ export interface MappingResult {
    * existing objects with these owners.
    */
   readonly held: ReadonlySet<string>;
+  /**
+   * Incremental passes only (`mapTopology` given a previous result): per kind, the objects
+   * this pass built anew. Every other desired object is the very object of the previous
+   * result. Chains are always new copies and are not listed.
+   */
+  readonly fresh?: FreshObjects;
 }
+
+/** Per kind, the desired objects an incremental mapping pass built anew. */
+export type FreshObjects = { readonly [K in Kind]: readonly DesiredOf<K>[] };

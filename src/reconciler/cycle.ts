@@ -86,6 +86,13 @@ export async function reconcileView(
   const diffOptions = {
     ...(options.withChanges !== undefined ? { withChanges: options.withChanges } : {}),
     ...(options.previous ? { previous: options.previous } : {}),
+    // mapping's `fresh` is relative to the mapping result it was given: usable when that is
+    // the very result whose desired topology was applied last
+    ...(options.previous !== undefined &&
+    mapping.fresh !== undefined &&
+    options.previous === options.previousMapping?.desired
+      ? { fresh: mapping.fresh }
+      : {}),
     ...(options.withOps !== undefined ? { withOps: options.withOps } : {}),
   };
   const plan = diffTopology(mapping.desired, actual, mapping.held, diffOptions);

@@ -11,7 +11,7 @@
  */
 import { atomizeChangeset, diff as jsonDiff } from 'json-diff-ts';
 import type { ActualTopology } from '../discovery/index.js';
-import type { DesiredTopology } from '../mapping/index.js';
+import type { DesiredTopology, FreshObjects } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
 import type { AnyObject, Kind, Op, WritableOf } from '../store/index.js';
 import { describeObject } from './describe.js';
@@ -31,6 +31,12 @@ export interface DiffOptions {
    * known to be in sync and is not compared field by field.
    */
   readonly previous?: DesiredTopology;
+  /**
+   * With `previous`: per kind, the desired objects that are not the very objects of `previous`
+   * (mapping's `fresh`, relative to that same previous result). Only these, and chains, are
+   * visited; the others are in sync by construction, so a cycle costs what changed.
+   */
+  readonly fresh?: FreshObjects;
 }
 
 type Desired = WritableOf<Kind> & { readonly owner: string; readonly ruleIds?: readonly string[] };
@@ -131,6 +137,20 @@ export function diffTopology(
     if (record) ops.push({ op: 'create', kind, id: d.id, name: nameOf(kind, d), owner: d.owner });
   };
   const pendingRules = new Map<string, Desired>(); // rules to create, emitted in chain order
+  const createPendingRules = (): void => {
+    const chains = new Set<string>();
+    for (const r of pendingRules.values())
+      chains.add((r as unknown as { chainId: string }).chainId);
+    for (const chainId of chains) {
+      for (const id of desiredOf('chain').get(chainId)?.ruleIds ?? []) {
+        const r = pendingRules.get(id);
+        if (r === undefined) continue;
+        pendingRules.delete(id);
+        create('rule', r);
+      }
+    }
+    for (const r of pendingRules.values()) create('rule', r); // listed by no chain
+  };
   let matched = 0; // desired objects of the current kind that exist in the store
   const visit = (kind: Kind, d: Desired): void => {
     // The very object applied last cycle, and nobody wrote since: in sync, and it exists.
@@ -169,20 +189,22 @@ export function diffTopology(
   // Phase 1: creates and updates, parents first; new rules are created chain by chain in the
   // chain's order, so a fresh chain needs no reorder.
   const fullyMatched = new Set<Kind>();
+  const fresh = previous !== undefined ? options.fresh : undefined;
   for (const kind of KINDS) {
     matched = 0;
-    for (const d of desiredOf(kind).values()) visit(kind, d);
-    if (matched === actualOf(kind).size) fullyMatched.add(kind);
-    if (kind !== 'rule' || pendingRules.size === 0) continue;
-    for (const chain of desiredOf('chain').values()) {
-      for (const id of chain.ruleIds ?? []) {
-        const r = pendingRules.get(id);
-        if (r === undefined) continue;
-        pendingRules.delete(id);
-        create('rule', r);
-      }
+    const changed =
+      kind === 'chain' ? undefined : (fresh?.[kind] as readonly Desired[] | undefined);
+    if (changed === undefined) {
+      for (const d of desiredOf(kind).values()) visit(kind, d);
+    } else {
+      // everything not fresh is last cycle's object: in sync, and stored
+      const reused = desiredOf(kind).size - changed.length;
+      counts.unchanged += reused;
+      matched += reused;
+      for (const d of changed) visit(kind, d);
     }
-    for (const r of pendingRules.values()) create('rule', r); // listed by no chain
+    if (matched === actualOf(kind).size) fullyMatched.add(kind);
+    if (kind === 'rule' && pendingRules.size > 0) createPendingRules();
   }
 
   // Phase 2: deletes, children first.
