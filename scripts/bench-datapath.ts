@@ -142,7 +142,7 @@ async function inNamespace(dir: string): Promise<void> {
   });
   const programMs = await firstPass;
   const programmed = passes[0]!;
-  const changes: { latency: number; pass: number; actions: number }[] = [];
+  const changes: { latency: number; pass: number; actions: number; scope: string }[] = [];
   const phases: PassResult['phases'][] = [];
   for (let k = 0; k < 6; k++) {
     writeFileSync(file, gni(PORTS, k % 2 === 1));
@@ -158,6 +158,7 @@ async function inNamespace(dir: string): Promise<void> {
       latency: performance.now() - committed,
       pass: r.durationMs,
       actions: r.actions.length,
+      scope: r.scope,
     });
     phases.push(r.phases);
   }
@@ -184,6 +185,7 @@ async function inNamespace(dir: string): Promise<void> {
           all: changes.map((c) => c.pass),
         },
         sg_rule_change_actions: changes.map((c) => c.actions),
+        sg_rule_change_scopes: changes.map((c) => c.scope),
         sg_rule_change_phases_ms: phases,
         program_phases_ms: programmed.phases,
       },

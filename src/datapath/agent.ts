@@ -1,21 +1,24 @@
 /**
  * The agent loop: register the host, then reconcile the host's Linux state to its share of
  * the topology on start, on every committed topology change (store watch) and periodically
- * (drift made by hand is repaired). Each pass reads the whole share and the whole actual
- * state, so a pass is always correct on its own; a restart simply runs a pass.
+ * (drift made by hand is repaired). Each pass reads the whole share; the periodic pass, the
+ * first one and any pass after an error read the whole actual state, so a restart simply runs
+ * a pass. Event-driven passes take what the previous pass applied from its cache, and a pass
+ * for a filter-only change (chains, rules, IP address groups) observes and plans only the nft
+ * tables and the metadata map.
  */
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Issue, Logger } from '../common/index.js';
 import { hostId, TerminalError } from '../common/index.js';
-import type { TopologyStore } from '../store/index.js';
+import type { ChangeEvent, Kind, TopologyStore } from '../store/index.js';
 import { RevisionCompactedError } from '../store/index.js';
 import { desiredHost } from './desired.js';
 import { createRunner, describeAction, runAction, type CommandRunner } from './exec.js';
 import { appliedNs, observeHost, type ObservedCache } from './observe.js';
 import { appliedTable } from './nft.js';
-import { planHost, type Action } from './plan.js';
+import { planHost, type Action, type PlanScope } from './plan.js';
 import { readHostTopology } from './topology.js';
 
 /** Options of `runAgent` and `syncHost`. */
@@ -57,6 +60,8 @@ export interface PassResult {
   readonly actions: readonly Action[];
   readonly issues: readonly Issue[];
   readonly durationMs: number;
+  /** `filters` when only the nft tables and kept files were observed and planned. */
+  readonly scope: PlanScope;
   /** Milliseconds per phase: topology read, observe, plan, apply. */
   readonly phases: {
     readonly read: number;
@@ -100,9 +105,16 @@ export function assertNotRootNetns(): void {
 /**
  * One reconcile pass: read topology, compute desired, observe, plan, apply. With `cache`
  * (the previous pass's result) the router namespaces and nft tables are not re-read: an
- * event-driven pass stays fast; the periodic full pass (no cache) repairs drift.
+ * event-driven pass stays fast; the periodic full pass (no cache) repairs drift. With `cache`
+ * and scope `filters` (only chains, rules and IP address groups changed since that pass),
+ * nothing but the kept files is read and only the nft tables and those files are planned.
  */
-export async function syncHost(options: AgentOptions, cache?: ObservedCache): Promise<PassResult> {
+export async function syncHost(
+  options: AgentOptions,
+  cache?: ObservedCache,
+  scope: PlanScope = 'all',
+): Promise<PassResult> {
+  if (!cache) scope = 'all';
   const started = performance.now();
   const run = options.runner ?? createRunner();
   const stateDir = options.stateDir ?? defaultStateDir(options.netnsPrefix);
@@ -128,9 +140,10 @@ export async function syncHost(options: AgentOptions, cache?: ObservedCache): Pr
     netnsPrefix: options.netnsPrefix,
     stateDir,
     ...(cache ? { cache } : {}),
+    scope,
   });
   const tObserved = performance.now();
-  const actions = planHost(desired, observed);
+  const actions = planHost(desired, observed, scope);
   const tPlanned = performance.now();
   const log = options.logger;
   for (const a of actions) {
@@ -165,12 +178,14 @@ export async function syncHost(options: AgentOptions, cache?: ObservedCache): Pr
     actions,
     issues: desired.issues,
     durationMs: ms(started),
+    scope,
     cache: applied,
     phases,
   };
   log.info('datapath pass', {
     revision,
     actions: actions.length,
+    scope,
     bound_ports: topo.boundPorts.length,
     bridges: topo.bridges.length,
     routers: topo.routers.length,
@@ -249,9 +264,12 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const resyncMs = options.resyncMs ?? 10_000;
   const signal = options.signal ?? new AbortController().signal;
   let dirty = true;
+  // a change since the last pass that may touch more than the filters (unknown: true)
+  let isStructural = true;
   let wake: () => void = () => undefined;
-  const watching = watchStore(options.store, await options.store.revision(), signal, log, () => {
+  const watching = watchStore(options.store, await options.store.revision(), signal, log, (e) => {
     dirty = true;
+    if (!e || !isFilterOnlyChange(e)) isStructural = true;
     wake();
   });
   let failures = 0;
@@ -261,10 +279,16 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     const isPeriodic = performance.now() - last >= resyncMs;
     if (dirty || isPeriodic) {
       dirty = false;
+      const scope: PlanScope = isStructural ? 'all' : 'filters';
+      isStructural = false;
       if (register && (!registered || isPeriodic))
         registered = await registerHost(options.store, options.host, log);
       try {
-        const result = await syncHost(options, isPeriodic || options.dryRun ? undefined : cache);
+        const result = await syncHost(
+          options,
+          isPeriodic || options.dryRun ? undefined : cache,
+          scope,
+        );
         if (isPeriodic) last = performance.now();
         cache = result.cache;
         options.onPass?.(result);
@@ -273,6 +297,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
         failures++;
         dirty = true;
         cache = undefined; // re-read everything after an error
+        isStructural = true;
         log.error('datapath pass failed', { error: String(e), failures });
       }
     }
@@ -294,19 +319,27 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   await watching;
 }
 
+/** Kinds whose changes reach only the nft tables and the metadata map (docs/datapath.md). */
+const FILTER_KINDS: ReadonlySet<Kind> = new Set<Kind>(['chain', 'rule', 'ip-addr-group']);
+
+/** True when every change of the event is to a chain, rule or IP address group. */
+export function isFilterOnlyChange(event: ChangeEvent): boolean {
+  return event.changes.length > 0 && event.changes.every((c) => FILTER_KINDS.has(c.kind));
+}
+
 async function watchStore(
   store: TopologyStore,
   fromRevision: number,
   signal: AbortSignal,
   log: Logger,
-  onChange: () => void,
+  onChange: (event?: ChangeEvent) => void,
 ): Promise<void> {
   let revision = fromRevision;
   while (!signal.aborted) {
     try {
       for await (const event of store.watch(revision, signal)) {
         revision = event.revision;
-        onChange();
+        onChange(event);
       }
       return;
     } catch (e) {

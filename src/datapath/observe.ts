@@ -14,7 +14,7 @@ import type {
   ObservedNs,
   ObservedProcess,
 } from './plan.js';
-import { routeKey } from './plan.js';
+import { routeKey, type PlanScope } from './plan.js';
 import { MD_MAP, MD_PROXY_PID, NFT_TABLE, ROUTE_PROTO } from './names.js';
 import { RULE_PREF } from './desired.js';
 import type { DesiredRouterNs } from './desired.js';
@@ -65,8 +65,23 @@ export async function observeHost(
     /** State known from the last pass: router namespaces (skips 4 commands per namespace)
      * and the nft tables (skips listing them). */
     cache?: ObservedCache;
+    /** `filters` (needs `cache`): only what `planHost(…, 'filters')` compares: the nft tables
+     * and router namespaces from the cache, and the kept files; nothing else is read. */
+    scope?: PlanScope;
   },
 ): Promise<ObservedHost> {
+  const mapPath = join(options.stateDir, MD_MAP);
+  if (options.scope === 'filters' && options.cache) {
+    const map = await readFile(mapPath, 'utf8').catch(() => undefined);
+    return {
+      links: new Map(),
+      namespaces: options.cache.namespaces,
+      dhcp: new Map(),
+      nft: options.cache.nft,
+      isBridgeNfCallOn: true,
+      files: new Map(map === undefined ? [] : [[mapPath, map]]),
+    };
+  }
   const links = new Map(
     parseJson<IpLink>(await run(['ip', '-json', 'link', 'show'])).map((l) => [l.ifname, toLink(l)]),
   );
@@ -105,7 +120,6 @@ export async function observeHost(
       if (n.dev.startsWith('vx-')) proxyNeighbors.add(`${n.dst} ${n.lladdr ?? ''} ${n.dev}`);
     }
   }
-  const mapPath = join(options.stateDir, MD_MAP);
   const map = await readFile(mapPath, 'utf8').catch(() => undefined);
   return {
     links,

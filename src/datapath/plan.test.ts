@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import type { Bridge, Chain, DhcpSubnet, Port, Router, Rule } from '../store/index.js';
+import type { Bridge, Chain, DhcpSubnet, Kind, Port, Router, Rule } from '../store/index.js';
+import { isFilterOnlyChange } from './agent.js';
+import { appliedNs } from './observe.js';
 import { desiredHost } from './desired.js';
 import { planHost, routeKey, type ObservedHost, type ObservedNs } from './plan.js';
 import type { HostTopology } from './topology.js';
@@ -10,7 +12,7 @@ import {
   routerLinkNsDev,
   routerNamespace,
 } from './names.js';
-import { parseNftJson, ruleTag as tagOf } from './nft.js';
+import { appliedTable, parseNftJson, ruleTag as tagOf } from './nft.js';
 
 const base = { version: 1 };
 const router: Router = {
@@ -136,6 +138,38 @@ const empty: ObservedHost = {
 };
 
 describe('datapath planner', () => {
+  it('plans only the nft tables and kept files in the filters scope', () => {
+    const before = desiredHost(topo, options);
+    const cache: ObservedHost = {
+      ...empty,
+      namespaces: new Map(before.routerNamespaces.map((r) => [r.ns, appliedNs(r)])),
+      nft: new Map(before.nft.map((t) => [t.family, appliedTable(t)])),
+    };
+    // nothing changed: nothing to do, although links, DHCP and sysctl were not observed
+    expect(planHost(before, cache, 'filters')).to.deep.equal([]);
+    const after = desiredHost(
+      { ...topo, rules: new Map([[rule.id, { ...rule, invDlType: false }]]) },
+      options,
+    );
+    const actions = planHost(after, cache, 'filters');
+    expect(actions.map((a) => a.type)).to.deep.equal(['nft']);
+    expect(actions[0]?.type === 'nft' ? actions[0].script : '').to.include(
+      'add rule bridge eucanetd ic_eni-1_prechain ether type 0x0806 drop',
+    );
+  });
+
+  it('classifies filter-only store changes', () => {
+    const change = (kind: Kind) => ({ kind, id: 'x', type: 'updated' as const });
+    expect(
+      isFilterOnlyChange({ revision: 2, changes: [change('rule'), change('chain')] }),
+    ).to.equal(true);
+    expect(isFilterOnlyChange({ revision: 2, changes: [change('ip-addr-group')] })).to.equal(true);
+    expect(isFilterOnlyChange({ revision: 2, changes: [change('rule'), change('port')] })).to.equal(
+      false,
+    );
+    expect(isFilterOnlyChange({ revision: 2, changes: [] })).to.equal(false);
+  });
+
   it('builds a fresh host: namespace, bridge, router link, port, routes, nft, DHCP', () => {
     const d = desiredHost(topo, options);
     const actions = planHost(d, {

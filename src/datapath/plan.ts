@@ -94,8 +94,20 @@ export function routeKey(r: DesiredRoute): string {
   return `${r.type} ${r.dst}${via}${dev} metric ${r.metric}${table}`;
 }
 
+/**
+ * What a pass plans: `all`, or `filters` only (the nft tables of the host and of the router
+ * namespaces, and the kept files derived from rules): enough when only chains, rules and IP
+ * address groups changed since a pass that applied without error.
+ */
+export type PlanScope = 'all' | 'filters';
+
 /** Plans the actions that turn the observed host into the desired one. */
-export function planHost(desired: DesiredHost, observed: ObservedHost): Action[] {
+export function planHost(
+  desired: DesiredHost,
+  observed: ObservedHost,
+  scope: PlanScope = 'all',
+): Action[] {
+  if (scope === 'filters') return planFilters(desired, observed);
   const actions: Action[] = [];
   if (!observed.isBridgeNfCallOn) {
     actions.push({ type: 'exec', argv: ['sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1'] });
@@ -133,16 +145,9 @@ export function planHost(desired: DesiredHost, observed: ObservedHost): Action[]
       undefined,
     );
     if (fdbLines.length > 0) actions.push({ type: 'bridge', ns: r.ns, lines: fdbLines });
-    if (r.nft) {
-      const nsScript = diffTable(r.nft, found?.nft);
-      if (nsScript.length > 0)
-        actions.push({ type: 'nft', ns: r.ns, script: nsScript.join('\n') + '\n' });
-    } else if (found?.nft) {
-      actions.push({ type: 'nft', ns: r.ns, script: `delete table ip ${found.nft.name}\n` });
-    }
+    actions.push(...planNsFilter(r, found));
   }
-  const script = desired.nft.flatMap((t) => diffTable(t, observed.nft.get(t.family)));
-  if (script.length > 0) actions.push({ type: 'nft', script: script.join('\n') + '\n' });
+  actions.push(...planHostFilter(desired, observed));
   actions.push(...planDhcp(desired, observed));
   actions.push(...planProcesses(desired, observed));
   if (hostLines.remove.length > 0) actions.push({ type: 'ip', lines: hostLines.remove });
@@ -152,6 +157,39 @@ export function planHost(desired: DesiredHost, observed: ObservedHost): Action[]
     actions.push({ type: 'kill-netns-pids', ns }, { type: 'ip', lines: [`netns del ${ns}`] });
   }
   return actions;
+}
+
+/** The `filters` scope: nft tables (router namespaces first, as in a full plan) and kept
+ * files only. */
+function planFilters(desired: DesiredHost, observed: ObservedHost): Action[] {
+  const actions = desired.routerNamespaces.flatMap((r) =>
+    planNsFilter(r, observed.namespaces.get(r.ns)),
+  );
+  actions.push(...planHostFilter(desired, observed), ...planFiles(desired, observed));
+  return actions;
+}
+
+function planFiles(desired: DesiredHost, observed: ObservedHost): Action[] {
+  return (desired.files ?? [])
+    .filter((f) => observed.files?.get(f.path) !== f.content)
+    .map((f) => ({ type: 'write', path: f.path, content: f.content }));
+}
+
+function planNsFilter(r: DesiredHost['routerNamespaces'][number], found?: ObservedNs): Action[] {
+  if (r.nft) {
+    const nsScript = diffTable(r.nft, found?.nft);
+    return nsScript.length > 0
+      ? [{ type: 'nft', ns: r.ns, script: nsScript.join('\n') + '\n' }]
+      : [];
+  }
+  return found?.nft
+    ? [{ type: 'nft', ns: r.ns, script: `delete table ip ${found.nft.name}\n` }]
+    : [];
+}
+
+function planHostFilter(desired: DesiredHost, observed: ObservedHost): Action[] {
+  const script = desired.nft.flatMap((t) => diffTable(t, observed.nft.get(t.family)));
+  return script.length > 0 ? [{ type: 'nft', script: script.join('\n') + '\n' }] : [];
 }
 
 function planHostLinks(
@@ -404,11 +442,7 @@ function planOverlay(
 
 /** Kept files and helper processes (the metadata map and proxy). */
 function planProcesses(desired: DesiredHost, observed: ObservedHost): Action[] {
-  const actions: Action[] = [];
-  for (const f of desired.files ?? []) {
-    if (observed.files?.get(f.path) !== f.content)
-      actions.push({ type: 'write', path: f.path, content: f.content });
-  }
+  const actions = planFiles(desired, observed);
   const wanted = new Set<string>();
   for (const p of desired.processes ?? []) {
     wanted.add(p.key);
