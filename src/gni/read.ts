@@ -12,7 +12,7 @@ import { readJson } from './json-normalize.js';
 import { checkReferences, type ViewParts } from './references.js';
 import { str, type Mutable } from './build-context.js';
 import type { Plain } from './schema.js';
-import { DEFAULT_XML_LIMITS, scanXml } from './xml-scanner.js';
+import { chunkEnd, DEFAULT_XML_LIMITS, scanXml, XmlChunkScanner } from './xml-scanner.js';
 
 /** Options of `readGni`. */
 export interface ReadOptions {
@@ -28,6 +28,12 @@ export interface ReadOptions {
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * XML bytes are decoded and scanned in chunks of about this many bytes, so the whole document
+ * never exists as one string next to the view being built (see `readXmlChunks`).
+ */
+const CHUNK_BYTES = 64 * 1024;
 
 function reject(
   issues: IssueSink,
@@ -46,6 +52,81 @@ function reject(
  * entities in `view.invalid`. Pure: no I/O, never throws on input.
  */
 export function readGni(input: string | Uint8Array, options: ReadOptions = {}): ReadResult {
+  return readGniInChunks(input, options, CHUNK_BYTES);
+}
+
+/**
+ * `readGni` with XML bytes decoded and scanned in chunks of about `chunkBytes` bytes; the
+ * result is the same whatever the chunk size (tests use tiny chunks to check that).
+ */
+export function readGniInChunks(
+  input: string | Uint8Array,
+  options: ReadOptions,
+  chunkBytes: number,
+): ReadResult {
+  if (typeof input !== 'string' && input.byteLength <= (options.maxBytes ?? DEFAULT_MAX_BYTES)) {
+    const chunked = readXmlChunks(input, options, Math.max(1, chunkBytes));
+    if (chunked !== undefined) return chunked;
+  }
+  return readWhole(input, options);
+}
+
+/** Decodes strict UTF-8; `undefined` if the bytes are not valid UTF-8. */
+function decode(bytes: Uint8Array): string | undefined {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return undefined; // TextDecoder throws TypeError on malformed UTF-8
+  }
+}
+
+/**
+ * Reads an XML document from bytes chunk by chunk (each chunk ends after a close tag, see
+ * `chunkEnd`), so the peak heap is the view plus one chunk rather than the view plus the whole
+ * document string. `undefined` when the bytes are not a usable XML document or a chunk did not
+ * scan cleanly (bad UTF-8, a fatal XML problem, a chunk end inside a comment…): `readWhole`
+ * then reads the document as before and reports exactly what is wrong.
+ */
+function readXmlChunks(
+  input: Uint8Array,
+  options: ReadOptions,
+  chunkBytes: number,
+): ReadResult | undefined {
+  const bytes = input.byteLength;
+  let end = chunkEnd(input, chunkBytes);
+  let text = decode(input.subarray(0, end));
+  if (text === undefined) return undefined;
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (start < text.length && /\s/.test(text[start]!)) start++;
+  if (start >= text.length || text.charCodeAt(start) !== 60) return undefined;
+  const issues = new IssueSink();
+  try {
+    const ctx = new BuildContext(issues);
+    const onItem = (section: string, item: Plain, index: number): unknown =>
+      buildItem(section, item, index, ctx);
+    const scanner = new XmlChunkScanner(issues, limitsOf(options), onItem);
+    for (;;) {
+      const final = end === bytes;
+      if (!scanner.feed(text, start, final)) return undefined;
+      if (final) break;
+      const from = end;
+      end = chunkEnd(input, from + chunkBytes);
+      text = decode(input.subarray(from, end));
+      if (text === undefined) return undefined;
+      start = 0;
+    }
+    const plain = scanner.root;
+    const view = plain === undefined ? undefined : finishView(plain, ctx);
+    return view === undefined
+      ? { issues: issues.done(), bytes, format: 'xml' }
+      : { view, issues: issues.done(), bytes, format: 'xml' };
+  } catch (e) {
+    return internalError(issues, bytes, 'xml', e);
+  }
+}
+
+/** Reads the whole document as one string (text input, JSON, and anything chunks refuse). */
+function readWhole(input: string | Uint8Array, options: ReadOptions): ReadResult {
   const issues = new IssueSink();
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let text: string;
@@ -114,16 +195,25 @@ export function readGni(input: string | Uint8Array, options: ReadOptions = {}): 
       ? { issues: issues.done(), bytes, format }
       : { view, issues: issues.done(), bytes, format };
   } catch (e) {
-    // Only a bug can get here; report it as a rejection rather than crash the caller.
-    const detail = e instanceof Error ? e.message : String(e);
-    return reject(
-      issues,
-      bytes,
-      format,
-      'internal-error',
-      `internal error while reading the document: ${detail}`,
-    );
+    return internalError(issues, bytes, format, e);
   }
+}
+
+/** Only a bug can get here; report it as a rejection rather than crash the caller. */
+function internalError(
+  issues: IssueSink,
+  bytes: number,
+  format: 'xml' | 'json',
+  e: unknown,
+): ReadResult {
+  const detail = e instanceof Error ? e.message : String(e);
+  return reject(
+    issues,
+    bytes,
+    format,
+    'internal-error',
+    `internal error while reading the document: ${detail}`,
+  );
 }
 
 function limitsOf(options: ReadOptions): typeof DEFAULT_XML_LIMITS {

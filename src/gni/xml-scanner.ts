@@ -150,7 +150,14 @@ function knownName(s: string, a: number, b: number, h: number): string | undefin
   return undefined;
 }
 
-/** Scanner state; one instance per document. */
+/** Shortest string V8 slices instead of copying (`SlicedString::kMinLength`). */
+const MIN_SLICE = 13;
+
+/**
+ * Scanner state; one instance per document. The text can be scanned in chunks (`run` once per
+ * chunk, each ending at a token boundary); `copyValues` makes the kept values share no memory
+ * with the chunks.
+ */
 class Scanner {
   private readonly kind: number[] = [];
   private readonly schema: (ObjSchema | null)[] = [];
@@ -164,13 +171,34 @@ class Scanner {
   private rootDone = false;
   private warnedProlog = false;
   root: Plain | undefined;
+  /** Values of `MIN_SLICE` characters or more already copied, by content (chunked mode). */
+  private readonly interned: Map<string, string> | undefined;
 
   constructor(
-    private readonly s: string,
+    private s: string,
     private readonly issues: IssueSink,
     private readonly limits: XmlLimits,
     private readonly onItem: ItemHook | undefined,
-  ) {}
+    copyValues = false,
+  ) {
+    this.interned = copyValues ? new Map() : undefined;
+  }
+
+  /**
+   * A value to keep in the plain form. In chunked mode, a value long enough to be a V8 sliced
+   * string would keep its whole chunk alive: it is replaced by one flat copy per distinct
+   * content (shorter strings are already copies).
+   */
+  private own(v: string): string {
+    const interned = this.interned;
+    if (interned === undefined || v.length < MIN_SLICE) return v;
+    let c = interned.get(v);
+    if (c === undefined) {
+      c = JSON.parse(JSON.stringify(v)) as string; // a flat copy, sharing nothing with `v`
+      interned.set(c, c);
+    }
+    return c;
+  }
 
   /** The element path of the current frame, for issues (`vpcs/vpc[vpc-1]/subnets`). */
   private path(extra?: string): string {
@@ -183,8 +211,12 @@ class Scanner {
     return this.depth <= 0 ? [ROOT_NAME, ...parts].join('/') : parts.join('/');
   }
 
-  run(start: number): void {
-    const s = this.s;
+  /**
+   * Scans `s` from `start`. Unless `final`, `s` must end at a token boundary and the next
+   * chunk continues the same document; the end-of-document checks run on the final chunk.
+   */
+  run(s: string, start: number, final: boolean): void {
+    this.s = s;
     const n = s.length;
     let pos = start;
     for (;;) {
@@ -198,6 +230,7 @@ class Scanner {
       else if (c1 === 63) pos = this.onPi(lt);
       else pos = this.onOpen(lt);
     }
+    if (!final) return;
     if (this.depth >= 0) {
       throw new Fatal(
         'truncated',
@@ -428,7 +461,7 @@ class Scanner {
       if (decoded === undefined) throw this.badReference(i);
       value = decoded;
     }
-    this.onAttribute(d, attr, value.trim());
+    this.onAttribute(d, attr, this.own(value.trim()));
     return close + 1;
   }
 
@@ -564,9 +597,9 @@ class Scanner {
       const index = list.length - 1;
       list[index] = this.onItem(this.name[1]!, this.target[d] as Plain, index);
     } else if (k === SCALAR) {
-      (this.target[d] as Plain)[this.key[d]!] = this.text[d]!.trim();
+      (this.target[d] as Plain)[this.key[d]!] = this.own(this.text[d]!.trim());
     } else if (k === LIST_ITEM) {
-      (this.target[d] as string[]).push(this.text[d]!.trim());
+      (this.target[d] as string[]).push(this.own(this.text[d]!.trim()));
     }
   }
 }
@@ -597,11 +630,57 @@ export function scanXml(
   }
   const scanner = new Scanner(s, issues, limits, onItem);
   try {
-    scanner.run(start);
+    scanner.run(s, start, true);
   } catch (e) {
     if (!(e instanceof Fatal)) throw e; // a bug, not bad input
     issues.error(DOCUMENT_PATH, e.code, `${e.message} (${lineColumn(s, e.pos)})`);
     return undefined;
   }
   return scanner.root;
+}
+
+/**
+ * Scans an XML GNI document fed in chunks, for readers that never hold the whole text. Each
+ * chunk but the last must end at a token boundary (`chunkEnd` gives such ends for UTF-8
+ * bytes). Kept values share no memory with the chunks, so each chunk can be freed once
+ * scanned. Any fatal problem (bad character, malformed or truncated markup, or a chunk end
+ * that was not a token boundary after all) makes `feed` return false: the caller then reads
+ * the whole document with `scanXml`, which reports it exactly, positions included.
+ */
+export class XmlChunkScanner {
+  private readonly scanner: Scanner;
+
+  constructor(issues: IssueSink, limits: XmlLimits = DEFAULT_XML_LIMITS, onItem?: ItemHook) {
+    this.scanner = new Scanner('', issues, limits, onItem, true);
+  }
+
+  /** Scans the next chunk from `start`; false if the document needs a whole-text scan. */
+  feed(chunk: string, start: number, final: boolean): boolean {
+    if (FORBIDDEN_CHARS.test(chunk)) return false;
+    try {
+      this.scanner.run(chunk, start, final);
+    } catch (e) {
+      if (!(e instanceof Fatal)) throw e; // a bug, not bad input
+      return false;
+    }
+    return true;
+  }
+
+  /** The plain root once the final chunk has been fed. */
+  get root(): Plain | undefined {
+    return this.scanner.root;
+  }
+}
+
+/**
+ * The end of a chunk of the UTF-8 document `bytes` that starts at or after `from`: just after
+ * the first `</…>` found from there (so the chunk ends where the scanner is between tokens,
+ * unless that text sits in a comment, CDATA section or attribute value: then the scan of the
+ * chunk fails and the caller falls back to a whole-text scan). `bytes.length` if none.
+ */
+export function chunkEnd(bytes: Uint8Array, from: number): number {
+  let lt = from < bytes.length ? bytes.indexOf(60, from) : -1;
+  while (lt >= 0 && bytes[lt + 1] !== 47) lt = bytes.indexOf(60, lt + 1);
+  const gt = lt < 0 ? -1 : bytes.indexOf(62, lt + 2);
+  return gt < 0 ? bytes.length : gt + 1;
 }
