@@ -77,8 +77,15 @@ export async function reconcileView(
   }
 
   t = performance.now();
+  // When the previous mapping was applied and nobody wrote since, its allocations are exactly
+  // what the store holds: no need to scan every object to recover them.
+  const applied =
+    options.previous !== undefined && options.previous === options.previousMapping?.desired;
   const allocations =
-    options.allocations ?? recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
+    options.allocations ??
+    (applied
+      ? options.previousMapping!.allocations
+      : recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>));
   const mapping = mapTopology(view, allocations, config, options.previousMapping);
   durations.map_ms = since(t);
 
@@ -88,11 +95,7 @@ export async function reconcileView(
     ...(options.previous ? { previous: options.previous } : {}),
     // mapping's `fresh` is relative to the mapping result it was given: usable when that is
     // the very result whose desired topology was applied last
-    ...(options.previous !== undefined &&
-    mapping.fresh !== undefined &&
-    options.previous === options.previousMapping?.desired
-      ? { fresh: mapping.fresh }
-      : {}),
+    ...(applied && mapping.fresh !== undefined ? { fresh: mapping.fresh } : {}),
     ...(options.withOps !== undefined ? { withOps: options.withOps } : {}),
   };
   const plan = diffTopology(mapping.desired, actual, mapping.held, diffOptions);
