@@ -13,6 +13,7 @@ import type { Chain, Router, Rule } from '../store/index.js';
 import type { HostTopology } from './topology.js';
 import type { NftChainSpec, NftSetSpec, NftTableSpec } from './nft.js';
 import { idTag, NFT_TABLE } from './names.js';
+import { filterVerdict } from './rules.js';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
 const ARP = 0x0806;
@@ -128,20 +129,6 @@ function natTarget(rule: Rule): string | undefined {
 
 function l3Action(rule: Rule, ctx: L3RuleContext, unsupported: string[]): string | undefined {
   switch (rule.type) {
-    case 'accept':
-      return 'accept';
-    case 'drop':
-    case 'reject':
-      return 'drop';
-    case 'return':
-      return 'return';
-    case 'continue':
-      return 'continue';
-    case 'jump': {
-      const target = rule.jumpChainId === undefined ? undefined : ctx.chainName(rule.jumpChainId);
-      if (target === undefined) unsupported.push('jumpChainId');
-      return target === undefined ? undefined : `jump ${target}`;
-    }
     case 'dnat':
     case 'snat': {
       const to = natTarget(rule);
@@ -155,6 +142,8 @@ function l3Action(rule: Rule, ctx: L3RuleContext, unsupported: string[]): string
     case 'rev_dnat':
     case 'rev_snat':
       return 'accept'; // conntrack reverses the translation of the flow
+    default:
+      return filterVerdict(rule, ctx, unsupported);
   }
 }
 

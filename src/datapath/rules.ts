@@ -171,6 +171,27 @@ function transportConditions(rule: Rule, parts: string[]): void {
 
 function actionOf(rule: Rule, ctx: RuleContext, unsupported: string[]): string | undefined {
   switch (rule.type) {
+    case 'dnat':
+    case 'snat':
+    case 'rev_dnat':
+    case 'rev_snat':
+      unsupported.push(`type:${rule.type}`); // NAT lives in router namespaces, not on bridges
+      return undefined;
+    default:
+      return filterVerdict(rule, ctx, unsupported);
+  }
+}
+
+/**
+ * The nft verdict of a filtering rule type (accept, drop, reject, return, continue, jump), shared
+ * by bridge and router tables; NAT types are the caller's (undefined here, nothing reported).
+ */
+export function filterVerdict(
+  rule: Rule,
+  ctx: { chainName(chainId: string): string | undefined },
+  unsupported: string[],
+): string | undefined {
+  switch (rule.type) {
     case 'accept':
       return 'accept';
     case 'drop':
@@ -185,11 +206,7 @@ function actionOf(rule: Rule, ctx: RuleContext, unsupported: string[]): string |
       if (target === undefined) unsupported.push('jumpChainId');
       return target === undefined ? undefined : `jump ${target}`;
     }
-    case 'dnat':
-    case 'snat':
-    case 'rev_dnat':
-    case 'rev_snat':
-      unsupported.push(`type:${rule.type}`);
+    default:
       return undefined;
   }
 }
