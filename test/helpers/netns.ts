@@ -231,7 +231,9 @@ export function ping(inst: Instance, ip: string, source?: string): Promise<boole
   ]);
 }
 
-const SERVER = `const net=require('node:net');for(const p of process.argv.slice(1)){net.createServer(s=>{s.end('ok')}).listen(Number(p),'0.0.0.0')}`;
+// A reset connection (a client that gave up while a rule dropped its packets) emits 'error'
+// on the socket: handled, or it would crash the server and fail every later connect.
+const SERVER = `const net=require('node:net');for(const p of process.argv.slice(1)){net.createServer(s=>{s.on('error',()=>{});s.end('ok')}).listen(Number(p),'0.0.0.0')}`;
 
 /** Starts a TCP server in the instance answering "ok" on each port. */
 export async function tcpServer(inst: Instance, ports: readonly number[]): Promise<ChildProcess> {
