@@ -13,18 +13,10 @@ import type { Chain, Router, Rule } from '../store/index.js';
 import type { HostTopology } from './topology.js';
 import type { NftChainSpec, NftSetSpec, NftTableSpec } from './nft.js';
 import { idTag, NFT_TABLE } from './names.js';
-import { filterVerdict } from './rules.js';
+import { filterVerdict, ipv4Clauses } from './rules.js';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,127}$/;
 const ARP = 0x0806;
-
-function cidr(addr: string, len: number | undefined): string {
-  return len === undefined || len === 32 ? addr : `${addr}/${len}`;
-}
-
-function range(r: { start: number; end: number }): string {
-  return r.start === r.end ? String(r.start) : `${r.start}-${r.end}`;
-}
 
 function ne(inv: boolean | undefined): string {
   return inv ? '!= ' : '';
@@ -66,40 +58,7 @@ export function translateL3Rule(
       parts.push(`${key} ${ne(inv)}{ ${devs.map((d) => JSON.stringify(d)).join(', ')} }`);
     else if (!inv) return { text: undefined, unsupported };
   }
-  if (rule.nwTos !== undefined) parts.push(`ip dscp ${ne(rule.invNwTos)}${rule.nwTos >> 2}`);
-  if (rule.nwProto !== undefined && rule.nwProto !== 0)
-    parts.push(`ip protocol ${ne(rule.invNwProto)}${rule.nwProto}`);
-  for (const [addr, len, inv, key] of [
-    [rule.nwSrcAddress, rule.nwSrcLength, rule.invNwSrc, 'saddr'],
-    [rule.nwDstAddress, rule.nwDstLength, rule.invNwDst, 'daddr'],
-  ] as const) {
-    if (addr === undefined) continue;
-    if (len === 0) {
-      if (inv) return { text: undefined, unsupported };
-      continue;
-    }
-    parts.push(`ip ${key} ${ne(inv)}${cidr(addr, len)}`);
-  }
-  for (const [field, group, inv, key] of [
-    ['ipAddrGroupSrc', rule.ipAddrGroupSrc, rule.invIpAddrGroupSrc, 'saddr'],
-    ['ipAddrGroupDst', rule.ipAddrGroupDst, rule.invIpAddrGroupDst, 'daddr'],
-  ] as const) {
-    if (group === undefined) continue;
-    const set = ctx.setName(group);
-    if (set === undefined) unsupported.push(field);
-    else parts.push(`ip ${key} ${ne(inv)}@${set}`);
-  }
-  const proto = rule.invNwProto ? undefined : rule.nwProto;
-  if (proto === 1) {
-    if (rule.tpSrc !== undefined) parts.push(`icmp type ${ne(rule.invTpSrc)}${range(rule.tpSrc)}`);
-    if (rule.tpDst !== undefined) parts.push(`icmp code ${ne(rule.invTpDst)}${range(rule.tpDst)}`);
-  } else {
-    const l4 = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'th';
-    if (rule.tpSrc !== undefined)
-      parts.push(`${l4} sport ${ne(rule.invTpSrc)}${range(rule.tpSrc)}`);
-    if (rule.tpDst !== undefined)
-      parts.push(`${l4} dport ${ne(rule.invTpDst)}${range(rule.tpDst)}`);
-  }
+  if (!ipv4Clauses(rule, ctx, parts, unsupported)) return { text: undefined, unsupported };
   const action = l3Action(rule, ctx, unsupported);
   const permissive = rule.type !== 'drop' && rule.type !== 'reject';
   if (action === undefined || (permissive && unsupported.length > 0))

@@ -118,7 +118,6 @@ function ipConditions(
   parts: string[],
   unsupported: string[],
 ): boolean {
-  let possible = true;
   const needsIp =
     rule.dlType === undefined &&
     (rule.nwSrcAddress !== undefined ||
@@ -128,6 +127,21 @@ function ipConditions(
       rule.ipAddrGroupSrc !== undefined ||
       rule.ipAddrGroupDst !== undefined);
   if (needsIp) parts.push(`ether type ${hex4(IPV4)}`);
+  return ipv4Clauses(rule, ctx, parts, unsupported);
+}
+
+/**
+ * Adds the IPv4 clauses of a rule (TOS, protocol, addresses, address-group sets, ports or
+ * ICMP type/code), shared by bridge and router tables; returns false when the rule can never
+ * match ("not in 0.0.0.0/0").
+ */
+export function ipv4Clauses(
+  rule: Rule,
+  ctx: { setName(groupId: string): string | undefined },
+  parts: string[],
+  unsupported: string[],
+): boolean {
+  let possible = true;
   if (rule.nwTos !== undefined) parts.push(`ip dscp ${eq(rule.invNwTos)}${rule.nwTos >> 2}`);
   if (rule.nwProto !== undefined && rule.nwProto !== 0) {
     parts.push(`ip protocol ${eq(rule.invNwProto)}${rule.nwProto}`);
