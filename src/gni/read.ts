@@ -129,21 +129,20 @@ function readXmlChunks(
 function readWhole(input: string | Uint8Array, options: ReadOptions): ReadResult {
   const issues = new IssueSink();
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  // string length counts UTF-16 code units: a cheap stand-in that never undercounts ASCII
+  const bytes = typeof input === 'string' ? input.length : input.byteLength;
+  if (bytes > maxBytes)
+    return reject(
+      issues,
+      bytes,
+      'xml',
+      'too-large',
+      `document is ${bytes} bytes, over the ${maxBytes}-byte limit`,
+    );
   let text: string;
-  let bytes: number;
   if (typeof input === 'string') {
     text = input;
-    bytes = input.length; // UTF-16 code units: a cheap stand-in that never undercounts ASCII
   } else {
-    bytes = input.byteLength;
-    if (bytes > maxBytes)
-      return reject(
-        issues,
-        bytes,
-        'xml',
-        'too-large',
-        `document is ${bytes} bytes, over the ${maxBytes}-byte limit`,
-      );
     try {
       text = decoder.decode(input);
     } catch {
@@ -157,14 +156,6 @@ function readWhole(input: string | Uint8Array, options: ReadOptions): ReadResult
       );
     }
   }
-  if (bytes > maxBytes)
-    return reject(
-      issues,
-      bytes,
-      'xml',
-      'too-large',
-      `document is ${bytes} bytes, over the ${maxBytes}-byte limit`,
-    );
   let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   while (start < text.length && /\s/.test(text[start]!)) start++;
   if (start >= text.length)
