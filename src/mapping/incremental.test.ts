@@ -12,7 +12,7 @@ import {
   type NetworkInterface,
   type Vpc,
 } from '../gni/index.js';
-import { generateView } from '../../scripts/lib/gni-generator.js';
+import { generateView, prng } from '../../scripts/lib/gni-generator.js';
 import { KINDS } from '../store/index.js';
 import {
   DEFAULT_MAPPING_CONFIG,
@@ -178,17 +178,7 @@ const EDITS: Record<string, Edit> = {
   },
 };
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 function same(inc: MappingResult, full: MappingResult): void {
   expect(serializeDesired(inc.desired)).to.equal(serializeDesired(full.desired));
