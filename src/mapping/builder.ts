@@ -3,11 +3,18 @@
  * the issue list and the held owners. Ids come from `derivedId(<key>)`; when a key recorder
  * is given (golden tests), every id is remembered with its key so serialized output can show
  * readable references.
+ *
+ * Two modes. A full pass fills new maps. A patch pass (`patch` given) edits the maps of the
+ * previous result in place: the caller removes the objects of units whose inputs changed or
+ * vanished (`remove`), maps those units again, and the builder records what it put and removed
+ * per kind (`delta`). Objects that every pass rebuilds (hosts, core, containers: the "base",
+ * see `base`) are compared with last pass's and kept when equal; chain rule lists touched by a
+ * changed unit are rebuilt from the unit records in mapping order (`rebuildChains`).
  */
 import type { Issue } from '../common/index.js';
 import { IdDeriver } from '../common/index.js';
 import { KINDS, type Kind, type WritableOf } from '../store/index.js';
-import type { DesiredOf, DesiredTopology, FreshObjects, MappingConfig } from './types.js';
+import type { DesiredOf, DesiredTopology, MappingConfig, TopologyDelta } from './types.js';
 
 type Mutable<T> = { -readonly [P in keyof T]: T[P] };
 
@@ -22,29 +29,28 @@ export type RuleFields = Mutable<Omit<WritableOf<'rule'>, 'id' | 'chainId' | 'ow
 export const NONE: readonly never[] = Object.freeze([]);
 
 type DesiredMaps = { [K in Kind]: Map<string, DesiredOf<K>> };
+type AnyMap = Map<string, { readonly id: string }>;
 
-/** Kind → its position in KINDS (logs and staging use numbers, not keyed lookups). */
+/** Kind → its position in KINDS. */
 const KIND_INDEX: Readonly<Record<Kind, number>> = Object.fromEntries(
   KINDS.map((k, i) => [k, i]),
 ) as Record<Kind, number>;
+const RULE = KIND_INDEX.rule;
+const CHAIN = KIND_INDEX.chain;
 
-const OP_PUT = 0;
-const OP_CHAIN = 1;
-const OP_RULE = 2;
-const OP_ISSUE = 3;
-const OP_HOLD = 4;
+/** A hold as recorded in a unit: owner, path, message. */
+type HoldNote = readonly [string, string, string];
 
 /**
- * What one unit of mapping work (one interface, one VPC tree, one security group) did to the
- * builder, in order: puts, chains, rules, issues and holds. When the unit's inputs are the same
- * next pass, `replay` redoes exactly these steps with the same (immutable) objects instead of
- * mapping again. `ops` holds opcodes; `args` their operands: put (kind index, object), chain
- * (chain), rule (rule, index of its chain among the unit's chains or -1 for another unit's
- * chain), issue (issue), hold (owner, path, message).
+ * What one unit of mapping work (one security group, one VPC tree, one interface) did: the
+ * objects it put (`objects`: kind index, object, kind index, object, …, rules and chains
+ * included), its issues and holds in order (`notes`), and the ids of the chains its rules were
+ * appended to (`targets`, its own and other units').
  */
 export interface UnitLog {
-  readonly ops: number[];
-  readonly args: unknown[];
+  readonly objects: unknown[];
+  readonly notes: (Issue | HoldNote)[];
+  readonly targets: string[];
 }
 
 /** Collects desired objects, issues and held owners for one mapping pass. */
@@ -52,34 +58,45 @@ export class TopologyBuilder {
   readonly maps: DesiredMaps;
   readonly issues: Issue[] = [];
   readonly held = new Set<string>();
+  /** While true, objects are base objects: rebuilt every pass, not part of any unit. */
+  base = false;
+  /** The base objects of this pass (kind index, object, …). */
+  readonly baseObjects: unknown[] = [];
+  /** How many puts met an object with the same id (a patch pass is void when there are any;
+   * a full pass with any is not recorded for patching). */
+  duplicates = 0;
+  /** Set when a unit appended a rule to a base chain (patching then cannot rebuild it). */
+  crossBase = false;
+  private readonly list: AnyMap[];
   private readonly chainIds = new Map<string, string>();
   private readonly hostIds = new Map<string, string>();
   private readonly ids = new IdDeriver();
   /** The unit being recorded, if any. */
   private log: UnitLog | undefined;
-  /** The chains the unit being recorded has created, in order. */
-  private logChains: DraftChain[] = [];
-  /** Replay scratch: the new copies of a unit's chains, by their index in the unit. */
-  private clones: DraftChain[] = [];
-  /** How many puts replaced an object with the same id (an incremental pass is only exact
-   * when there are none). */
-  duplicates = 0;
-  /** Staged mode (`stage`): objects per kind, put into the maps by `commit`. */
-  private staged: unknown[][] | undefined;
-  /** Staged mode: chains by id (rules of replayed units find their chain here). */
-  private readonly chainIndex = new Map<string, DraftChain>();
-  /** Objects built anew this pass, per kind index (replays and `commit` do not count). */
-  private readonly freshLists: unknown[][] = KINDS.map(() => []);
-  /** Set while replaying or committing: inserts then move existing objects, not new ones. */
-  private reusing = false;
+  private readonly baseChains = new WeakSet<object>();
+  /** Patch mode: what was put and removed, per kind index, and the chains to rebuild. */
+  private readonly patching: boolean;
+  private readonly puts: Map<string, unknown>[] = [];
+  private readonly removed: Set<string>[] = [];
+  private readonly affected = new Set<string>();
 
+  /** A builder for a full pass, or, with `patch`, one that edits these maps in place. */
   constructor(
     readonly config: MappingConfig,
     private readonly keys?: Map<string, string>,
+    patch?: DesiredTopology,
   ) {
-    const maps = {} as Record<Kind, Map<string, unknown>>;
-    for (const k of KINDS) maps[k] = new Map();
+    const maps = {} as Record<Kind, unknown>;
+    for (const k of KINDS) maps[k] = patch === undefined ? new Map() : patch[k];
     this.maps = maps as DesiredMaps;
+    this.list = KINDS.map((k) => this.maps[k] as unknown as AnyMap);
+    this.patching = patch !== undefined;
+    if (this.patching) {
+      for (const _ of KINDS) {
+        this.puts.push(new Map());
+        this.removed.push(new Set());
+      }
+    }
   }
 
   /** Derives the id of the object with this key (and records the key when asked to). */
@@ -94,34 +111,46 @@ export class TopologyBuilder {
    * `false` is returned (one hash lookup per insert instead of two: this is the hot path).
    */
   put<K extends Kind>(kind: K, obj: DesiredOf<K>): boolean {
-    const log = this.log;
-    if (log !== undefined) {
-      log.ops.push(OP_PUT);
-      log.args.push(KIND_INDEX[kind], obj);
-    }
-    return this.insert(kind, obj);
+    return this.insert(KIND_INDEX[kind], obj as unknown as { readonly id: string });
   }
 
-  private insert<K extends Kind>(kind: K, obj: DesiredOf<K>): boolean {
-    if (!this.reusing && kind !== 'chain') this.freshLists[KIND_INDEX[kind]]!.push(obj);
-    const staged = this.staged;
-    if (staged !== undefined) {
-      staged[KIND_INDEX[kind]]!.push(obj);
-      return true;
+  private insert(k: number, obj: { readonly id: string; readonly owner?: string }): boolean {
+    this.log?.objects.push(k, obj);
+    if (this.base) {
+      this.baseObjects.push(k, obj);
+      if (this.patching) return true; // compared with last pass's in `settleBase`
     }
-    const map = this.maps[kind];
-    const id = (obj as unknown as { readonly id: string }).id;
-    const size = map.size;
-    map.set(id, obj);
-    if (map.size !== size) return true;
+    const map = this.list[k]!;
+    const id = obj.id;
+    if (this.patching) {
+      if (!map.has(id)) {
+        map.set(id, obj);
+        this.noted(k, id, obj);
+        return true;
+      }
+    } else {
+      const size = map.size;
+      map.set(id, obj);
+      if (map.size !== size) return true;
+    }
+    this.duplicate(k, id, obj.owner ?? '');
+    return false;
+  }
+
+  private duplicate(k: number, id: string, owner: string): void {
     this.duplicates++;
     const key = this.keys?.get(id) ?? id;
     this.warn(
       'mapping.duplicate-object',
-      obj.owner,
-      `duplicate ${kind} ${key}: the last one is kept`,
+      owner,
+      `duplicate ${KINDS[k]} ${key}: the last one is kept`,
     );
-    return false;
+  }
+
+  /** Patch mode: records that `obj` is now the object with this id. */
+  private noted(k: number, id: string, obj: unknown): void {
+    this.removed[k]!.delete(id);
+    this.puts[k]!.set(id, obj);
   }
 
   /** Creates and adds a named chain with an empty rule list. */
@@ -134,14 +163,9 @@ export class TopologyBuilder {
       metadata: NONE,
       ruleIds: [],
     };
-    const log = this.log;
-    if (log !== undefined) {
-      log.ops.push(OP_CHAIN);
-      log.args.push(chain);
-      this.logChains.push(chain);
-    }
-    this.insert('chain', chain);
-    if (this.staged !== undefined) this.chainIndex.set(chain.id, chain);
+    if (this.base) this.baseChains.add(chain);
+    else if (this.patching) this.affected.add(chain.id); // its rules: see `rebuildChains`
+    this.insert(CHAIN, chain);
     return chain;
   }
 
@@ -157,11 +181,13 @@ export class TopologyBuilder {
     rule.owner = owner;
     const log = this.log;
     if (log !== undefined) {
-      log.ops.push(OP_RULE);
-      log.args.push(rule, this.logChains.indexOf(chain));
+      if (!log.targets.includes(chain.id)) log.targets.push(chain.id);
+      if (this.baseChains.has(chain)) this.crossBase = true;
     }
-    if (!this.insert('rule', rule as unknown as DesiredOf<'rule'>)) return undefined;
-    chain.ruleIds.push(id);
+    if (!this.insert(RULE, rule)) return undefined;
+    // a patch pass rebuilds the rule lists of unit chains at the end (`rebuildChains`)
+    if (this.patching && !this.base) this.affected.add(chain.id);
+    else chain.ruleIds.push(id);
     return id;
   }
 
@@ -196,34 +222,26 @@ export class TopologyBuilder {
   }
 
   private issue(issue: Issue): void {
-    const log = this.log;
-    if (log !== undefined) {
-      log.ops.push(OP_ISSUE);
-      log.args.push(issue);
-    }
+    this.log?.notes.push(issue);
     this.issues.push(issue);
   }
 
   /** Holds an owner: the reconciler keeps whatever exists for it; records why. */
   hold(owner: string, path: string, message: string): void {
-    const log = this.log;
-    if (log !== undefined) {
-      log.ops.push(OP_HOLD);
-      log.args.push(owner, path, message);
-    }
+    this.log?.notes.push([owner, path, message]);
     if (this.held.has(owner)) return;
     this.held.add(owner);
-    this.warnUnlogged('mapping.held', path, `${owner} held: ${message}`);
-  }
-
-  private warnUnlogged(code: string, path: string, message: string): void {
-    this.issues.push({ path, code, message, severity: 'warning' });
+    this.issues.push({
+      path,
+      code: 'mapping.held',
+      message: `${owner} held: ${message}`,
+      severity: 'warning',
+    });
   }
 
   /** Starts recording a unit (`end` returns its log). Units do not nest. */
   begin(): void {
-    this.log = { ops: [], args: [] };
-    this.logChains = [];
+    this.log = { objects: [], notes: [], targets: [] };
   }
 
   /** Stops recording and returns what the unit did. */
@@ -233,101 +251,139 @@ export class TopologyBuilder {
     return log;
   }
 
-  /**
-   * Redoes a recorded unit: the same objects are put in the same order (chains as fresh
-   * copies with their rule lists rebuilt, since later units append to some of them), the same
-   * issues and holds are recorded. With `chains`, records each old chain's new copy there.
-   */
-  replay(log: UnitLog, chains?: Map<DraftChain, DraftChain>): void {
-    this.reusing = true;
-    try {
-      this.replayOps(log, chains);
-    } finally {
-      this.reusing = false;
+  /** Records a unit's issues and holds again (its objects are still in the maps). */
+  replayNotes(log: UnitLog): void {
+    for (const note of log.notes) {
+      if (Array.isArray(note)) this.hold(note[0]!, note[1]!, note[2]!);
+      else this.issues.push(note as Issue);
     }
   }
 
-  private replayOps(log: UnitLog, chains?: Map<DraftChain, DraftChain>): void {
-    const { ops, args } = log;
-    const clones = this.clones;
-    const staged = this.staged;
-    let nChains = 0;
-    let a = 0;
-    for (let i = 0; i < ops.length; i++) {
-      switch (ops[i]) {
-        case OP_PUT: {
-          const k = args[a] as number;
-          if (staged !== undefined) staged[k]!.push(args[a + 1]);
-          else this.insert(KINDS[k]!, args[a + 1] as DesiredOf<Kind>);
-          a += 2;
-          break;
-        }
-        case OP_CHAIN: {
-          const old = args[a++] as DraftChain;
-          const chain: DraftChain = { ...old, ruleIds: [] };
-          clones[nChains++] = chain;
-          chains?.set(old, chain);
-          this.insert('chain', chain);
-          if (staged !== undefined) this.chainIndex.set(chain.id, chain);
-          break;
-        }
-        case OP_RULE: {
-          const rule = args[a] as DesiredOf<'rule'>;
-          const c = args[a + 1] as number;
-          a += 2;
-          if (!this.insert('rule', rule)) break;
-          const chain =
-            c >= 0
-              ? clones[c]
-              : staged !== undefined
-                ? this.chainIndex.get(rule.chainId)
-                : (this.maps.chain.get(rule.chainId) as DraftChain | undefined);
-          chain?.ruleIds.push(rule.id);
-          break;
-        }
-        case OP_ISSUE:
-          this.issues.push(args[a++] as Issue);
-          break;
-        case OP_HOLD:
-          this.hold(args[a] as string, args[a + 1] as string, args[a + 2] as string);
-          a += 3;
-          break;
+  /** Patch mode: takes a unit's objects out of the maps; the chains its rules were appended
+   * to get their rule lists rebuilt. */
+  remove(log: UnitLog): void {
+    const o = log.objects;
+    for (let i = 0; i < o.length; i += 2) {
+      const k = o[i] as number;
+      const id = (o[i + 1] as { readonly id: string }).id;
+      if (this.list[k]!.delete(id)) {
+        this.puts[k]!.delete(id);
+        this.removed[k]!.add(id);
       }
     }
+    for (const t of log.targets) this.affected.add(t);
   }
 
   /**
-   * From now on, objects are collected per kind and put into the maps by `commit`: filling one
-   * map at a time is about twice as fast as interleaving fifteen. In this mode a duplicate id
-   * is only seen at `commit` (counted in `duplicates`; `rule` always appends), so a staged pass
-   * is exact only when `duplicates` is 0 afterwards.
+   * Patch mode: puts this pass's base objects into the maps. One equal to last pass's object
+   * with its id keeps that object (so it is not reported as changed); last pass's base objects
+   * not rebuilt are removed. A base object whose id is a unit's counts as a duplicate.
    */
-  stage(): void {
-    this.staged = KINDS.map(() => []);
+  settleBase(previous: readonly unknown[]): void {
+    const before = new Map<string, unknown>();
+    for (let i = 1; i < previous.length; i += 2) {
+      const o = previous[i] as { readonly id: string };
+      before.set(o.id, o);
+    }
+    const seen = new Set<string>();
+    const now = this.baseObjects;
+    for (let i = 0; i < now.length; i += 2) {
+      const k = now[i] as number;
+      const obj = now[i + 1] as { readonly id: string; readonly owner: string };
+      const id = obj.id;
+      if (seen.has(id)) {
+        this.duplicate(k, id, obj.owner);
+        continue;
+      }
+      seen.add(id);
+      const map = this.list[k]!;
+      const old = map.get(id);
+      if (old !== undefined) {
+        if (before.get(id) !== old) {
+          this.duplicate(k, id, obj.owner);
+          continue;
+        }
+        if (sameValue(old, obj)) {
+          now[i + 1] = old;
+          continue;
+        }
+      }
+      map.set(id, obj);
+      this.noted(k, id, obj);
+    }
+    for (let i = 0; i < previous.length; i += 2) {
+      const k = previous[i] as number;
+      const o = previous[i + 1] as { readonly id: string };
+      if (seen.has(o.id) || this.list[k]!.get(o.id) !== o) continue;
+      this.list[k]!.delete(o.id);
+      this.puts[k]!.delete(o.id);
+      this.removed[k]!.add(o.id);
+    }
   }
 
-  /** Puts the staged objects into the maps, kind by kind, in the order they were staged. */
-  commit(): void {
-    const staged = this.staged;
-    if (staged === undefined) return;
-    this.staged = undefined;
-    this.reusing = true; // already counted when staged
+  /**
+   * Patch mode: rebuilds the rule list of every chain a changed, new or removed unit appended
+   * to, from the unit records in mapping order (`units`: every live unit, in the order a full
+   * pass maps them), so the order is the one a full pass gives. A chain whose list changes is
+   * replaced by a copy.
+   */
+  rebuildChains(units: Iterable<UnitLog>): void {
+    const affected = this.affected;
+    if (affected.size === 0) return;
+    const lists = new Map<string, string[]>();
+    for (const id of affected) lists.set(id, []);
+    for (const log of units) {
+      let hit = false;
+      for (const t of log.targets) if (affected.has(t)) hit = true;
+      if (!hit) continue;
+      const o = log.objects;
+      for (let i = 0; i < o.length; i += 2) {
+        if (o[i] !== RULE) continue;
+        const rule = o[i + 1] as { readonly id: string; readonly chainId: string };
+        lists.get(rule.chainId)?.push(rule.id);
+      }
+    }
+    const chains = this.maps.chain;
+    for (const [id, ruleIds] of lists) {
+      const chain = chains.get(id);
+      if (chain === undefined) continue;
+      if (sameValue(chain.ruleIds, ruleIds)) continue;
+      const copy = { ...chain, ruleIds };
+      chains.set(id, copy);
+      this.noted(CHAIN, id, copy);
+    }
+  }
+
+  /** Patch mode: what this pass put (new or replaced objects) and removed, per kind. */
+  delta(): TopologyDelta {
+    const out = {} as Record<Kind, { put: unknown[]; removed: string[] }>;
     KINDS.forEach((k, n) => {
-      const list = staged[n] as DesiredOf<Kind>[];
-      for (let i = 0; i < list.length; i++) this.insert(k, list[i]!);
+      out[k] = { put: [...this.puts[n]!.values()], removed: [...this.removed[n]!] };
     });
-    this.reusing = false;
-  }
-
-  /** Per kind, the objects built anew (not replayed) in this pass; chains not included. */
-  fresh(): FreshObjects {
-    const out = {} as Record<Kind, unknown[]>;
-    KINDS.forEach((k, n) => (out[k] = this.freshLists[n]!));
-    return out as unknown as FreshObjects;
+    return out as unknown as TopologyDelta;
   }
 
   /** The finished topology (the builder must not be used afterwards). */
   topology(): DesiredTopology {
     return this.maps;
   }
+}
+
+/** Structural equality of plain data (objects, arrays, primitives). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+      return false;
+  }
+  return true;
 }

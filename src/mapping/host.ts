@@ -11,18 +11,19 @@ export function eucanetdHostName(view: GlobalView): string | undefined {
   return view.configuration.mido?.eucanetdHost ?? view.configuration.enabledCLCIp;
 }
 
-function addHost(b: TopologyBuilder, name: string): void {
-  const id = b.hostId(name);
-  if (b.maps.host.has(id)) return;
-  b.put('host', { id, owner: 'hosts', name, addresses: [] });
+function addHost(b: TopologyBuilder, name: string, added: Set<string>): void {
+  if (added.has(name)) return;
+  added.add(name);
+  b.put('host', { id: b.hostId(name), owner: 'hosts', name, addresses: [] });
 }
 
 /** Adds the host objects. */
 export function mapHosts(view: GlobalView, b: TopologyBuilder): void {
+  const added = new Set<string>();
   for (const cluster of view.configuration.clusters) {
-    for (const node of cluster.nodes) addHost(b, node.name);
+    for (const node of cluster.nodes) addHost(b, node.name, added);
   }
-  for (const gw of view.configuration.mido?.gateways ?? []) addHost(b, gw.host);
+  for (const gw of view.configuration.mido?.gateways ?? []) addHost(b, gw.host, added);
   const md = eucanetdHostName(view);
-  if (b.config.enableMidoMd && md !== undefined) addHost(b, md);
+  if (b.config.enableMidoMd && md !== undefined) addHost(b, md, added);
 }

@@ -4,15 +4,19 @@
  * groups, then per VPC its router, subnets, network ACLs, NAT gateways and route tables, then
  * the interfaces, and last the containers that collect members (DHCP hosts, SG groups).
  *
- * Incremental mode: given the previous result, each security group, VPC tree and interface
- * whose inputs (a signature string of everything the unit reads) are unchanged is replayed
- * from the previous pass's record instead of being mapped again: the same objects, in the
- * same order, so the output is identical to a full recompute.
+ * Patch mode: given the previous result, the pass edits that result's maps in place instead
+ * of building new ones. Each security group, VPC tree and interface is a unit with a signature
+ * string of everything it reads; a unit whose signature is unchanged keeps its objects (only
+ * its issues and holds are recorded again), a changed unit's objects are removed and mapped
+ * again, a vanished unit's removed. Objects rebuilt every pass (hosts, core, DHCP subnets and
+ * address groups) replace last pass's only when they differ. The result lists what changed
+ * (`delta`), and equals a full recompute object for object (map order aside: changed objects
+ * come last).
  */
 import type { GlobalView, SecurityGroup } from '../gni/index.js';
 import type { DhcpHost } from '../store/index.js';
 import { allocate } from './allocation.js';
-import { TopologyBuilder, type DraftChain, type UnitLog } from './builder.js';
+import { TopologyBuilder, type UnitLog } from './builder.js';
 import { indexView, type InterfaceEntry, type ViewIndex } from './context.js';
 import { mapCore, type CoreRefs } from './core.js';
 import { mapHosts } from './host.js';
@@ -23,7 +27,7 @@ import { mapNetworkInterface } from './network-interface.js';
 import { mapRouteTable } from './route-table.js';
 import { finishSecurityGroups, mapSecurityGroups, type SgMembers } from './security-group.js';
 import { dhcpSettings, finishSubnet, mapSubnet, type SubnetCtx } from './subnet.js';
-import type { Allocations, MappingConfig, MappingResult } from './types.js';
+import type { Allocations, DesiredTopology, MappingConfig, MappingResult } from './types.js';
 import { mapVpc, type VpcCtx } from './vpc.js';
 
 /**
@@ -43,7 +47,13 @@ export function mapTopology(
   previous?: MappingResult,
 ): MappingResult {
   const memo = previous === undefined ? undefined : MEMOS.get(previous);
-  return run(view, allocations, config, undefined, memo);
+  if (previous !== undefined && memo !== undefined) {
+    // the record and the maps move to the new result: one patch per result
+    MEMOS.delete(previous);
+    const patched = mapPass(view, allocations, config, undefined, { memo, maps: previous.desired });
+    if (patched !== undefined) return patched;
+  }
+  return mapPass(view, allocations, config, undefined, undefined)!;
 }
 
 /** `mapTopology` that also returns every derived id with its key (for golden files and
@@ -54,13 +64,15 @@ export function mapTopologyWithKeys(
   config: MappingConfig,
 ): { readonly result: MappingResult; readonly keys: ReadonlyMap<string, string> } {
   const keys = new Map<string, string>();
-  return { result: run(view, allocations, config, keys, undefined), keys };
+  return { result: mapPass(view, allocations, config, keys, undefined)!, keys };
 }
 
 /** A recorded unit with the signature of the inputs it was mapped from. */
 interface Unit {
   readonly sig: string;
   readonly log: UnitLog;
+  /** The last pass that saw the unit's entity. */
+  seen: number;
 }
 
 interface VpcUnit extends Unit {
@@ -79,80 +91,106 @@ interface InterfaceUnit extends Unit {
     | undefined;
 }
 
-/** What a pass recorded for the next one. */
+/** What a pass recorded for the next one (which patches its maps and updates it in place). */
 interface Memo {
   /** Signature of what every unit reads (config, whether core and metadata are mapped). */
   readonly global: string;
   readonly sgs: Map<string, Unit>;
   readonly vpcs: Map<string, VpcUnit>;
   readonly interfaces: Map<string, InterfaceUnit>;
+  /** The objects rebuilt every pass (kind index, object, …). */
+  base: readonly unknown[];
+  /** Pass counter (for `Unit.seen`). */
+  pass: number;
 }
 
 /** Each result's record, for `mapTopology(…, previous)`; weak, so it goes with the result. */
 const MEMOS = new WeakMap<MappingResult, Memo>();
 
-function run(
-  view: GlobalView,
-  previous: Allocations,
-  config: MappingConfig,
-  keys: Map<string, string> | undefined,
-  memo: Memo | undefined,
-): MappingResult {
-  const pass = mapPass(view, previous, config, keys, memo);
-  // A replay is exact only when no object replaced another with the same id (the mapper code
-  // and the replay then hold the same chain objects): otherwise map everything again.
-  if (memo !== undefined && pass.b.duplicates > 0) {
-    return mapPass(view, previous, config, keys, undefined).result;
+/** Removes the units whose entity is not in `live` any more. */
+function sweep(
+  b: TopologyBuilder,
+  units: Map<string, Unit>,
+  live: Iterable<string>,
+  pass: number,
+): void {
+  for (const id of live) {
+    const u = units.get(id);
+    if (u !== undefined) u.seen = pass;
   }
-  return pass.result;
+  for (const [id, u] of units) {
+    if (u.seen === pass) continue;
+    b.remove(u.log);
+    units.delete(id);
+  }
 }
 
+/**
+ * One pass: a full one (`patch` undefined), or a patch of the previous result's maps, which
+ * returns `undefined` when it cannot be exact (the settings changed, or an id is put twice):
+ * the caller then maps in full.
+ */
 function mapPass(
   view: GlobalView,
   previous: Allocations,
   config: MappingConfig,
   keys: Map<string, string> | undefined,
-  prevMemo: Memo | undefined,
-): { readonly b: TopologyBuilder; readonly result: MappingResult } {
-  const b = new TopologyBuilder(config, keys);
+  patch: { readonly memo: Memo; readonly maps: DesiredTopology } | undefined,
+): MappingResult | undefined {
+  const b = new TopologyBuilder(config, keys, patch === undefined ? undefined : { ...patch.maps });
   const idx = indexView(view, b);
   const allocations = allocate(idx, previous, config, b);
+  b.base = true;
   mapHosts(view, b);
   const core = b.held.has('core') ? undefined : mapCore(view, b);
   const md = config.enableMidoMd ? mapMetadataCore(view, b) : undefined;
+  b.base = false;
   const global = `${JSON.stringify(config)}|${core !== undefined}|${md !== undefined}`;
-  const old = prevMemo?.global === global ? prevMemo : undefined;
-  const memo: Memo = { global, sgs: new Map(), vpcs: new Map(), interfaces: new Map() };
-  if (old !== undefined) b.stage();
+  if (patch !== undefined && patch.memo.global !== global) return undefined;
+  const memo: Memo = patch?.memo ?? {
+    global,
+    sgs: new Map(),
+    vpcs: new Map(),
+    interfaces: new Map(),
+    base: [],
+    pass: 0,
+  };
+  const pass = ++memo.pass;
+  if (patch !== undefined) {
+    const liveSgs = [...idx.securityGroups.keys()].filter((id) => !b.held.has(id));
+    sweep(b, memo.sgs, liveSgs, pass);
+    sweep(b, memo.vpcs, core === undefined ? [] : idx.vpcs.map((v) => v.id), pass);
+    const liveIfaces: string[] = [];
+    for (const e of idx.interfaces) if (!e.held) liveIfaces.push(e.iface.id);
+    sweep(b, memo.interfaces, liveIfaces, pass);
+  }
 
   const sgs = mapSecurityGroups(b, idx.securityGroups, (sg, map) => {
     const sig = sgSignature(sg, idx.securityGroups);
-    const prev = old?.sgs.get(sg.id);
+    const prev = memo.sgs.get(sg.id);
     if (prev !== undefined && prev.sig === sig) {
-      b.replay(prev.log);
-      memo.sgs.set(sg.id, prev);
+      b.replayNotes(prev.log);
       return;
     }
+    if (prev !== undefined) b.remove(prev.log);
     b.begin();
     map();
-    memo.sgs.set(sg.id, { sig, log: b.end() });
+    memo.sgs.set(sg.id, { sig, log: b.end(), seen: pass });
   });
   const subnets = new Map<string, SubnetCtx>();
   if (core !== undefined) {
     for (const vpc of idx.vpcs) {
       const sig = vpcSignature(b, view, idx, allocations, vpc);
-      const prev = old?.vpcs.get(vpc.id);
-      if (prev !== undefined && prev.sig === sig && !memo.vpcs.has(vpc.id)) {
-        const chains = new Map<DraftChain, DraftChain>();
-        b.replay(prev.log, chains);
-        if (prev.ctx !== undefined) reuseVpcCtx(prev.ctx, chains, subnets);
-        memo.vpcs.set(vpc.id, prev);
+      const prev = memo.vpcs.get(vpc.id);
+      if (prev !== undefined && prev.sig === sig) {
+        b.replayNotes(prev.log);
+        if (prev.ctx !== undefined) reuseVpcCtx(prev.ctx, subnets);
         continue;
       }
+      if (prev !== undefined) b.remove(prev.log);
       b.begin();
       const ctx = mapVpcTree(b, view, idx, core, md, allocations, vpc, subnets);
-      if (!memo.vpcs.has(vpc.id)) memo.vpcs.set(vpc.id, { sig, log: b.end(), ctx });
-      else b.end();
+      memo.vpcs.set(vpc.id, { sig, log: b.end(), ctx, seen: pass });
     }
   } else {
     for (const vpc of idx.vpcs) b.hold(vpc.id, `vpc/${vpc.id}`, 'core held');
@@ -163,17 +201,16 @@ function mapPass(
     const s = e.subnetId === undefined ? undefined : subnets.get(e.subnetId);
     const sig = interfaceSignature(e, s, subnetSigs, idx, sgs, allocations);
     const id = e.iface.id;
-    const prev = old?.interfaces.get(id);
-    let unit: InterfaceUnit;
-    if (prev !== undefined && prev.sig === sig) {
-      b.replay(prev.log);
-      unit = prev;
+    let unit = memo.interfaces.get(id);
+    if (unit !== undefined && unit.sig === sig) {
+      b.replayNotes(unit.log);
     } else {
+      if (unit !== undefined) b.remove(unit.log);
       b.begin();
       const mapped = mapInterface(b, idx, core, md, allocations, s, e);
-      unit = { sig, log: b.end(), mapped };
+      unit = { sig, log: b.end(), mapped, seen: pass };
+      memo.interfaces.set(id, unit);
     }
-    memo.interfaces.set(id, unit);
     const m = unit.mapped;
     if (m === undefined || s === undefined) continue;
     if (m.host !== undefined) s.hosts.push(m.host);
@@ -188,18 +225,46 @@ function mapPass(
       }
     }
   }
+  b.base = true;
   for (const s of subnets.values()) finishSubnet(b, s);
   finishSecurityGroups(b, sgs);
-  b.commit();
+  b.base = false;
+  if (patch !== undefined) {
+    b.settleBase(memo.base);
+    b.rebuildChains(unitsInOrder(memo, idx, sgs));
+    if (b.duplicates > 0 || b.crossBase) return undefined;
+  }
+  memo.base = b.baseObjects;
   const result: MappingResult = {
     desired: b.topology(),
     issues: b.issues,
     allocations,
     held: b.held,
-    ...(old !== undefined ? { fresh: b.fresh() } : {}),
+    ...(patch !== undefined ? { delta: b.delta() } : {}),
   };
-  if (b.duplicates === 0) MEMOS.set(result, memo);
-  return { b, result };
+  if (b.duplicates === 0 && !b.crossBase) MEMOS.set(result, memo);
+  return result;
+}
+
+/** The live units' records in the order a full pass maps them. */
+function* unitsInOrder(
+  memo: Memo,
+  idx: ViewIndex,
+  sgs: ReadonlyMap<string, SgMembers>,
+): Generator<UnitLog> {
+  for (const id of sgs.keys()) {
+    const u = memo.sgs.get(id);
+    if (u !== undefined) yield u.log;
+  }
+  for (const vpc of idx.vpcs) {
+    const u = memo.vpcs.get(vpc.id);
+    if (u !== undefined) yield u.log;
+  }
+  for (const e of idx.interfaces) {
+    if (e.held) continue;
+    const u = memo.interfaces.get(e.iface.id);
+    if (u !== undefined) yield u.log;
+  }
 }
 
 /** Everything a security group's chains depend on. */
@@ -268,25 +333,10 @@ function interfaceSignature(
   return sig;
 }
 
-/** The context of a replayed VPC tree: the recorded one with its new chains and empty DHCP
- * host lists; its subnets are registered in `subnets` as `mapVpcTree` does. */
-function reuseVpcCtx(
-  old: VpcCtx,
-  chains: ReadonlyMap<DraftChain, DraftChain>,
-  subnets: Map<string, SubnetCtx>,
-): void {
-  const c = (chain: DraftChain): DraftChain => chains.get(chain) ?? chain;
-  const v: VpcCtx = {
-    ...old,
-    prechain: c(old.prechain),
-    preelip: c(old.preelip),
-    postchain: c(old.postchain),
-    md:
-      old.md === undefined
-        ? undefined
-        : { ...old.md, mdulin: c(old.md.mdulin), mdulout: c(old.md.mdulout) },
-    subnets: new Map(),
-  };
+/** The context of a VPC tree mapped in an earlier pass: the recorded one with empty DHCP host
+ * lists; its subnets are registered in `subnets` as `mapVpcTree` does. */
+function reuseVpcCtx(old: VpcCtx, subnets: Map<string, SubnetCtx>): void {
+  const v: VpcCtx = { ...old, subnets: new Map() };
   for (const [id, s] of old.subnets) {
     const ns: SubnetCtx = { ...s, vpc: v, hosts: [] };
     v.subnets.set(id, ns);

@@ -68,12 +68,18 @@ export interface MappingResult {
    */
   readonly held: ReadonlySet<string>;
   /**
-   * Incremental passes only (`mapTopology` given a previous result): per kind, the objects
-   * this pass built anew. Every other desired object is the very object of the previous
-   * result. Chains are always new copies and are not listed.
+   * Patch passes only (`mapTopology` given a previous result it could patch): what changed
+   * relative to the previous result's desired topology. Every desired object not in `put` is
+   * the very object the previous result had.
    */
-  readonly fresh?: FreshObjects;
+  readonly delta?: TopologyDelta;
 }
 
-/** Per kind, the desired objects an incremental mapping pass built anew. */
-export type FreshObjects = { readonly [K in Kind]: readonly DesiredOf<K>[] };
+/** Per kind: the objects a patch pass put (new, or replacing the object with that id) and the
+ * ids it removed, relative to the previous result. */
+export type TopologyDelta = {
+  readonly [K in Kind]: {
+    readonly put: readonly DesiredOf<K>[];
+    readonly removed: readonly string[];
+  };
+};

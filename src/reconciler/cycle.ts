@@ -41,9 +41,11 @@ export interface ReconcileOptions {
   readonly allocations?: Allocations;
   /** The actual topology, when the caller already has it current (skips discovery). */
   readonly actual?: ActualTopology;
-  /** Last fully applied desired topology, valid only if nobody wrote since (see DiffOptions). */
+  /** Last fully applied desired topology, valid only if nobody wrote since. When it is
+   * `previousMapping`'s, its allocations are used and the diff looks only at what changed. */
   readonly previous?: DesiredTopology;
-  /** The previous cycle's mapping result: mapping reuses the objects of unchanged entities. */
+  /** The previous cycle's mapping result: mapping patches it (keeping the objects of unchanged
+   * entities). Its maps are handed over: it must not be used again. */
   readonly previousMapping?: MappingResult;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
@@ -92,10 +94,11 @@ export async function reconcileView(
   t = performance.now();
   const diffOptions = {
     ...(options.withChanges !== undefined ? { withChanges: options.withChanges } : {}),
-    ...(options.previous ? { previous: options.previous } : {}),
-    // mapping's `fresh` is relative to the mapping result it was given: usable when that is
+    // mapping's `delta` is relative to the mapping result it was given: usable when that is
     // the very result whose desired topology was applied last
-    ...(applied && mapping.fresh !== undefined ? { fresh: mapping.fresh } : {}),
+    ...(applied && mapping.delta !== undefined
+      ? { incremental: { delta: mapping.delta, previousHeld: options.previousMapping!.held } }
+      : {}),
     ...(options.withOps !== undefined ? { withOps: options.withOps } : {}),
   };
   const plan = diffTopology(mapping.desired, actual, mapping.held, diffOptions);

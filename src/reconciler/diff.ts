@@ -11,7 +11,7 @@
  */
 import { atomizeChangeset, diff as jsonDiff } from 'json-diff-ts';
 import type { ActualTopology } from '../discovery/index.js';
-import type { DesiredTopology, FreshObjects } from '../mapping/index.js';
+import type { DesiredTopology, TopologyDelta } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
 import type { AnyObject, Kind, Op, WritableOf } from '../store/index.js';
 import { describeObject } from './describe.js';
@@ -26,17 +26,16 @@ export interface DiffOptions {
    * needs the store ops and the counts. */
   readonly withOps?: boolean;
   /**
-   * The desired topology of the last cycle that was fully applied, valid only when nothing else
-   * wrote to the store since: a desired object that is the very same object as last time is
-   * known to be in sync and is not compared field by field.
+   * What changed in the desired topology since the last cycle (mapping's `delta`), valid only
+   * when that cycle's desired topology was fully applied and nobody wrote to the store since:
+   * then only the changed objects are compared, only the removed ones deleted and only the
+   * chains they touch reordered, so a cycle costs what changed. Ignored (a full diff is done)
+   * when an owner held then (`previousHeld`) is not held now: its stored objects need a look.
    */
-  readonly previous?: DesiredTopology;
-  /**
-   * With `previous`: per kind, the desired objects that are not the very objects of `previous`
-   * (mapping's `fresh`, relative to that same previous result). Only these, and chains, are
-   * visited; the others are in sync by construction, so a cycle costs what changed.
-   */
-  readonly fresh?: FreshObjects;
+  readonly incremental?: {
+    readonly delta: TopologyDelta;
+    readonly previousHeld: ReadonlySet<string>;
+  };
 }
 
 type Desired = WritableOf<Kind> & { readonly owner: string; readonly ruleIds?: readonly string[] };
@@ -91,8 +90,6 @@ export function diffTopology(
   held: ReadonlySet<string>,
   options: DiffOptions = {},
 ): Plan {
-  const previous = options.previous as
-    { readonly [K in Kind]: ReadonlyMap<string, object> } | undefined;
   const actualOf = (kind: Kind): ReadonlyMap<string, AnyObject> =>
     actual.objects[kind] as ReadonlyMap<string, AnyObject>;
   const desiredOf = (kind: Kind): ReadonlyMap<string, Desired> =>
@@ -108,17 +105,40 @@ export function diffTopology(
   const created = new Set<string>();
   const updatedAt = new Map<string, number>(); // id → index in ops (for reorder notes)
 
+  let delta = options.incremental?.delta;
+  for (const owner of options.incremental?.previousHeld ?? []) {
+    if (!held.has(owner)) delta = undefined;
+  }
+
   // Phase 0: unlink ports whose peer changes, so that relinking never conflicts.
-  for (const a of actualOf('port').values()) {
+  const unlinkIfPeerChanges = (a: AnyObject): void => {
     const port = a as AnyObject & { peerId?: string };
-    if (!port.peerId || isHeld(a)) continue;
+    if (!port.peerId || isHeld(a)) return;
     const d = desiredOf('port').get(a.id) as { peerId?: string } | undefined;
     const peerWants = (desiredOf('port').get(port.peerId) as { peerId?: string } | undefined)
       ?.peerId;
     const changes = d ? d.peerId !== port.peerId : peerWants !== undefined && peerWants !== a.id;
-    if (!changes) continue;
+    if (!changes) return;
     const object = withoutKeys(writableView('port', a), ['peerId']);
     storeOps.push({ op: 'update', kind: 'port', object: object as never });
+  };
+  if (delta === undefined) {
+    for (const a of actualOf('port').values()) unlinkIfPeerChanges(a);
+  } else {
+    // only a changed or removed port, or the port linked to one, can change its peer
+    const ports = actualOf('port');
+    const checked = new Set<string>();
+    const check = (id: string | undefined): void => {
+      const a = id === undefined ? undefined : ports.get(id);
+      if (a === undefined || checked.has(a.id)) return;
+      checked.add(a.id);
+      unlinkIfPeerChanges(a);
+    };
+    const changed = [...delta.port.put.map((p) => p.id), ...delta.port.removed];
+    for (const id of changed) {
+      check(id);
+      check((ports.get(id) as { peerId?: string } | undefined)?.peerId);
+    }
   }
 
   const deferRefs = (kind: Kind, d: Desired): Desired => {
@@ -153,12 +173,6 @@ export function diffTopology(
   };
   let matched = 0; // desired objects of the current kind that exist in the store
   const visit = (kind: Kind, d: Desired): void => {
-    // The very object applied last cycle, and nobody wrote since: in sync, and it exists.
-    if (previous !== undefined && previous[kind].get(d.id) === d) {
-      counts.unchanged++;
-      matched++;
-      return;
-    }
     const a = actualOf(kind).get(d.id);
     if (!a) {
       if (kind === 'rule') pendingRules.set(d.id, d);
@@ -189,18 +203,14 @@ export function diffTopology(
   // Phase 1: creates and updates, parents first; new rules are created chain by chain in the
   // chain's order, so a fresh chain needs no reorder.
   const fullyMatched = new Set<Kind>();
-  const fresh = previous !== undefined ? options.fresh : undefined;
   for (const kind of KINDS) {
     matched = 0;
-    const changed =
-      kind === 'chain' ? undefined : (fresh?.[kind] as readonly Desired[] | undefined);
+    const changed = delta?.[kind].put as readonly Desired[] | undefined;
     if (changed === undefined) {
       for (const d of desiredOf(kind).values()) visit(kind, d);
     } else {
-      // everything not fresh is last cycle's object: in sync, and stored
-      const reused = desiredOf(kind).size - changed.length;
-      counts.unchanged += reused;
-      matched += reused;
+      // everything else is the very object applied last cycle: in sync, and stored
+      counts.unchanged += desiredOf(kind).size - changed.length;
       for (const d of changed) visit(kind, d);
     }
     if (matched === actualOf(kind).size) fullyMatched.add(kind);
@@ -212,9 +222,12 @@ export function diffTopology(
   for (let i = KINDS.length - 1; i >= 0; i--) {
     const kind = KINDS[i]!;
     // every stored object of this kind is desired: nothing to delete (no per-object lookups)
-    if (kind === 'host' || fullyMatched.has(kind)) continue;
+    if (kind === 'host' || (delta === undefined && fullyMatched.has(kind))) continue;
     const wanted = desiredOf(kind);
-    for (const a of actualOf(kind).values()) {
+    const stored = actualOf(kind);
+    const candidates: Iterable<AnyObject> =
+      delta === undefined ? stored.values() : removedObjects(stored, delta[kind].removed);
+    for (const a of candidates) {
       if (wanted.has(a.id)) continue;
       if (isHeld(a)) {
         counts.held++;
@@ -248,7 +261,12 @@ export function diffTopology(
     const r = actualOf('rule').get(id) as { chainId?: string } | undefined;
     if (r?.chainId) touchedChains.add(r.chainId);
   }
-  for (const chain of desiredOf('chain').values()) {
+  // with a delta, only a changed chain or one that gained or lost rules can be out of order
+  const chains: Iterable<Desired> =
+    delta === undefined
+      ? desiredOf('chain').values()
+      : changedChains(desiredOf('chain'), delta.chain.put, touchedChains);
+  for (const chain of chains) {
     const a = actualOf('chain').get(chain.id) as { ruleIds?: readonly string[] } | undefined;
     if (a && isHeld(a as AnyObject)) continue;
     if (
@@ -301,4 +319,30 @@ export function diffTopology(
   }
 
   return { ops, storeOps, counts };
+}
+
+/** The stored objects among `ids`. */
+function* removedObjects(
+  stored: ReadonlyMap<string, AnyObject>,
+  ids: readonly string[],
+): Generator<AnyObject> {
+  for (const id of ids) {
+    const a = stored.get(id);
+    if (a !== undefined) yield a;
+  }
+}
+
+/** The desired chains that changed or whose rules were created or deleted, once each. */
+function* changedChains(
+  chains: ReadonlyMap<string, Desired>,
+  put: readonly { readonly id: string }[],
+  touched: ReadonlySet<string>,
+): Generator<Desired> {
+  const seen = new Set<string>();
+  for (const id of [...put.map((c) => c.id), ...touched]) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const chain = chains.get(id);
+    if (chain !== undefined) yield chain;
+  }
 }
