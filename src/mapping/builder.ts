@@ -369,7 +369,7 @@ export class TopologyBuilder {
   }
 }
 
-/** Structural equality of plain data (objects, arrays, primitives). */
+/** Structural equality of plain data (objects, arrays, primitives); allocates nothing. */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -379,11 +379,13 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-      return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(y, k) || !sameValue(x[k], y[k])) return false;
+    n++;
   }
-  return true;
+  for (const _ in y) n--;
+  return n === 0;
 }

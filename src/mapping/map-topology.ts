@@ -5,10 +5,10 @@
  * the interfaces, and last the containers that collect members (DHCP hosts, SG groups).
  *
  * Patch mode: given the previous result, the pass edits that result's maps in place instead
- * of building new ones. Each security group, VPC tree and interface is a unit with a signature
- * string of everything it reads; a unit whose signature is unchanged keeps its objects (only
- * its issues and holds are recorded again), a changed unit's objects are removed and mapped
- * again, a vanished unit's removed. Objects rebuilt every pass (hosts, core, DHCP subnets and
+ * of building new ones. Each security group, VPC tree and interface is a unit recorded with
+ * everything it reads (a signature string; a flat list for interfaces); a unit whose inputs are
+ * unchanged keeps its objects (only its issues and holds are recorded again), a changed unit's
+ * objects are removed and mapped again, a vanished unit's removed. Objects rebuilt every pass (hosts, core, DHCP subnets and
  * address groups) replace last pass's only when they differ. The result lists what changed
  * (`delta`), and equals a full recompute object for object (map order aside: changed objects
  * come last).
@@ -79,7 +79,11 @@ interface VpcUnit extends Unit {
   readonly ctx: VpcCtx | undefined;
 }
 
-interface InterfaceUnit extends Unit {
+interface InterfaceUnit {
+  /** Everything the interface's objects depend on (see `interfaceInputs`). */
+  readonly inputs: readonly unknown[];
+  readonly log: UnitLog;
+  seen: number;
   /** What the interface added to DHCP hosts and SG members (absent when it mapped nothing). */
   readonly mapped:
     | {
@@ -98,6 +102,9 @@ interface Memo {
   readonly sgs: Map<string, Unit>;
   readonly vpcs: Map<string, VpcUnit>;
   readonly interfaces: Map<string, InterfaceUnit>;
+  /** Subnet id → the subnet part of its interfaces' inputs last pass (reused when equal, so
+   * interfaces compare it by identity). */
+  readonly subnetSigs: Map<string, string>;
   /** The objects rebuilt every pass (kind index, object, …). */
   base: readonly unknown[];
   /** Pass counter (for `Unit.seen`). */
@@ -110,7 +117,7 @@ const MEMOS = new WeakMap<MappingResult, Memo>();
 /** Removes the units whose entity is not in `live` any more. */
 function sweep(
   b: TopologyBuilder,
-  units: Map<string, Unit>,
+  units: Map<string, { readonly log: UnitLog; seen: number }>,
   live: Iterable<string>,
   pass: number,
 ): void {
@@ -152,6 +159,7 @@ function mapPass(
     sgs: new Map(),
     vpcs: new Map(),
     interfaces: new Map(),
+    subnetSigs: new Map(),
     base: [],
     pass: 0,
   };
@@ -199,16 +207,17 @@ function mapPass(
   for (const e of idx.interfaces) {
     if (e.held) continue;
     const s = e.subnetId === undefined ? undefined : subnets.get(e.subnetId);
-    const sig = interfaceSignature(e, s, subnetSigs, idx, sgs, allocations);
+    const sub = s === undefined ? 'none' : subnetSignature(s, subnetSigs, memo.subnetSigs);
+    const inputs = interfaceInputs(e, sub, idx, sgs, allocations);
     const id = e.iface.id;
     let unit = memo.interfaces.get(id);
-    if (unit !== undefined && unit.sig === sig) {
+    if (unit !== undefined && sameList(unit.inputs, inputs)) {
       b.replayNotes(unit.log);
     } else {
       if (unit !== undefined) b.remove(unit.log);
       b.begin();
       const mapped = mapInterface(b, idx, core, md, allocations, s, e);
-      unit = { sig, log: b.end(), mapped, seen: pass };
+      unit = { inputs, log: b.end(), mapped, seen: pass };
       memo.interfaces.set(id, unit);
     }
     const m = unit.mapped;
@@ -247,24 +256,22 @@ function mapPass(
 }
 
 /** The live units' records in the order a full pass maps them. */
-function* unitsInOrder(
-  memo: Memo,
-  idx: ViewIndex,
-  sgs: ReadonlyMap<string, SgMembers>,
-): Generator<UnitLog> {
+function unitsInOrder(memo: Memo, idx: ViewIndex, sgs: ReadonlyMap<string, SgMembers>): UnitLog[] {
+  const out: UnitLog[] = [];
   for (const id of sgs.keys()) {
     const u = memo.sgs.get(id);
-    if (u !== undefined) yield u.log;
+    if (u !== undefined) out.push(u.log);
   }
   for (const vpc of idx.vpcs) {
     const u = memo.vpcs.get(vpc.id);
-    if (u !== undefined) yield u.log;
+    if (u !== undefined) out.push(u.log);
   }
   for (const e of idx.interfaces) {
     if (e.held) continue;
     const u = memo.interfaces.get(e.iface.id);
-    if (u !== undefined) yield u.log;
+    if (u !== undefined) out.push(u.log);
   }
+  return out;
 }
 
 /** Everything a security group's chains depend on. */
@@ -307,30 +314,61 @@ function vpcSignature(
   return sig;
 }
 
-/** Everything an interface's objects depend on beyond the global settings. */
-function interfaceSignature(
+/** The subnet part of an interface's inputs: the subnet and VPC fields the interface's
+ * objects use. Computed once per subnet and pass; last pass's string when equal. */
+function subnetSignature(
+  s: SubnetCtx,
+  cache: Map<SubnetCtx, string>,
+  last: Map<string, string>,
+): string {
+  let sig = cache.get(s);
+  if (sig !== undefined) return sig;
+  const v = s.vpc;
+  sig = `${v.vpc.id}:${v.rtid}:${v.cidr?.addr}/${v.cidr?.len}:${v.md !== undefined}:${s.subnet.id}:${s.cidr.addr}/${s.cidr.len}:${JSON.stringify(s.dhcp.hostOpts)}`;
+  const before = last.get(s.subnet.id);
+  if (before === sig) sig = before;
+  else last.set(s.subnet.id, sig);
+  cache.set(s, sig);
+  return sig;
+}
+
+/**
+ * Everything an interface's objects depend on beyond the global settings, as a flat list
+ * compared element by element (cheaper than building and comparing one string).
+ */
+function interfaceInputs(
   e: InterfaceEntry,
-  s: SubnetCtx | undefined,
-  subnetSigs: Map<SubnetCtx, string>,
+  sub: string,
   idx: ViewIndex,
   sgs: ReadonlyMap<string, SgMembers>,
   alloc: Allocations,
-): string {
+): unknown[] {
   const { iface, instance } = e;
-  let sub = 'none';
-  if (s !== undefined) {
-    sub = subnetSigs.get(s) ?? '';
-    if (sub === '') {
-      const v = s.vpc;
-      sub = `${v.vpc.id}:${v.rtid}:${v.cidr?.addr}/${v.cidr?.len}:${v.md !== undefined}:${s.subnet.id}:${s.cidr.addr}/${s.cidr.len}:${JSON.stringify(s.dhcp.hostOpts)}`;
-      subnetSigs.set(s, sub);
-    }
-  }
-  let sig = `${e.key}|${iface.id}|${iface.deviceIndex}|${iface.macAddress}|${iface.publicIp}|${iface.sourceDestCheck}|${e.privateIp}|${instance.id}|${instance.node}|${instance.publicIp}|${instance.macAddress}|${alloc.eniIds.get(iface.id)}|${sub}`;
+  const inputs: unknown[] = [
+    e.key,
+    iface.id,
+    iface.deviceIndex,
+    iface.macAddress,
+    iface.publicIp,
+    iface.sourceDestCheck,
+    e.privateIp,
+    instance.id,
+    instance.node,
+    instance.publicIp,
+    instance.macAddress,
+    alloc.eniIds.get(iface.id),
+    sub,
+  ];
   for (const sg of e.securityGroups) {
-    sig += `|${sg}${idx.securityGroups.has(sg) ? '+' : '-'}${sgs.has(sg) ? '+' : '-'}`;
+    inputs.push(sg, idx.securityGroups.has(sg), sgs.has(sg));
   }
-  return sig;
+  return inputs;
+}
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The context of a VPC tree mapped in an earlier pass: the recorded one with empty DHCP host
