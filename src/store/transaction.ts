@@ -199,10 +199,12 @@ class Transaction {
     const target = this.cur(end.kind, targetId);
     if (!target) return; // already gone in this transaction: nothing points back any more
     const current = (target[end.field] as readonly string[] | undefined) ?? EMPTY;
-    if (!current.includes(srcId)) return;
+    // searched from the end: deleting children newest first (as a flush does) then removes the
+    // last entry each time, instead of scanning lists of thousands (eucart's routes) per delete
+    if (current.lastIndexOf(srcId) < 0) return;
     const d = this.mutable(end.kind, targetId);
     const list = this.list(d, end.field);
-    list.splice(list.indexOf(srcId), 1);
+    list.splice(list.lastIndexOf(srcId), 1);
     d.sets?.get(end.field)?.delete(srcId);
   }
 
