@@ -2,12 +2,11 @@
  * The controller loop (the daemon): poll + file watch → read → parse → reconcile → report.
  *
  * Change detection: a cycle is skipped when the file is the same (inode, size, mtime, then
- * content hash) or its GNI `version` equals the last applied one — unless a re-apply is forced
+ * content) or its GNI `version` equals the last applied one — unless a re-apply is forced
  * (start, SIGHUP, after a failure) or a periodic resync is due (drift repair). A rejected
  * document is logged once per content and changes nothing. A failed apply is retried with
  * capped exponential backoff and the version is not marked applied.
  */
-import { createHash } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { watch } from 'chokidar';
@@ -96,7 +95,8 @@ export class Controller {
   private wakeUp: (() => void) | undefined;
   private pendingWake = false;
   private lastSig: FileSig | undefined;
-  private lastHash: string | undefined;
+  /** The bytes of the last document parsed (compared whole: cheaper than hashing 16 MB). */
+  private lastBytes: Buffer | undefined;
   private lastView: GlobalView | undefined;
   private lastAppliedVersion: string | undefined;
   private lastOk = false;
@@ -190,14 +190,13 @@ export class Controller {
     if (!force && sameSig(this.lastSig, sig)) return this.unchanged(durations);
     if (!sameSig(this.lastSig, sig) || !view) {
       const bytes = await readFile(this.options.gniPath);
-      const hash = createHash('sha1').update(bytes).digest('hex');
       durations.read_ms = since(t);
       this.lastSig = sig;
-      if (hash !== this.lastHash || !view) {
+      if (!view || this.lastBytes === undefined || !bytes.equals(this.lastBytes)) {
         t = performance.now();
         const read = readGni(bytes);
         durations.parse_ms = since(t);
-        this.lastHash = hash;
+        this.lastBytes = bytes;
         const errors = read.issues.filter((i) => i.severity === 'error');
         if (!read.view) {
           this.lastView = undefined;
