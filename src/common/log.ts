@@ -37,11 +37,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         : json,
     }),
   ];
-  if (options.file) transports.push(new winston.transports.File({ filename: options.file, format: json }));
+  if (options.file)
+    transports.push(new winston.transports.File({ filename: options.file, format: json }));
   return winston.createLogger({ level: options.level ?? 'info', transports });
 }
 
 /** A logger that drops everything (tests that do not look at logs). */
 export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }

@@ -76,8 +76,8 @@ export class TopologyBuilder {
   private readonly baseChains = new WeakSet<object>();
   /** Patch mode: what was put and removed, per kind index, and the chains to rebuild. */
   private readonly patching: boolean;
-  private readonly puts: Map<string, unknown>[] = [];
-  private readonly removed: Set<string>[] = [];
+  private readonly puts: Map<string, unknown>[];
+  private readonly removed: Set<string>[];
   private readonly affected = new Set<string>();
 
   /** A builder for a full pass, or, with `patch`, one that edits these maps in place. */
@@ -91,12 +91,8 @@ export class TopologyBuilder {
     this.maps = maps as DesiredMaps;
     this.list = KINDS.map((k) => this.maps[k] as unknown as AnyMap);
     this.patching = patch !== undefined;
-    if (this.patching) {
-      for (const _ of KINDS) {
-        this.puts.push(new Map());
-        this.removed.push(new Set());
-      }
-    }
+    this.puts = this.patching ? KINDS.map(() => new Map()) : [];
+    this.removed = this.patching ? KINDS.map(() => new Set()) : [];
   }
 
   /** Derives the id of the object with this key (and records the key when asked to). */
@@ -107,8 +103,9 @@ export class TopologyBuilder {
   }
 
   /**
-   * Adds an object. A second object with the same id replaces the first, with a warning, and
-   * `false` is returned (one hash lookup per insert instead of two: this is the hot path).
+   * Adds an object. A second object with the same id is a duplicate: a warning, `false`, and
+   * in a full pass it replaces the first (one hash lookup per insert instead of two: this is
+   * the hot path); a patch pass with a duplicate is void.
    */
   put<K extends Kind>(kind: K, obj: DesiredOf<K>): boolean {
     return this.insert(KIND_INDEX[kind], obj as unknown as { readonly id: string });

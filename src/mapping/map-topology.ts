@@ -8,10 +8,10 @@
  * of building new ones. Each security group, VPC tree and interface is a unit recorded with
  * everything it reads (a signature string; a flat list for interfaces); a unit whose inputs are
  * unchanged keeps its objects (only its issues and holds are recorded again), a changed unit's
- * objects are removed and mapped again, a vanished unit's removed. Objects rebuilt every pass (hosts, core, DHCP subnets and
- * address groups) replace last pass's only when they differ. The result lists what changed
- * (`delta`), and equals a full recompute object for object (map order aside: changed objects
- * come last).
+ * objects are removed and mapped again, a vanished unit's removed. Objects rebuilt every pass
+ * (hosts, core, DHCP subnets and address groups) replace last pass's only when they differ.
+ * The result lists what changed (`delta`), and equals a full recompute object for object (map
+ * order aside: changed objects come last). See docs/mapping.md.
  */
 import type { GlobalView, SecurityGroup } from '../gni/index.js';
 import type { DhcpHost } from '../store/index.js';
@@ -134,8 +134,8 @@ function sweep(
 
 /**
  * One pass: a full one (`patch` undefined), or a patch of the previous result's maps, which
- * returns `undefined` when it cannot be exact (the settings changed, or an id is put twice):
- * the caller then maps in full.
+ * returns `undefined` when it cannot be exact (the settings changed, an id is put twice, or a
+ * unit appended a rule to a base chain): the caller then maps in full.
  */
 function mapPass(
   view: GlobalView,
@@ -234,6 +234,7 @@ function mapPass(
       }
     }
   }
+  for (const id of memo.subnetSigs.keys()) if (!subnets.has(id)) memo.subnetSigs.delete(id);
   b.base = true;
   for (const s of subnets.values()) finishSubnet(b, s);
   finishSecurityGroups(b, sgs);
