@@ -300,7 +300,7 @@ export class TopologyBuilder {
           this.duplicate(k, id, obj.owner);
           continue;
         }
-        if (sameValue(old, obj)) {
+        if (sameData(old, obj)) {
           now[i + 1] = old;
           continue;
         }
@@ -344,7 +344,7 @@ export class TopologyBuilder {
     for (const [id, ruleIds] of lists) {
       const chain = chains.get(id);
       if (chain === undefined) continue;
-      if (sameValue(chain.ruleIds, ruleIds)) continue;
+      if (sameList(chain.ruleIds ?? NONE, ruleIds)) continue;
       const copy = { ...chain, ruleIds };
       chains.set(id, copy);
       this.noted(CHAIN, id, copy);
@@ -366,13 +366,24 @@ export class TopologyBuilder {
   }
 }
 
-/** Structural equality of plain data (objects, arrays, primitives); allocates nothing. */
-export function sameValue(a: unknown, b: unknown): boolean {
+/** Element-by-element equality of two lists (`===` per element). */
+export function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Exact structural equality of plain data (objects, arrays, primitives); allocates nothing.
+ * Unlike the reconciler's `sameValue`, absent, false, '' and [] are all different here: a kept
+ * object must serialize exactly as the one a full pass builds.
+ */
+function sameData(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
     return true;
   }
   if (Array.isArray(b)) return false;
@@ -380,7 +391,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
   const y = b as Record<string, unknown>;
   let n = 0;
   for (const k in x) {
-    if (!Object.hasOwn(y, k) || !sameValue(x[k], y[k])) return false;
+    if (!Object.hasOwn(y, k) || !sameData(x[k], y[k])) return false;
     n++;
   }
   for (const _ in y) n--;

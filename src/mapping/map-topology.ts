@@ -16,7 +16,7 @@
 import type { GlobalView, SecurityGroup } from '../gni/index.js';
 import type { DhcpHost } from '../store/index.js';
 import { allocate } from './allocation.js';
-import { TopologyBuilder, type UnitLog } from './builder.js';
+import { sameList, TopologyBuilder, type UnitLog } from './builder.js';
 import { indexView, type InterfaceEntry, type ViewIndex } from './context.js';
 import { mapCore, type CoreRefs } from './core.js';
 import { mapHosts } from './host.js';
@@ -364,12 +364,6 @@ function interfaceInputs(
     inputs.push(sg, idx.securityGroups.has(sg), sgs.has(sg));
   }
   return inputs;
-}
-
-function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The context of a VPC tree mapped in an earlier pass: the recorded one with empty DHCP host

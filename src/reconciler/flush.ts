@@ -8,7 +8,7 @@ import { allObjects, discover } from '../discovery/index.js';
 import { recoverAllocations } from '../mapping/index.js';
 import type { Allocations, RecoverableObject } from '../mapping/index.js';
 import { KINDS, SCHEMA } from '../store/index.js';
-import type { AnyObject, Kind, Op, TopologyStore } from '../store/index.js';
+import type { AnyObject, Binding, Kind, Op, TopologyStore } from '../store/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import { applyOps } from './apply.js';
 import type { ApplyResult } from './apply.js';
@@ -68,27 +68,21 @@ export async function flushManaged(
  * list instead of searching it, which turns the flush of a big router from quadratic to linear.
  */
 function newestFirst(kind: Kind, actual: ActualTopology): AnyObject[] {
-  const objects = new Map<string, AnyObject>();
-  for (const o of actual.objects[kind].values()) objects.set(o.id, o);
-  let parents: Iterable<AnyObject> = [];
-  let field = '';
+  const backList = (p: AnyObject, field: string): readonly string[] =>
+    ((p as unknown as Record<string, unknown>)[field] as readonly string[] | undefined) ?? [];
+  let best: Binding | undefined;
   let longest = 0;
   for (const b of SCHEMA) {
     if (b.symmetric || b.forward.kind !== kind || b.forward.many) continue;
     for (const p of actual.objects[b.back.kind].values()) {
-      const n =
-        ((p as unknown as Record<string, unknown>)[b.back.field] as unknown[] | undefined)
-          ?.length ?? 0;
-      if (n <= longest) continue;
-      longest = n;
-      parents = actual.objects[b.back.kind].values();
-      field = b.back.field;
+      const n = backList(p, b.back.field).length;
+      if (n > longest) [best, longest] = [b, n];
     }
   }
+  const objects = new Map<string, AnyObject>(actual.objects[kind]);
   const out: AnyObject[] = [];
-  for (const p of parents) {
-    const list =
-      ((p as unknown as Record<string, unknown>)[field] as readonly string[] | undefined) ?? [];
+  for (const p of best === undefined ? [] : actual.objects[best.back.kind].values()) {
+    const list = backList(p, best!.back.field);
     for (let i = list.length - 1; i >= 0; i--) {
       const o = objects.get(list[i]!);
       if (o === undefined) continue;
