@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { derivedId } from '../src/common/index.js';
+import { derivedId, IdDeriver } from '../src/common/index.js';
 import type { GlobalView } from '../src/gni/index.js';
 import {
   DEFAULT_MAPPING_CONFIG,
@@ -64,6 +64,39 @@ function sameTopology(a: DesiredTopology, b: DesiredTopology): boolean {
   return true;
 }
 
+/**
+ * The floor of a full pass on this machine: as many ids as the result has objects, derived
+ * from rule-like keys (a shared prefix and a short suffix, as `TopologyBuilder.rule` does),
+ * each with a small fresh object put into a map of its kind (kinds sized as in the result),
+ * while the previous round's maps stay alive (as the previous result does in the daemon).
+ * Nothing a pass could skip: no names, signatures, unit records or issues.
+ */
+function floor(like: DesiredTopology, runs: number): number[] {
+  const sizes = KINDS.map((k) => like[k].size);
+  const d = new IdDeriver();
+  let keep: Map<string, object>[] = [];
+  const times: number[] = [];
+  for (let r = 0; r <= runs; r++) {
+    const t = performance.now();
+    const maps = sizes.map(() => new Map<string, object>());
+    let n = 0;
+    sizes.forEach((size, k) => {
+      const map = maps[k]!;
+      let prefix = d.prefix('');
+      for (let i = 0; i < size; i++, n++) {
+        if (i % 16 === 0)
+          prefix = d.prefix(`rule:ic_i-${n.toString(16).padStart(8, '0')}_prechain:`);
+        const id = d.deriveAfter(prefix, `s${i % 16}`);
+        map.set(id, { id, owner: 'i-0', type: 'accept', dlType: 2048, nwProto: 6 });
+      }
+    });
+    if (r > 0) times.push(performance.now() - t); // round 0 warms up
+    keep = maps;
+  }
+  if (keep.length !== sizes.length) throw new Error('floor: maps lost');
+  return times;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -105,6 +138,7 @@ async function main(): Promise<void> {
     for (const k of keys) derivedId(k);
     idTimes.push(performance.now() - t);
   }
+  const floorTimes = floor(result.desired, runs);
   const m = median(times);
   const target = size === 'XL' ? 1500 : size === 'L' ? 300 : undefined;
   console.log(`objects: ${objects}, issues: ${result.issues.length}, held: ${result.held.size}`);
@@ -114,6 +148,10 @@ async function main(): Promise<void> {
   console.log(`mapTopology CPU time: median ${median(cpuTimes).toFixed(1)} ms`);
   console.log(
     `derivedId x ${objects}: median ${median(idTimes).toFixed(1)} ms; ratio mapping/ids ${(m / median(idTimes)).toFixed(2)}`,
+  );
+  const f = median(floorTimes);
+  console.log(
+    `floor (ids, one small object each, per-kind maps; no mapping logic): median ${f.toFixed(1)} ms (min ${Math.min(...floorTimes).toFixed(1)}); ratio mapping/floor ${(m / f).toFixed(2)}`,
   );
   if (target !== undefined)
     console.log(`full recompute vs target ${target} ms: ${m <= target ? 'met' : 'MISSED'}`);

@@ -19,6 +19,23 @@ describe('common/ids', () => {
     expect(h.digest('hex')).to.equal('594896bea4bb89e3a448ca397ce01d33c76a27ea');
   });
 
+  it('derives a prefixed key from the prefix state as from the whole key', () => {
+    const d = new IdDeriver();
+    const prefixes = ['', 'rule:', 'rule:ic_i-0e5d4c3b2a1908f7e_prechain:', 'ü→'];
+    const suffixes = ['', 'sg:sg-1d2e3f40', 'return-flow', '✓'];
+    for (const p of prefixes) {
+      const state = d.prefix(p);
+      for (const s of suffixes) {
+        // interleave a plain derive: the prefix state must not depend on the deriver's scratch
+        d.derive('something else');
+        expect(d.deriveAfter(state, s), `${p}|${s}`).to.equal(derivedId(p + s));
+      }
+    }
+    expect(
+      d.deriveAfter(d.prefix('rule:ic_i-0e5d4c3b2a1908f7e_prechain:'), 'sg:sg-1d2e3f40'),
+    ).to.equal('c8ef979d-c8d8-8a49-ac1d-07d5366ae0ca');
+  });
+
   it('tells derived ids from any other UUID', () => {
     expect(isDerivedId(derivedId('chain:sg_ingress_sg-1'))).to.equal(true);
     expect(isDerivedId(hostId('10.20.1.21'))).to.equal(true);

@@ -18,6 +18,14 @@ function put32(buf: number[], n: number, at: number): void {
   }
 }
 
+/** The hash state after a key prefix (`IdDeriver.prefix`). */
+export interface IdPrefix {
+  readonly h1: number;
+  readonly h2: number;
+  readonly h3: number;
+  readonly h4: number;
+}
+
 /**
  * Derives ids as one flat string (built from char codes: a concatenation of nine parts would
  * be a tree of cons-strings that every Map lookup flattens again). Owns a scratch buffer, so
@@ -26,20 +34,66 @@ function put32(buf: number[], n: number, at: number): void {
 export class IdDeriver {
   private readonly buf: number[] = new Array<number>(36).fill(0);
   private readonly tmp: number[] = new Array<number>(8).fill(0);
+  // the four hash lanes while a key is absorbed
+  private h1 = 0;
+  private h2 = 0;
+  private h3 = 0;
+  private h4 = 0;
 
   /** The id of the object with this key. */
   derive(key: string): string {
-    let h1 = 0x9e3779b9,
-      h2 = 0x243f6a88,
-      h3 = 0xb7e15162,
-      h4 = 0xdeadbeef;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
+    this.h1 = 0x9e3779b9;
+    this.h2 = 0x243f6a88;
+    this.h3 = 0xb7e15162;
+    this.h4 = 0xdeadbeef;
+    this.absorb(key);
+    return this.finish();
+  }
+
+  /** The hash state after `prefix`: `deriveAfter(prefix(p), s)` equals `derive(p + s)`
+   * without building the key (a chain's rules share `rule:<chain name>:`). */
+  prefix(prefix: string): IdPrefix {
+    this.h1 = 0x9e3779b9;
+    this.h2 = 0x243f6a88;
+    this.h3 = 0xb7e15162;
+    this.h4 = 0xdeadbeef;
+    this.absorb(prefix);
+    return { h1: this.h1, h2: this.h2, h3: this.h3, h4: this.h4 };
+  }
+
+  /** The id of the key `<prefix><suffix>` (see `prefix`). */
+  deriveAfter(prefix: IdPrefix, suffix: string): string {
+    this.h1 = prefix.h1;
+    this.h2 = prefix.h2;
+    this.h3 = prefix.h3;
+    this.h4 = prefix.h4;
+    this.absorb(suffix);
+    return this.finish();
+  }
+
+  private absorb(s: string): void {
+    let h1 = this.h1,
+      h2 = this.h2,
+      h3 = this.h3,
+      h4 = this.h4;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
       h1 = h2 ^ Math.imul(h1 ^ c, 597399067);
       h2 = h3 ^ Math.imul(h2 ^ c, 2869860233);
       h3 = h4 ^ Math.imul(h3 ^ c, 951274213);
       h4 = h1 ^ Math.imul(h4 ^ c, 2716044179);
     }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
+    this.h4 = h4;
+  }
+
+  private finish(): string {
+    let h1 = this.h1,
+      h2 = this.h2,
+      h3 = this.h3,
+      h4 = this.h4;
     h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
     h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
     h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);

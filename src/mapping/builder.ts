@@ -12,7 +12,7 @@
  * changed unit are rebuilt from the unit records in mapping order (`rebuildChains`).
  */
 import type { Issue } from '../common/index.js';
-import { IdDeriver } from '../common/index.js';
+import { IdDeriver, type IdPrefix } from '../common/index.js';
 import { KINDS, type Kind, type WritableOf } from '../store/index.js';
 import type { DesiredOf, DesiredTopology, MappingConfig, TopologyDelta } from './types.js';
 
@@ -37,6 +37,12 @@ const KIND_INDEX: Readonly<Record<Kind, number>> = Object.fromEntries(
 ) as Record<Kind, number>;
 const RULE = KIND_INDEX.rule;
 const CHAIN = KIND_INDEX.chain;
+
+/** A chain's name and id. */
+export interface ChainRef {
+  readonly name: string;
+  readonly id: string;
+}
 
 /** A hold as recorded in a unit: owner, path, message. */
 type HoldNote = readonly [string, string, string];
@@ -68,9 +74,14 @@ export class TopologyBuilder {
   /** Set when a unit appended a rule to a base chain (patching then cannot rebuild it). */
   crossBase = false;
   private readonly list: AnyMap[];
-  private readonly chainIds = new Map<string, string>();
   private readonly hostIds = new Map<string, string>();
   private readonly ids = new IdDeriver();
+  /** The chain `rule` last added to and the id hash state of `rule:<its name>:` (a chain's
+   * rules are added one after the other, so one entry hits almost always). */
+  private ruleChain: DraftChain | undefined;
+  private rulePrefix: IdPrefix | undefined;
+  /** `chainRef` results: name prefix → name suffix → name and id. */
+  private readonly chainRefs = new Map<string, Map<string, ChainRef>>();
   /** The unit being recorded, if any. */
   private log: UnitLog | undefined;
   private readonly baseChains = new WeakSet<object>();
@@ -169,7 +180,12 @@ export class TopologyBuilder {
   /** Adds a rule at the end of `chain` with id `rule:<chain name>:<suffix>`; returns its id,
    * or `undefined` when a rule with that key already exists. */
   rule(chain: DraftChain, suffix: string, owner: string, fields: RuleFields): string | undefined {
-    const id = this.id(`rule:${chain.name}:${suffix}`);
+    if (chain !== this.ruleChain) {
+      this.ruleChain = chain;
+      this.rulePrefix = this.ids.prefix(`rule:${chain.name}:`);
+    }
+    const id = this.ids.deriveAfter(this.rulePrefix!, suffix);
+    if (this.keys !== undefined) this.keys.set(id, `rule:${chain.name}:${suffix}`);
     // `fields` is always a fresh literal from the caller: completing it in place (rather than
     // spreading it into a new object) halves the allocations of the hottest path.
     const rule = fields as RuleFields & { id: string; chainId: string; owner: string };
@@ -198,14 +214,26 @@ export class TopologyBuilder {
     return id;
   }
 
-  /** The id of the named chain (cached: interfaces jump to the same SG chains many times). */
+  /** The id of the named chain. */
   chainId(name: string): string {
-    let id = this.chainIds.get(name);
-    if (id === undefined) {
-      id = this.id(`chain:${name}`);
-      this.chainIds.set(name, id);
+    return this.id(`chain:${name}`);
+  }
+
+  /** The name `<prefix><suffix>` and id of a chain that rules jump to, cached per pass (each
+   * interface jumps to its security groups' chains: no name is built twice). */
+  chainRef(prefix: string, suffix: string): ChainRef {
+    let bySuffix = this.chainRefs.get(prefix);
+    if (bySuffix === undefined) {
+      bySuffix = new Map();
+      this.chainRefs.set(prefix, bySuffix);
     }
-    return id;
+    let ref = bySuffix.get(suffix);
+    if (ref === undefined) {
+      const name = prefix + suffix;
+      ref = { name, id: this.chainId(name) };
+      bySuffix.set(suffix, ref);
+    }
+    return ref;
   }
 
   /** Records a warning about `path`. */

@@ -213,12 +213,13 @@ function jumps(
   dir: 'ingress' | 'egress',
   sgs: readonly string[],
 ): void {
+  const prefix = dir === 'ingress' ? 'sg_ingress_' : 'sg_egress_';
   for (const sg of sgs) {
-    const target = `sg_${dir}_${sg}`;
+    const target = b.chainRef(prefix, sg);
     b.rule(c, `sg:${sg}`, key, {
       type: 'jump',
-      jumpChainId: b.chainId(target),
-      jumpChainName: target,
+      jumpChainId: target.id,
+      jumpChainName: target.name,
     });
   }
 }
