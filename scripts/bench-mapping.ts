@@ -1,7 +1,8 @@
 /**
  * Mapping benchmark (issue 4 targets: L ≤ 300 ms, XL ≤ 1.5 s): maps a generated view several
- * times and reports the median, the object count and the ratio to a plain derivedId loop over
- * the same number of keys (a machine-independent yardstick). Then the controller's cycle case:
+ * times and reports the median, the object count and two yardsticks measured in the same
+ * process: a plain derivedId loop over the same number of keys, and the floor of a full pass
+ * (`floor`: ids, one small object each, per-kind maps). Then the controller's cycle case:
  * one instance added or removed, mapped incrementally (`mapTopology(…, previous)` patches the
  * previous result), each pass on a structured clone of the view (as a re-read document: no
  * objects shared with the previous pass), checked against a full recompute of the same view.
