@@ -6,5 +6,6 @@
  */
 export * from './types.js';
 export { readGni, DEFAULT_MAX_BYTES, type ReadOptions } from './read.js';
+export { readGniWithState, type GniReadState, type StatefulRead } from './read-incremental.js';
 export { writeGniJson, writeGniXml, toGniDocument } from './write.js';
 export { hasErrors, countIssues, formatIssue, MAX_ISSUES, DOCUMENT_PATH } from './issues.js';

@@ -12,6 +12,7 @@ import { readJson } from './json-normalize.js';
 import { checkReferences, type ViewParts } from './references.js';
 import { str, type Mutable } from './build-context.js';
 import type { Plain } from './schema.js';
+import type { LayoutRecorder } from './layout.js';
 import { chunkEnd, DEFAULT_XML_LIMITS, scanXml, XmlChunkScanner } from './xml-scanner.js';
 
 /** Options of `readGni`. */
@@ -33,7 +34,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * XML bytes are decoded and scanned in chunks of about this many bytes, so the whole document
  * never exists as one string next to the view being built (see `readXmlChunks`).
  */
-const CHUNK_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 64 * 1024;
 
 function reject(
   issues: IssueSink,
@@ -92,10 +93,24 @@ function readXmlChunks(
   options: ReadOptions,
   chunkBytes: number,
 ): ReadResult | undefined {
+  return readXmlChunksWith(input, options, chunkBytes)?.result;
+}
+
+/**
+ * `readXmlChunks`, also returning the plain root the view was finished from; with `layout`,
+ * records where the document's sections and entities lie (see `layout.ts`).
+ */
+export function readXmlChunksWith(
+  input: Uint8Array,
+  options: ReadOptions,
+  chunkBytes: number,
+  layout?: LayoutRecorder,
+): { result: ReadResult; root: Plain | undefined } | undefined {
   const bytes = input.byteLength;
   let end = chunkEnd(input, chunkBytes);
   let text = decode(input.subarray(0, end));
   if (text === undefined) return undefined;
+  if (layout !== undefined) layout.ascii &&= text.length === end;
   let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   while (start < text.length && /\s/.test(text[start]!)) start++;
   if (start >= text.length || text.charCodeAt(start) !== 60) return undefined;
@@ -104,7 +119,7 @@ function readXmlChunks(
     const ctx = new BuildContext(issues);
     const onItem = (section: string, item: Plain, index: number): unknown =>
       buildItem(section, item, index, ctx);
-    const scanner = new XmlChunkScanner(issues, limitsOf(options), onItem);
+    const scanner = new XmlChunkScanner(issues, limitsOf(options), onItem, layout);
     for (;;) {
       const final = end === bytes;
       if (!scanner.feed(text, start, final)) return undefined;
@@ -113,20 +128,26 @@ function readXmlChunks(
       end = chunkEnd(input, from + chunkBytes);
       text = decode(input.subarray(from, end));
       if (text === undefined) return undefined;
+      if (layout !== undefined) {
+        layout.base = from;
+        layout.ascii &&= text.length === end - from;
+      }
       start = 0;
     }
     const plain = scanner.root;
     const view = plain === undefined ? undefined : finishView(plain, ctx);
-    return view === undefined
-      ? { issues: issues.done(), bytes, format: 'xml' }
-      : { view, issues: issues.done(), bytes, format: 'xml' };
+    const result: ReadResult =
+      view === undefined
+        ? { issues: issues.done(), bytes, format: 'xml' }
+        : { view, issues: issues.done(), bytes, format: 'xml' };
+    return { result, root: plain };
   } catch (e) {
-    return internalError(issues, bytes, 'xml', e);
+    return { result: internalError(issues, bytes, 'xml', e), root: undefined };
   }
 }
 
 /** Reads the whole document as one string (text input, JSON, and anything chunks refuse). */
-function readWhole(input: string | Uint8Array, options: ReadOptions): ReadResult {
+export function readWhole(input: string | Uint8Array, options: ReadOptions): ReadResult {
   const issues = new IssueSink();
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   // string length counts UTF-16 code units: a cheap stand-in that never undercounts ASCII
@@ -207,7 +228,8 @@ function internalError(
   );
 }
 
-function limitsOf(options: ReadOptions): typeof DEFAULT_XML_LIMITS {
+/** The scanner limits of `options`. */
+export function limitsOf(options: ReadOptions): typeof DEFAULT_XML_LIMITS {
   return {
     maxDepth: options.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth,
     maxValueLength: options.maxValueLength ?? DEFAULT_XML_LIMITS.maxValueLength,
@@ -224,7 +246,7 @@ function section<T>(plain: Plain, name: string): T[] {
  * Completes the view from the plain root whose sections already hold built entities: builds
  * the configuration, checks references, cascades invalidity. `undefined` if rejected.
  */
-function finishView(plain: Plain, ctx: BuildContext): GlobalView | undefined {
+export function finishView(plain: Plain, ctx: BuildContext): GlobalView | undefined {
   const parts: ViewParts = {
     configuration: buildConfig(plain, ctx),
     vpcs: section(plain, 'vpcs'),

@@ -7,6 +7,7 @@
  */
 import type { IssueSink } from './issues.js';
 import { ROOT, ROOT_NAME, type ChildSpec, type ObjSchema, type Plain } from './schema.js';
+import type { LayoutRecorder, SectionLayout } from './layout.js';
 import { XmlTokenizer, type XmlLimits } from './xml-tokenizer.js';
 import { decodeEntities, Fatal } from './xml-text.js';
 
@@ -64,8 +65,56 @@ export class Scanner extends XmlTokenizer {
     limits: XmlLimits,
     private readonly onItem: ItemHook | undefined,
     copyValues = false,
+    private readonly layout?: LayoutRecorder,
   ) {
     super(s, issues, limits, copyValues);
+    this.marking = layout !== undefined;
+  }
+
+  /** Depth of the innermost open element (-1 outside the root). */
+  get level(): number {
+    return this.depth;
+  }
+
+  /** Whether the scan is inside the wrapper section `name`, between its entities. */
+  inWrapper(name: string): boolean {
+    return this.depth === 1 && this.name[1] === name && this.kind[1] === WRAP;
+  }
+
+  /**
+   * Appends an entity built from an earlier scan of the same bytes to the open wrapper section,
+   * as if it had been scanned (`end`: where it ends in the document). False if the scan is not
+   * between the entities of a wrapper.
+   */
+  injectItem(entity: unknown, end: number): boolean {
+    if (this.depth !== 1 || this.kind[1] !== WRAP) return false;
+    (this.target[1] as unknown[]).push(entity);
+    this.layout?.itemEndAt(end);
+    return true;
+  }
+
+  /**
+   * Sets a whole section of the root from an earlier scan of the same bytes (`value`: its
+   * plain form, entities built), as if it had been scanned. False if the scan is not between
+   * the root's sections, the root has no such section, or it already has one (a repeated
+   * section must be scanned, for its warning).
+   */
+  injectSection(name: string, value: unknown, section: SectionLayout): boolean {
+    const root = this.root;
+    if (this.depth !== 0 || root === undefined || root[name] !== undefined) return false;
+    if (!ROOT.children.has(name)) return false;
+    root[name] = value as Plain[keyof Plain];
+    this.layout?.addSection(section);
+    return true;
+  }
+
+  protected override markOpen(d: number, end: number): void {
+    if (d <= 1) this.layout!.openEnd(d, end);
+  }
+
+  protected override markClose(d: number, end: number): void {
+    if (d === 1) this.layout!.sectionEnd(end);
+    else if (d === 2 && this.kind[1] === WRAP && this.kind[2] === OBJ) this.layout!.itemEnd(end);
   }
 
   /** The element path of the current frame, for issues (`vpcs/vpc[vpc-1]/subnets`). */
@@ -135,8 +184,15 @@ export class Scanner extends XmlTokenizer {
     );
   }
 
-  /** Opens the frame of element `name` at depth `d` according to its parent's frame. */
   protected override push(d: number, name: string, lt: number): void {
+    this.pushFrame(d, name, lt);
+    if (d === 1 && this.layout !== undefined) {
+      this.layout.sectionStart(name, lt, this.kind[1] === WRAP);
+    }
+  }
+
+  /** Opens the frame of element `name` at depth `d` according to its parent's frame. */
+  private pushFrame(d: number, name: string, lt: number): void {
     this.name[d] = name;
     this.ident[d] = '';
     this.text[d] = '';

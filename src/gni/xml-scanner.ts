@@ -19,6 +19,7 @@
  */
 import { DOCUMENT_PATH, type IssueSink } from './issues.js';
 import type { Plain } from './schema.js';
+import type { LayoutRecorder } from './layout.js';
 import { Scanner, type ItemHook } from './xml-builder.js';
 import { Fatal, lineColumn } from './xml-text.js';
 import { DEFAULT_XML_LIMITS, type XmlLimits } from './xml-tokenizer.js';
@@ -28,7 +29,7 @@ export { decodeEntities, lineColumn } from './xml-text.js';
 export { DEFAULT_XML_LIMITS, type XmlLimits } from './xml-tokenizer.js';
 
 /** Characters XML forbids anywhere in a document (C0 controls except tab, LF, CR; U+FFFE/F). */
-const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+export const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
 /**
  * Scans an XML GNI document starting at `start` (after any BOM) into the plain form.
@@ -73,8 +74,13 @@ export function scanXml(
 export class XmlChunkScanner {
   private readonly scanner: Scanner;
 
-  constructor(issues: IssueSink, limits: XmlLimits = DEFAULT_XML_LIMITS, onItem?: ItemHook) {
-    this.scanner = new Scanner('', issues, limits, onItem, true);
+  constructor(
+    issues: IssueSink,
+    limits: XmlLimits = DEFAULT_XML_LIMITS,
+    onItem?: ItemHook,
+    layout?: LayoutRecorder,
+  ) {
+    this.scanner = new Scanner('', issues, limits, onItem, true, layout);
   }
 
   /** Scans the next chunk from `start`; false if the document needs a whole-text scan. */

@@ -84,6 +84,8 @@ export abstract class XmlTokenizer {
   /** Depth of the innermost open element; -1 outside the root. */
   protected depth = -1;
   protected rootDone = false;
+  /** When set, `markOpen`/`markClose` report where the tags of depths 0–2 end. */
+  protected marking = false;
   private warnedProlog = false;
   /** Values of `MIN_SLICE` characters or more already copied, by content (chunked mode). */
   private readonly interned: Map<string, string> | undefined;
@@ -105,6 +107,10 @@ export abstract class XmlTokenizer {
   protected abstract onText(a: number, b: number, cdata: boolean): void;
   /** Closes the frame at depth `d` (`depth` is still `d`). */
   protected abstract closeFrame(d: number): void;
+  /** With `marking`: the start tag of the element at depth `d` (≤ 2) ends just before `end`. */
+  protected markOpen(_d: number, _end: number): void {}
+  /** With `marking`: the element at depth `d` (≤ 2) ends just before `end`. */
+  protected markClose(_d: number, _end: number): void {}
 
   /**
    * A value to keep in the plain form. In chunked mode, a value long enough to be a V8 sliced
@@ -234,6 +240,7 @@ export abstract class XmlTokenizer {
     this.closeFrame(d);
     this.depth = d - 1;
     if (d === 0) this.rootDone = true;
+    if (this.marking && d <= 2) this.markClose(d, i + 1);
     return i + 1;
   }
 
@@ -266,7 +273,10 @@ export abstract class XmlTokenizer {
     for (;;) {
       while (isWs(s.charCodeAt(i))) i++;
       const c = s.charCodeAt(i);
-      if (c === 62) return i + 1;
+      if (c === 62) {
+        if (this.marking && d <= 2) this.markOpen(d, i + 1);
+        return i + 1;
+      }
       if (c === 47) {
         if (s.charCodeAt(i + 1) !== 62) {
           throw new Fatal(
@@ -278,6 +288,10 @@ export abstract class XmlTokenizer {
         this.closeFrame(d);
         this.depth = d - 1;
         if (d === 0) this.rootDone = true;
+        if (this.marking && d <= 2) {
+          this.markOpen(d, i + 2);
+          this.markClose(d, i + 2);
+        }
         return i + 2;
       }
       if (i >= n) throw new Fatal('truncated', `document ends inside <${name}>`, lt);

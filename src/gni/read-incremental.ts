@@ -1,0 +1,323 @@
+/**
+ * Incremental reading: a new version of an XML document is read against the last one, and
+ * only the bytes that changed are scanned. A daemon cycle typically sees one instance added,
+ * its node's instance list and the root's version changed, and 16 MB otherwise unchanged.
+ *
+ * How: the last read keeps its bytes, the layout of its sections and entities (`layout.ts`)
+ * and their built form. One scanner walks the new document. For each section, or each entity
+ * of a wrapper section, that is byte-equal, with the white space before it, to the same span
+ * of the last document, it takes the built form from the last read instead of scanning it.
+ * Everything else (the root start tag, changed sections, new or changed entities, the end) is
+ * scanned as usual. Cross-entity checks then run on the whole view as in a full read.
+ *
+ * Why the result equals a full read: a reused span is scanned by a full read in the same
+ * context (same section, between entities) from the same bytes, and the last read reported no
+ * issue at all; entities are built without shared state (the build context only collects
+ * issues and the invalid set). The last read must therefore be clean (no issue, nothing
+ * invalid) and ASCII (so characters are bytes); anything unexpected (an issue while scanning,
+ * a fragment that does not end where the walk expects, a missing section) makes the caller
+ * read the document in full. Pure: no I/O.
+ */
+import { BuildContext, type Mutable } from './build-context.js';
+import { buildItem } from './build-entities.js';
+import { IssueSink } from './issues.js';
+import { LayoutRecorder, type DocLayout, type SectionLayout } from './layout.js';
+import {
+  CHUNK_BYTES,
+  DEFAULT_MAX_BYTES,
+  finishView,
+  limitsOf,
+  readWhole,
+  readXmlChunksWith,
+  type ReadOptions,
+} from './read.js';
+import { ROOT, ROOT_NAME, type Plain } from './schema.js';
+import type { Instance, ReadResult } from './types.js';
+import { Scanner } from './xml-builder.js';
+import { FORBIDDEN_CHARS } from './xml-scanner.js';
+import { Fatal } from './xml-text.js';
+import type { XmlLimits } from './xml-tokenizer.js';
+
+/** What an incremental read needs from the last read (kept by the caller between reads). */
+export interface GniReadState {
+  readonly bytes: Uint8Array;
+  readonly layout: DocLayout;
+  /** The plain root the view was finished from; its sections hold the built entities. */
+  readonly root: Plain;
+  readonly maxBytes: number;
+  readonly limits: XmlLimits;
+}
+
+/** A read plus the state for the next one. */
+export interface StatefulRead {
+  readonly result: ReadResult;
+  /** Absent when the document cannot serve as a base (issues, not ASCII, not XML…). */
+  readonly state: GniReadState | undefined;
+  /** Whether unchanged spans were taken from `previous` rather than scanned. */
+  readonly incremental: boolean;
+  /** How many bytes were scanned (all of them unless `incremental`). */
+  readonly scanned: number;
+}
+
+/** Entities compared ahead of the walk's position to recognize removed ones. */
+const LOOKAHEAD = 8;
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Reads a GNI document like `readGni`; with `previous` (the state of the last read), scans
+ * only what changed since (see the module comment). The result is the same either way.
+ */
+export function readGniWithState(
+  input: Uint8Array,
+  options: ReadOptions = {},
+  previous?: GniReadState,
+): StatefulRead {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const limits = limitsOf(options);
+  if (input.byteLength > maxBytes) {
+    return { result: readWhole(input, options), state: undefined, incremental: false, scanned: 0 };
+  }
+  if (
+    previous !== undefined &&
+    previous.maxBytes === maxBytes &&
+    previous.limits.maxDepth === limits.maxDepth &&
+    previous.limits.maxValueLength === limits.maxValueLength
+  ) {
+    const read = new IncrementalRead(input, previous).read();
+    if (read !== undefined) return { ...read, incremental: true };
+  }
+  const recorder = new LayoutRecorder();
+  const full = readXmlChunksWith(input, options, CHUNK_BYTES, recorder);
+  const scanned = input.byteLength;
+  if (full === undefined) {
+    return { result: readWhole(input, options), state: undefined, incremental: false, scanned };
+  }
+  const state = stateOf(input, full.result, full.root, recorder.layout(), maxBytes, limits);
+  return { result: full.result, state, incremental: false, scanned };
+}
+
+/** The state a clean read leaves for the next one (none after issues or without a layout). */
+function stateOf(
+  bytes: Uint8Array,
+  result: ReadResult,
+  root: Plain | undefined,
+  layout: DocLayout | undefined,
+  maxBytes: number,
+  limits: XmlLimits,
+): GniReadState | undefined {
+  const view = result.view;
+  if (view === undefined || root === undefined || layout === undefined) return undefined;
+  if (result.issues.length > 0 || view.invalid.size > 0) return undefined;
+  return { bytes, layout, root, maxBytes, limits };
+}
+
+/** The walk over a new document; `undefined` from `read` means "read it in full". */
+class IncrementalRead {
+  private readonly issues = new IssueSink();
+  private readonly ctx = new BuildContext(this.issues);
+  private readonly recorder = new LayoutRecorder();
+  private readonly scanner: Scanner;
+  private readonly o: Buffer;
+  private readonly n: Buffer;
+
+  constructor(
+    private readonly input: Uint8Array,
+    private readonly prev: GniReadState,
+  ) {
+    this.o = Buffer.from(prev.bytes.buffer, prev.bytes.byteOffset, prev.bytes.byteLength);
+    this.n = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const ctx = this.ctx;
+    this.scanner = new Scanner(
+      '',
+      this.issues,
+      prev.limits,
+      (section: string, item: Plain, index: number): unknown =>
+        buildItem(section, item, index, ctx),
+      true,
+      this.recorder,
+    );
+  }
+
+  /** Bytes scanned so far. */
+  private scanned = 0;
+
+  read(): Omit<StatefulRead, 'incremental'> | undefined {
+    const { layout, root: oldRoot } = this.prev;
+    const scanner = this.scanner;
+    let pos = this.same(0, 0, layout.rootOpenEnd) ? layout.rootOpenEnd : this.rootOpenEnd();
+    if (pos < 0 || !this.scan(0, pos, false) || scanner.level !== 0) return undefined;
+    let oldEnd = layout.rootOpenEnd; // where the last section of the old document ended
+    for (const s of layout.sections) {
+      const len = s.end - oldEnd;
+      if (this.same(oldEnd, pos, len)) {
+        const value = reuseSection(s.name, oldRoot[s.name]);
+        if (!scanner.injectSection(s.name, value, shifted(s, pos - oldEnd))) return undefined;
+        pos += len;
+      } else if (s.itemEnds !== undefined) {
+        pos = this.walkWrapper(s, oldEnd, pos, oldRoot[s.name]);
+        if (pos < 0) return undefined;
+      } else {
+        const close = this.n.indexOf(`</${s.name}>`, pos, 'latin1');
+        if (close < 0) return undefined;
+        const end = close + s.name.length + 3;
+        if (!this.scan(pos, end, false) || scanner.level !== 0) return undefined;
+        pos = end;
+      }
+      oldEnd = s.end;
+    }
+    if (!this.scan(pos, this.n.length, true)) return undefined;
+    const root = scanner.root;
+    if (root === undefined) return undefined;
+    const view = finishView(root, this.ctx);
+    const bytes = this.input.byteLength;
+    const issues = this.issues.done();
+    const result: ReadResult =
+      view === undefined
+        ? { issues, bytes, format: 'xml' }
+        : { view, issues, bytes, format: 'xml' };
+    const { maxBytes, limits } = this.prev;
+    const state = stateOf(this.input, result, root, this.recorder.layout(), maxBytes, limits);
+    return { result, state, scanned: this.scanned };
+  }
+
+  /**
+   * Walks the changed wrapper section `s` (its old span starts at `oldStart`, its new one at
+   * `pos`): byte-equal entities are taken from `items`, the rest is scanned. Returns where the
+   * section ends in the new document, or -1.
+   */
+  private walkWrapper(s: SectionLayout, oldStart: number, pos: number, items: unknown): number {
+    const ends = s.itemEnds!;
+    const spec = ROOT.children.get(s.name);
+    if (spec?.k !== 'wrapper' || !Array.isArray(items) || items.length !== ends.length) return -1;
+    const head = s.openEnd - oldStart; // white space and start tag
+    if (!this.same(oldStart, pos, head) || !this.scan(pos, pos + head, false)) return -1;
+    if (!this.scanner.inWrapper(s.name)) return -1;
+    pos += head;
+    const endTag = `</${spec.item}>`;
+    const instances = s.name === 'instances';
+    for (let k = 0; ;) {
+      if (k < ends.length) {
+        const from = k === 0 ? s.openEnd : ends[k - 1]!;
+        const len = ends[k]! - from;
+        if (this.same(from, pos, len)) {
+          const item = instances ? unplaced(items[k] as Instance) : items[k];
+          this.scanner.injectItem(item, pos + len);
+          pos += len;
+          k++;
+          continue;
+        }
+        let j = k + 1;
+        const last = Math.min(ends.length, k + 1 + LOOKAHEAD);
+        while (j < last && !this.same(ends[j - 1]!, pos, ends[j]! - ends[j - 1]!)) j++;
+        if (j < last) {
+          k = j; // entities k..j-1 were removed
+          continue;
+        }
+      }
+      let lt = pos;
+      while (lt < this.n.length && isWs(this.n[lt]!)) lt++;
+      if (bytesAt(this.n, lt, `</${s.name}`)) {
+        const gt = this.n.indexOf(62, lt);
+        if (gt < 0 || !this.scan(pos, gt + 1, false) || this.scanner.level !== 0) return -1;
+        return gt + 1;
+      }
+      // New or changed entities: scan up to the next entity end tag, and on while that one
+      // was an inner element of the same name (a NAT gateway's <vpc> inside a <vpc>).
+      do {
+        const close = this.n.indexOf(endTag, pos, 'latin1');
+        if (close < 0) return -1;
+        const end = close + endTag.length;
+        if (!this.scan(pos, end, false) || this.scanner.level < 1) return -1;
+        pos = end;
+      } while (!this.scanner.inWrapper(s.name));
+    }
+  }
+
+  /** Scans the new document's bytes `[a, b)`; false on anything but a clean scan. */
+  private scan(a: number, b: number, final: boolean): boolean {
+    const text = asciiText(this.input, a, b);
+    if (text === undefined || FORBIDDEN_CHARS.test(text)) return false;
+    this.scanned += b - a;
+    this.recorder.base = a;
+    try {
+      this.scanner.run(text, 0, final);
+    } catch (e) {
+      if (e instanceof Fatal) return false;
+      throw e; // a bug, not bad input
+    }
+    return this.issues.list.length === 0;
+  }
+
+  /** Whether the old bytes `[oa, oa + len)` equal the new bytes `[na, na + len)`. */
+  private same(oa: number, na: number, len: number): boolean {
+    if (len <= 0 || oa + len > this.o.length || na + len > this.n.length) return false;
+    return this.o.compare(this.n, na, na + len, oa, oa + len) === 0;
+  }
+
+  /** Just after the root start tag of the new document, or -1. */
+  private rootOpenEnd(): number {
+    const n = this.n;
+    const lt = n.indexOf(`<${ROOT_NAME}`, 0, 'latin1');
+    if (lt < 0) return -1;
+    let quote = 0;
+    const limit = Math.min(n.length, lt + 65536);
+    for (let i = lt; i < limit; i++) {
+      const c = n[i]!;
+      if (quote !== 0) {
+        if (c === quote) quote = 0;
+      } else if (c === 34 || c === 39) quote = c;
+      else if (c === 62) return i + 1;
+    }
+    return -1;
+  }
+}
+
+/** Whether `bytes` holds the ASCII text `s` at `at`. */
+function bytesAt(bytes: Uint8Array, at: number, s: string): boolean {
+  if (at + s.length > bytes.length) return false;
+  for (let i = 0; i < s.length; i++) if (bytes[at + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13;
+}
+
+/** The bytes `[a, b)` as text if they are ASCII, else `undefined`. */
+function asciiText(bytes: Uint8Array, a: number, b: number): string | undefined {
+  try {
+    const text = decoder.decode(bytes.subarray(a, b));
+    return text.length === b - a ? text : undefined;
+  } catch {
+    return undefined; // not UTF-8 at all
+  }
+}
+
+/** A section layout moved by `shift` bytes. */
+function shifted(s: SectionLayout, shift: number): SectionLayout {
+  if (shift === 0) return s;
+  return {
+    name: s.name,
+    start: s.start + shift,
+    openEnd: s.openEnd + shift,
+    end: s.end + shift,
+    itemEnds: s.itemEnds?.map((e) => e + shift),
+  };
+}
+
+/** A section's built form for a new root: instances as built (before placement), wrapper
+ * lists copied, anything else shared (nothing changes a built section afterwards). */
+function reuseSection(name: string, value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return name === 'instances' ? value.map((i) => unplaced(i as Instance)) : [...value];
+}
+
+/**
+ * An instance as its builder made it: placement (node, cluster) is added later from the node
+ * lists, by writing into the instance, so the last read's instance is copied without it.
+ */
+function unplaced(instance: Instance): Instance {
+  const { node: _node, cluster: _cluster, ...rest } = instance as Mutable<Instance>;
+  return rest as Instance;
+}
