@@ -131,6 +131,8 @@ async function main(): Promise<void> {
     for (const c of cycles) {
       const phases = [
         'read_ms',
+        'parse',
+        'scanned_kb',
         'parse_ms',
         'discover_ms',
         'map_ms',

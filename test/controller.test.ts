@@ -160,6 +160,7 @@ describe('controller, incremental cycles', function () {
       write(next);
       const r1 = await c.runCycle();
       expect(r1.result).to.equal('applied');
+      expect(r1.parse).to.equal('incremental'); // only the changed parts were scanned
       expect(r1.counts!.create).to.be.greaterThan(5);
       await expectFreshBuild(store, viewOf(next));
       // 2: a hand edit between cycles (the store revision moves): the next change still converges
@@ -171,7 +172,9 @@ describe('controller, incremental cycles', function () {
       third.version = '0000c0df';
       removeInstance(third, third.instances[2].name);
       write(third);
-      expect((await c.runCycle()).result).to.equal('applied');
+      const r3 = await c.runCycle();
+      expect(r3.result).to.equal('applied');
+      expect(r3.parse).to.equal('incremental');
       await expectFreshBuild(store, viewOf(third));
       await store.close();
     } finally {

@@ -11,7 +11,7 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { watch } from 'chokidar';
 import type { Logger } from '../common/index.js';
-import { readGni } from '../gni/index.js';
+import { readGniWithState, type GniReadState } from '../gni/index.js';
 import { refreshActual } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
@@ -48,6 +48,9 @@ export interface CycleReport {
   readonly durations: Durations;
   readonly issues: number;
   readonly error?: string;
+  /** How the document was read this cycle, if it was: scanning only what changed since the
+   * last one, or in full. */
+  readonly parse?: 'incremental' | 'full';
 }
 
 /** Counters for SIGUSR1 and a metrics endpoint. */
@@ -97,6 +100,10 @@ export class Controller {
   private lastSig: FileSig | undefined;
   /** The bytes of the last document parsed (compared whole: cheaper than hashing 16 MB). */
   private lastBytes: Buffer | undefined;
+  /** What the next read needs to scan only what changed (none after a document with issues). */
+  private lastRead: GniReadState | undefined;
+  /** How this cycle's document was read, for the cycle's log line (none if not read). */
+  private parsed: { mode: 'incremental' | 'full'; scanned_kb: number } | undefined;
   private lastView: GlobalView | undefined;
   private lastAppliedVersion: string | undefined;
   private lastOk = false;
@@ -167,6 +174,7 @@ export class Controller {
   async runCycle(): Promise<CycleReport> {
     const log = this.options.logger;
     const durations: Durations = {};
+    this.parsed = undefined;
     this.counters.cycles++;
     const resyncDue = Date.now() - this.lastResyncAt >= (this.options.resyncMs ?? 60_000);
     const force = this.forced || !this.lastOk || resyncDue;
@@ -194,9 +202,15 @@ export class Controller {
       this.lastSig = sig;
       if (!view || this.lastBytes === undefined || !bytes.equals(this.lastBytes)) {
         t = performance.now();
-        const read = readGni(bytes);
+        const stateful = readGniWithState(bytes, {}, this.lastRead);
+        const read = stateful.result;
         durations.parse_ms = since(t);
         this.lastBytes = bytes;
+        this.lastRead = stateful.state;
+        this.parsed = {
+          mode: stateful.incremental ? 'incremental' : 'full',
+          scanned_kb: Math.round(stateful.scanned / 1024),
+        };
         const errors = read.issues.filter((i) => i.severity === 'error');
         if (!read.view) {
           this.lastView = undefined;
@@ -310,6 +324,7 @@ export class Controller {
         transactions: r.apply?.transactions ?? 0,
         issues: r.mapping.issues.length,
         resync,
+        ...(this.parsed ? { parse: this.parsed.mode, scanned_kb: this.parsed.scanned_kb } : {}),
         ...durations,
         total_ms: since(started),
       });
@@ -319,6 +334,7 @@ export class Controller {
         counts: c,
         durations,
         issues: r.mapping.issues.length,
+        ...(this.parsed ? { parse: this.parsed.mode } : {}),
       };
     } catch (e) {
       this.lastOk = false;
