@@ -2,7 +2,8 @@
  * The markup layer of the XML scanner: walks the text with indexOf, reads tags, attributes,
  * comments, CDATA, DOCTYPE and processing instructions, keeps the stack of open element names
  * and checks well-formedness. What the elements mean is left to the subclass (`xml-builder.ts`)
- * through four hooks: `push` (an element opens), `onAttribute`, `onText` and `closeFrame`.
+ * through four hooks: `push` (an element opens), `onAttribute`, `onText` and `closeFrame`; when
+ * `marking`, `markOpen`/`markClose` also report where the tags of the top three levels end.
  *
  * Safety: a DOCTYPE that declares entities is refused, nesting depth and the size of any one
  * attribute value are capped, and every scan is linear in the input (each indexOf starts after
