@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { derivedId, IdDeriver } from '../src/common/index.js';
+import { derivedId, IdDeriver, type IdPrefix } from '../src/common/index.js';
 import type { GlobalView } from '../src/gni/index.js';
 import {
   DEFAULT_MAPPING_CONFIG,
@@ -83,7 +83,7 @@ function floor(like: DesiredTopology, runs: number): number[] {
     let n = 0;
     sizes.forEach((size, k) => {
       const map = maps[k]!;
-      let prefix = d.prefix('');
+      let prefix!: IdPrefix; // set at i = 0
       for (let i = 0; i < size; i++, n++) {
         if (i % 16 === 0)
           prefix = d.prefix(`rule:ic_i-${n.toString(16).padStart(8, '0')}_prechain:`);

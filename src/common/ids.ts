@@ -26,6 +26,14 @@ export interface IdPrefix {
   readonly h4: number;
 }
 
+/** The hash state of the empty key. */
+const SEED: IdPrefix = Object.freeze({
+  h1: 0x9e3779b9,
+  h2: 0x243f6a88,
+  h3: 0xb7e15162,
+  h4: 0xdeadbeef,
+});
+
 /**
  * Derives ids as one flat string (built from char codes: a concatenation of nine parts would
  * be a tree of cons-strings that every Map lookup flattens again). Owns a scratch buffer, so
@@ -42,40 +50,28 @@ export class IdDeriver {
 
   /** The id of the object with this key. */
   derive(key: string): string {
-    this.h1 = 0x9e3779b9;
-    this.h2 = 0x243f6a88;
-    this.h3 = 0xb7e15162;
-    this.h4 = 0xdeadbeef;
-    this.absorb(key);
-    return this.finish();
+    return this.deriveAfter(SEED, key);
   }
 
   /** The hash state after `prefix`: `deriveAfter(prefix(p), s)` equals `derive(p + s)`
    * without building the key (a chain's rules share `rule:<chain name>:`). */
   prefix(prefix: string): IdPrefix {
-    this.h1 = 0x9e3779b9;
-    this.h2 = 0x243f6a88;
-    this.h3 = 0xb7e15162;
-    this.h4 = 0xdeadbeef;
-    this.absorb(prefix);
+    this.absorb(SEED, prefix);
     return { h1: this.h1, h2: this.h2, h3: this.h3, h4: this.h4 };
   }
 
   /** The id of the key `<prefix><suffix>` (see `prefix`). */
   deriveAfter(prefix: IdPrefix, suffix: string): string {
-    this.h1 = prefix.h1;
-    this.h2 = prefix.h2;
-    this.h3 = prefix.h3;
-    this.h4 = prefix.h4;
-    this.absorb(suffix);
+    this.absorb(prefix, suffix);
     return this.finish();
   }
 
-  private absorb(s: string): void {
-    let h1 = this.h1,
-      h2 = this.h2,
-      h3 = this.h3,
-      h4 = this.h4;
+  /** Hashes `s` on from the state `from` into the lanes. */
+  private absorb(from: IdPrefix, s: string): void {
+    let h1 = from.h1,
+      h2 = from.h2,
+      h3 = from.h3,
+      h4 = from.h4;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       h1 = h2 ^ Math.imul(h1 ^ c, 597399067);
