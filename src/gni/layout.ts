@@ -55,7 +55,7 @@ export class LayoutRecorder {
 
   /** An entity of the current wrapper section ends at `end` (relative). */
   itemEnd(end: number): void {
-    this.last().itemEnds?.push(this.base + end);
+    this.itemEndAt(this.base + end);
   }
 
   /** An entity of the current wrapper section ends at `end` (absolute). */

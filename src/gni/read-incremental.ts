@@ -24,11 +24,13 @@ import { IssueSink } from './issues.js';
 import { LayoutRecorder, type DocLayout, type SectionLayout } from './layout.js';
 import {
   CHUNK_BYTES,
+  decode,
   DEFAULT_MAX_BYTES,
   finishView,
   limitsOf,
   readWhole,
   readXmlChunksWith,
+  resultOf,
   type ReadOptions,
 } from './read.js';
 import { ROOT, ROOT_NAME, type Plain } from './schema.js';
@@ -36,7 +38,7 @@ import type { Instance, ReadResult } from './types.js';
 import { Scanner } from './xml-builder.js';
 import { FORBIDDEN_CHARS } from './xml-scanner.js';
 import { Fatal } from './xml-text.js';
-import type { XmlLimits } from './xml-tokenizer.js';
+import { isWs, type XmlLimits } from './xml-tokenizer.js';
 
 /** What an incremental read needs from the last read (kept by the caller between reads). */
 export interface GniReadState {
@@ -61,8 +63,6 @@ export interface StatefulRead {
 
 /** Entities compared ahead of the walk's position to recognize removed ones. */
 const LOOKAHEAD = 8;
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Reads a GNI document like `readGni`; with `previous` (the state of the last read), scans
@@ -170,12 +170,7 @@ class IncrementalRead {
     const root = scanner.root;
     if (root === undefined) return undefined;
     const view = finishView(root, this.ctx);
-    const bytes = this.input.byteLength;
-    const issues = this.issues.done();
-    const result: ReadResult =
-      view === undefined
-        ? { issues, bytes, format: 'xml' }
-        : { view, issues, bytes, format: 'xml' };
+    const result = resultOf(view, this.issues, this.input.byteLength, 'xml');
     const { maxBytes, limits } = this.prev;
     const state = stateOf(this.input, result, root, this.recorder.layout(), maxBytes, limits);
     return { result, state, scanned: this.scanned };
@@ -280,18 +275,10 @@ function bytesAt(bytes: Uint8Array, at: number, s: string): boolean {
   return true;
 }
 
-function isWs(c: number): boolean {
-  return c === 32 || c === 10 || c === 9 || c === 13;
-}
-
 /** The bytes `[a, b)` as text if they are ASCII, else `undefined`. */
 function asciiText(bytes: Uint8Array, a: number, b: number): string | undefined {
-  try {
-    const text = decoder.decode(bytes.subarray(a, b));
-    return text.length === b - a ? text : undefined;
-  } catch {
-    return undefined; // not UTF-8 at all
-  }
+  const text = decode(bytes.subarray(a, b));
+  return text?.length === b - a ? text : undefined;
 }
 
 /** A section layout moved by `shift` bytes. */

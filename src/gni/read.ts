@@ -73,7 +73,7 @@ export function readGniInChunks(
 }
 
 /** Decodes strict UTF-8; `undefined` if the bytes are not valid UTF-8. */
-function decode(bytes: Uint8Array): string | undefined {
+export function decode(bytes: Uint8Array): string | undefined {
   try {
     return decoder.decode(bytes);
   } catch {
@@ -136,11 +136,7 @@ export function readXmlChunksWith(
     }
     const plain = scanner.root;
     const view = plain === undefined ? undefined : finishView(plain, ctx);
-    const result: ReadResult =
-      view === undefined
-        ? { issues: issues.done(), bytes, format: 'xml' }
-        : { view, issues: issues.done(), bytes, format: 'xml' };
-    return { result, root: plain };
+    return { result: resultOf(view, issues, bytes, 'xml'), root: plain };
   } catch (e) {
     return { result: internalError(issues, bytes, 'xml', e), root: undefined };
   }
@@ -202,13 +198,22 @@ export function readWhole(input: string | Uint8Array, options: ReadOptions): Rea
         ? readJson(text.slice(start), issues, onItem)
         : scanXml(text, start, issues, limitsOf(options), onItem);
     if (plain === undefined) return { issues: issues.done(), bytes, format };
-    const view = finishView(plain, ctx);
-    return view === undefined
-      ? { issues: issues.done(), bytes, format }
-      : { view, issues: issues.done(), bytes, format };
+    return resultOf(finishView(plain, ctx), issues, bytes, format);
   } catch (e) {
     return internalError(issues, bytes, format, e);
   }
+}
+
+/** The result of a read that got as far as building the view (absent: rejected). */
+export function resultOf(
+  view: GlobalView | undefined,
+  issues: IssueSink,
+  bytes: number,
+  format: 'xml' | 'json',
+): ReadResult {
+  return view === undefined
+    ? { issues: issues.done(), bytes, format }
+    : { view, issues: issues.done(), bytes, format };
 }
 
 /** Only a bug can get here; report it as a rejection rather than crash the caller. */

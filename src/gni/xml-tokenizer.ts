@@ -29,7 +29,7 @@ export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxValueLength: 1 <
 // (tsx under mocha), every call into another module goes through an export getter.
 
 /** Whether `c` is XML white space (space, LF, tab, CR). */
-function isWs(c: number): boolean {
+export function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13;
 }
 
