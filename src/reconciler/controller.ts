@@ -40,6 +40,12 @@ export interface ControllerOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** How a cycle read its document (for its log line and report). */
+interface ParseInfo {
+  readonly mode: 'incremental' | 'full';
+  readonly scanned_kb: number;
+}
+
 /** Outcome of one cycle. */
 export interface CycleReport {
   readonly result: 'applied' | 'unchanged' | 'rejected' | 'failed' | 'missing';
@@ -102,8 +108,6 @@ export class Controller {
   private lastBytes: Buffer | undefined;
   /** What the next read needs to scan only what changed (none after a document with issues). */
   private lastRead: GniReadState | undefined;
-  /** How this cycle's document was read, for the cycle's log line (none if not read). */
-  private parsed: { mode: 'incremental' | 'full'; scanned_kb: number } | undefined;
   private lastView: GlobalView | undefined;
   private lastAppliedVersion: string | undefined;
   private lastOk = false;
@@ -174,7 +178,7 @@ export class Controller {
   async runCycle(): Promise<CycleReport> {
     const log = this.options.logger;
     const durations: Durations = {};
-    this.parsed = undefined;
+    let parsed: ParseInfo | undefined; // how this cycle read the document, if it did
     this.counters.cycles++;
     const resyncDue = Date.now() - this.lastResyncAt >= (this.options.resyncMs ?? 60_000);
     const force = this.forced || !this.lastOk || resyncDue;
@@ -207,7 +211,7 @@ export class Controller {
         durations.parse_ms = since(t);
         this.lastBytes = bytes;
         this.lastRead = stateful.state;
-        this.parsed = {
+        parsed = {
           mode: stateful.incremental ? 'incremental' : 'full',
           scanned_kb: Math.round(stateful.scanned / 1024),
         };
@@ -234,7 +238,7 @@ export class Controller {
     if (!force && view.version !== undefined && view.version === this.lastAppliedVersion) {
       return this.unchanged(durations);
     }
-    return this.reconcile(view, durations, resyncDue, cycleStart);
+    return this.reconcile(view, durations, resyncDue, cycleStart, parsed);
   }
 
   private unchanged(durations: Durations): CycleReport {
@@ -271,6 +275,7 @@ export class Controller {
     durations: Durations,
     resync: boolean,
     started: number,
+    parsed: ParseInfo | undefined,
   ): Promise<CycleReport> {
     const log = this.options.logger;
     const version = view.version;
@@ -324,7 +329,7 @@ export class Controller {
         transactions: r.apply?.transactions ?? 0,
         issues: r.mapping.issues.length,
         resync,
-        ...(this.parsed ? { parse: this.parsed.mode, scanned_kb: this.parsed.scanned_kb } : {}),
+        ...(parsed ? { parse: parsed.mode, scanned_kb: parsed.scanned_kb } : {}),
         ...durations,
         total_ms: since(started),
       });
@@ -334,7 +339,7 @@ export class Controller {
         counts: c,
         durations,
         issues: r.mapping.issues.length,
-        ...(this.parsed ? { parse: this.parsed.mode } : {}),
+        ...(parsed ? { parse: parsed.mode } : {}),
       };
     } catch (e) {
       this.lastOk = false;
