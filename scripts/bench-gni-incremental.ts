@@ -9,15 +9,9 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { readGni, readGniWithState, writeGniXml, type GlobalView } from '../src/gni/index.js';
-import { EDITS } from '../test/helpers/view-edits.js';
+import { readGni, readGniWithState } from '../src/gni/index.js';
+import { cloudDocument as doc, EDITS } from '../test/helpers/view-edits.js';
 import { generateView, prng, type Size } from './lib/gni-generator.js';
-
-function doc(v: GlobalView, version: number): Buffer {
-  const instances = [...v.instances].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const text = writeGniXml({ ...v, instances, version: version.toString(16).padStart(8, '0') });
-  return Buffer.from(text);
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

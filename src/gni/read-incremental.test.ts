@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { generateView, prng } from '../../scripts/lib/gni-generator.js';
-import { EDITS, pick } from '../../test/helpers/view-edits.js';
+import { cloudDocument as doc, EDITS, pick, withNodes } from '../../test/helpers/view-edits.js';
 import {
   readGni,
   readGniWithState,
@@ -9,13 +9,6 @@ import {
   type GniReadState,
   type StatefulRead,
 } from './index.js';
-
-/** The document a cloud controller would write for `v`: instances sorted, a new version. */
-function doc(v: GlobalView, version: number): Buffer {
-  const instances = [...v.instances].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const text = writeGniXml({ ...v, instances, version: version.toString(16).padStart(8, '0') });
-  return Buffer.from(text);
-}
 
 /** The read equals a full read of the same bytes, layout for the next read included. */
 function expectAsFull(read: StatefulRead, bytes: Uint8Array): void {
@@ -131,20 +124,11 @@ describe('gni/readGniWithState (incremental reading)', () => {
   it('leaves the last read untouched', () => {
     const { view, read } = cleanBase(7);
     const before = JSON.stringify(view);
-    const moved = {
-      ...view,
-      configuration: {
-        ...view.configuration,
-        clusters: view.configuration.clusters.map((c) => ({
-          ...c,
-          // every node takes the next node's instances: they all move
-          nodes: c.nodes.map((n, i) => ({
-            ...n,
-            instanceIds: c.nodes[(i + 1) % c.nodes.length]!.instanceIds,
-          })),
-        })),
-      },
-    };
+    // every node takes the next node's instances: they all move
+    const moved = withNodes(view, (n, i, c) => ({
+      ...n,
+      instanceIds: c.nodes[(i + 1) % c.nodes.length]!.instanceIds,
+    }));
     const bytes = doc(moved, 2);
     const next = readGniWithState(bytes, {}, read.state as GniReadState);
     expectAsFull(next, bytes);
@@ -154,19 +138,10 @@ describe('gni/readGniWithState (incremental reading)', () => {
 
     // an instance no node lists any more is not placed (an issue), not left where it was
     const gone = view.instances[0]!.id;
-    const dropped = {
-      ...view,
-      configuration: {
-        ...view.configuration,
-        clusters: view.configuration.clusters.map((c) => ({
-          ...c,
-          nodes: c.nodes.map((n) => ({
-            ...n,
-            instanceIds: n.instanceIds.filter((i) => i !== gone),
-          })),
-        })),
-      },
-    };
+    const dropped = withNodes(view, (n) => ({
+      ...n,
+      instanceIds: n.instanceIds.filter((i) => i !== gone),
+    }));
     const unplaced = doc(dropped, 3);
     const last = readGniWithState(unplaced, {}, read.state);
     expectAsFull(last, unplaced);

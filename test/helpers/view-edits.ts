@@ -5,9 +5,12 @@
  */
 import {
   entityKey,
+  writeGniXml,
+  type Cluster,
   type GlobalView,
   type Instance,
   type NetworkInterface,
+  type Node,
   type Vpc,
 } from '../../src/gni/index.js';
 
@@ -17,6 +20,26 @@ function withoutPublicIp(ni: NetworkInterface): NetworkInterface {
 }
 
 export type Edit = (v: GlobalView, r: () => number) => GlobalView;
+
+/** `v` with each node of each cluster replaced by `f(node, its index, its cluster)`. */
+export function withNodes(
+  v: GlobalView,
+  f: (node: Node, index: number, cluster: Cluster) => Node,
+): GlobalView {
+  const clusters = v.configuration.clusters.map((c) => ({
+    ...c,
+    nodes: c.nodes.map((n, i) => f(n, i, c)),
+  }));
+  return { ...v, configuration: { ...v.configuration, clusters } };
+}
+
+/** The XML document a cloud controller writes for `v`: instances sorted by id, and the root
+ * version `version` (as 8 hex digits). */
+export function cloudDocument(v: GlobalView, version: number): Buffer {
+  const instances = [...v.instances].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const text = writeGniXml({ ...v, instances, version: version.toString(16).padStart(8, '0') });
+  return Buffer.from(text);
+}
 
 export function pick<T>(xs: readonly T[], r: () => number): T {
   return xs[Math.floor(r() * xs.length)]!;
@@ -54,20 +77,13 @@ export const EDITS: Record<string, Edit> = {
     };
     const at = Math.floor(r() * v.instances.length);
     const instances = [...v.instances.slice(0, at), added, ...v.instances.slice(at)];
-    const clusters = v.configuration.clusters.map((c, ci) =>
-      ci !== 0
-        ? c
-        : {
-            ...c,
-            nodes: c.nodes.map((nd, ni) =>
-              ni === 0 ? { ...nd, instanceIds: [...nd.instanceIds, id] } : nd,
-            ),
-          },
+    const first = v.configuration.clusters[0];
+    const placed = withNodes(v, (nd, ni, c) =>
+      c === first && ni === 0 ? { ...nd, instanceIds: [...nd.instanceIds, id] } : nd,
     );
-    const node = v.configuration.clusters[0]?.nodes[0]?.name;
+    const node = first?.nodes[0]?.name;
     return {
-      ...v,
-      configuration: { ...v.configuration, clusters },
+      ...placed,
       instances: instances.map((i) => (i === added ? { ...i, node } : i)) as Instance[],
     };
   },
