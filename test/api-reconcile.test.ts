@@ -15,7 +15,7 @@ describe('api: reconcile through the API', function () {
   this.timeout(60_000);
 
   it('builds the same topology as the embedded store, and converges', async () => {
-    const view = viewOf(loadDoc(repoPath('../shared/samples/medium.xml')));
+    const view = viewOf(loadDoc(repoPath('fixtures/gni/medium.xml')));
     const direct = createMemoryStore();
     const behind = createMemoryStore();
     const server = await startTestApiServer(behind);

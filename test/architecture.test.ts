@@ -1,6 +1,6 @@
 /** Module boundaries (house-style.md): one-way dependencies, imports through index.ts. */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkImports } from '../scripts/check-imports.js';
@@ -28,5 +28,29 @@ describe('architecture', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('tests, scripts, sources and the README read nothing outside the repository', () => {
+    // A plain clone must pass `npm test`: the shared samples live in fixtures/gni/.
+    const outside = /\.\.\/shared\/samples|\/work\/shared|\/work\/main/;
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(repoPath(dir), { withFileTypes: true })) {
+        const rel = `${dir}/${e.name}`;
+        if (e.isDirectory()) walk(rel);
+        else if (/\.(ts|js|json|md)$/.test(e.name) || e.name === 'eucanetd') {
+          const lines = readFileSync(repoPath(rel), 'utf8').split('\n');
+          lines.forEach((line, i) => {
+            if (outside.test(line) && !line.includes('outside-repo-ok'))
+              offenders.push(`${rel}:${i + 1}`);
+          });
+        }
+      }
+    };
+    for (const d of ['src', 'test', 'scripts', 'bin', '.ci']) walk(d);
+    for (const f of ['README.md', 'package.json']) {
+      if (outside.test(readFileSync(repoPath(f), 'utf8'))) offenders.push(f);
+    }
+    expect(offenders).to.deep.equal([]);
   });
 });

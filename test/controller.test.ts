@@ -67,7 +67,7 @@ describe('controller', function () {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'eucanetd-ctl-'));
     gni = join(dir, 'global_network_info.xml');
-    doc = loadDoc(repoPath('../shared/samples/small.xml'));
+    doc = loadDoc(repoPath('fixtures/gni/small.xml'));
     write(doc);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -142,7 +142,7 @@ describe('controller, incremental cycles', function () {
       renameSync(`${gni}.temp`, gni);
     };
     try {
-      const doc = loadDoc(repoPath('../shared/samples/medium.xml'));
+      const doc = loadDoc(repoPath('fixtures/gni/medium.xml'));
       write(doc);
       const store = createMemoryStore();
       const c = quietController(store, gni);

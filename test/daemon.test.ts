@@ -68,7 +68,7 @@ describe('daemon (real binary)', function () {
       writeFileSync(`${gni}.temp`, typeof d === 'string' ? d : writeGniXml(viewOf(d)));
       renameSync(`${gni}.temp`, gni);
     };
-    const doc = loadDoc(repoPath('../shared/samples/small.xml'));
+    const doc = loadDoc(repoPath('fixtures/gni/small.xml'));
     write(doc);
     const pidfile = join(dir, 'eucanetd.pid');
     child = spawn(

@@ -1,6 +1,6 @@
 /**
- * Golden desired topologies: every GNI fixture (fixtures/gni/*.xml) and shared sample
- * (/work/shared/samples/*.xml, when present) is read with the real parser, mapped from empty
+ * Golden desired topologies: every GNI fixture (fixtures/gni/*.xml, which holds copies of the
+ * shared samples as small.xml and medium.xml) is read with the real parser, mapped from empty
  * allocations with the default config, and compared with fixtures/mapping/<name>.txt (ids
  * shown as `@<key>`; issues and held owners at the end). Regenerate after a reviewed change
  * with `UPDATE_GOLDEN=1 npx mocha test/mapping-golden.test.ts`.
@@ -18,8 +18,6 @@ import {
 } from '../src/mapping/index.js';
 import { repoPath } from './helpers/gni-doc.js';
 
-const SAMPLES = '/work/shared/samples';
-
 function inputs(): { name: string; path: string }[] {
   const out: { name: string; path: string }[] = [];
   const dir = repoPath('fixtures/gni');
@@ -27,13 +25,6 @@ function inputs(): { name: string; path: string }[] {
     .filter((x) => x.endsWith('.xml'))
     .sort()) {
     out.push({ name: `gni-${basename(f, '.xml')}`, path: join(dir, f) });
-  }
-  if (existsSync(SAMPLES)) {
-    for (const f of readdirSync(SAMPLES)
-      .filter((x) => x.endsWith('.xml'))
-      .sort()) {
-      out.push({ name: `sample-${basename(f, '.xml')}`, path: join(SAMPLES, f) });
-    }
   }
   return out;
 }

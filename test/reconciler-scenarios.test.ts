@@ -18,7 +18,7 @@ import type { Doc } from './helpers/gni-doc.js';
 import { dumpManaged, expectSameTopology } from './helpers/topology.js';
 
 const config = DEFAULT_MAPPING_CONFIG;
-const SAMPLE = repoPath('../shared/samples/medium.xml');
+const SAMPLE = repoPath('fixtures/gni/medium.xml');
 
 async function planOf(store: TopologyStore, view: GlobalView): Promise<Plan> {
   return (await reconcileView(store, view, config, { dryRun: true })).plan;
