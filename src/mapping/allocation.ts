@@ -2,7 +2,8 @@
  * Allocation of router ids (VPCs and NAT gateways share one pool: 2 .. MIDO_MAX_RTID-1,
  * skipping 10744-10751), metadata ids (10 .. MIDO_MAX_ENIID-1) and subnet VNIs (1 upward).
  * Numbers already held by an entity still in the view are kept; new ones are the lowest free,
- * handed out in sorted id order; numbers of entities gone from the view are dropped (held
+ * handed out in sorted id order, except router ids: those go in GNI order, each VPC then its NAT
+ * gateways, as eucanetd's pass 3 hands them out (so a fresh install gets eucanetd's ids); numbers of entities gone from the view are dropped (held
  * entities are still in the view, so theirs are kept).
  */
 import type { Allocations, MappingConfig } from './types.js';
@@ -57,6 +58,7 @@ function assign(
   pool: Pool,
   b: TopologyBuilder,
   what: string,
+  inGivenOrder = false,
 ): Map<string, number> {
   const out = new Map<string, number>();
   const missing: string[] = [];
@@ -69,7 +71,7 @@ function assign(
       owners.set(c.id, c.owner);
     }
   }
-  missing.sort();
+  if (!inGivenOrder) missing.sort();
   for (const id of missing) {
     const n = pool.next();
     if (n === undefined) {
@@ -102,7 +104,7 @@ export function allocate(
     maxRtid,
     (n) => n >= PLAN.rtidSkipFrom && n <= PLAN.rtidSkipTo,
   );
-  const routerIds = assign(routers, previous.routerIds, rtPool, b, 'router id');
+  const routerIds = assign(routers, previous.routerIds, rtPool, b, 'router id', true);
 
   const enis: Candidate[] = idx.interfaces.map((e) => ({
     id: e.iface.id,

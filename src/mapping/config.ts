@@ -4,6 +4,13 @@
  */
 import type { Allocations, MappingConfig } from './types.js';
 
+/**
+ * The version stamped into `euca_version` by default: that of the eucanetd we replace
+ * (Eucalyptus 4.4.2; eucanetd writes EUCA_VERSION as four dotted numbers). A 4.4 eucanetd
+ * started after us refuses to run on a newer stamp ("Downgrading … not supported").
+ */
+export const EUCANETD_VERSION = '4.4.2.0';
+
 /** The defaults eucanetd uses when eucalyptus.conf sets nothing. */
 export const DEFAULT_MAPPING_CONFIG: MappingConfig = Object.freeze({
   maxRtid: 10240,
@@ -13,7 +20,7 @@ export const DEFAULT_MAPPING_CONFIG: MappingConfig = Object.freeze({
   disableL2Isolation: false,
   md254Egress: 'tcp:80',
   md253Egress: 'udp:53 tcp:53 udp:5353 tcp:5353',
-  eucaVersion: '5.0.0.0',
+  eucaVersion: EUCANETD_VERSION,
   tenantId: 'euca_tenant_1',
 });
 

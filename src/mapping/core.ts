@@ -95,9 +95,12 @@ export function mapCore(view: GlobalView, b: TopologyBuilder): CoreRefs {
   return { routerId, intPortId: intPort.id, bridgeId };
 }
 
-/** The upstream peer of a gateway: the static router, else the BGP peer. */
+/**
+ * The upstream peer of a gateway. eucanetd reads `externalRouterIp` and then `bgpPeerIp` into
+ * the same field (euca_gni.c), so when both are set the BGP peer wins.
+ */
 function peerOf(gw: Gateway): string | undefined {
-  return gw.externalRouterIp ?? gw.bgpPeerIp;
+  return gw.bgpPeerIp ?? gw.externalRouterIp;
 }
 
 function mapGateway(

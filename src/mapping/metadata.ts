@@ -2,7 +2,8 @@
  * MidoNet-based metadata (eucanetd-vpc.md §2.5, §3.2 step 7, §5.1): the metadata core
  * (`eucamdrt`, `eucamdbr`, the external port bound to `eucamd_mido` on the eucanetd host and
  * its `eucamdrt_extportout` filter), each VPC's metadata uplink with its routes and chains,
- * and each interface's SNAT/DNAT to its metadata address 255.0.0.0 + eniid.
+ * and each interface's SNAT/DNAT to its metadata address 255.0.0.0 + eniid (`flowAction`
+ * continue, as eucanetd creates them).
  *
  * Recovery of the eniid: the interface's SNAT rule in `vc_<vpc>_mdulout` has
  * `natTargets[0].addressFrom` = its metadata address and `metadata` `{key:'eni', value:<eni id>}`
@@ -209,7 +210,7 @@ export function mapInterfaceMetadata(
     nwDstAddress: formatIp(PLAN.extMdNet),
     nwDstLength: PLAN.extMdLen,
     natTargets: [{ addressFrom: mdIp, addressTo: mdIp, portFrom: 0, portTo: 0 }],
-    flowAction: 'accept',
+    flowAction: 'continue',
     metadata: [{ key: ENI_METADATA_KEY, value: eniId }],
   });
   b.rule(vmd.mdulin, `md:${key}`, key, {
@@ -218,7 +219,7 @@ export function mapInterfaceMetadata(
     nwDstAddress: mdIp,
     nwDstLength: 32,
     natTargets: [{ addressFrom: privateIp, addressTo: privateIp, portFrom: 0, portTo: 0 }],
-    flowAction: 'accept',
+    flowAction: 'continue',
   });
   addRoute(
     b,

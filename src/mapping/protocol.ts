@@ -1,6 +1,8 @@
 /**
  * The protocol part of security-group and network-ACL rules: protocol -1 (all) sets no
- * `nwProto`; TCP/UDP put the port range in `tpDst`; ICMP puts the type in `tpSrc` and the code
+ * `nwProto`; TCP/UDP put the port range in `tpDst`, also the full range 0-65535 (as eucanetd
+ * does: an L4 match makes MidoNet's fragment policy `header`, so non-first fragments do not
+ * match the accept); ICMP puts the type in `tpSrc` and the code
  * in `tpDst` (-1 means any), as eucanetd does; other protocol numbers pass through without
  * ports. Every such rule matches IPv4 only (`dlType` 0x0800).
  */
@@ -27,7 +29,6 @@ export function applyProtocol(f: RuleFields, p: ProtocolSpec): string | undefine
     const start = p.fromPort ?? p.toPort!;
     const end = p.toPort ?? start;
     if (start < 0 || end > 65535 || start > end) return `port range ${start}-${end} invalid`;
-    if (start === 0 && end === 65535) return undefined;
     f.tpDst = { start, end };
   } else if (proto === 1) {
     if (p.icmpType !== undefined && p.icmpType !== -1)

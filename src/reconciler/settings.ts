@@ -73,6 +73,16 @@ export function settingsFromKeys(
     return v === undefined || v === '' ? dflt : yes(v);
   };
   const str = (key: string, dflt: string): string => keys.get(key) || dflt;
+  const version = (key: string, dflt: string): string => {
+    const v = keys.get(key);
+    if (v === undefined || v === '') return dflt;
+    const parts = v.split('.');
+    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
+      bad(key, `${key}="${v}" must be four dotted numbers 0-255 (e.g. 4.4.2.0); using ${dflt}`);
+      return dflt;
+    }
+    return v;
+  };
   for (const [key, cidr] of Object.entries(DEFAULT_CIDRS)) {
     const v = keys.get(key);
     if (v !== undefined && v !== '' && v !== cidr) {
@@ -89,6 +99,7 @@ export function settingsFromKeys(
     disableL2Isolation: flag('DISABLE_L2_ISOLATION', m.disableL2Isolation),
     md254Egress: str('MIDO_MD_254_EGRESS', m.md254Egress),
     md253Egress: str('MIDO_MD_253_EGRESS', m.md253Egress),
+    eucaVersion: version('EUCA_VERSION', m.eucaVersion),
   };
   const pollingSeconds = int('POLLING_FREQUENCY', 1, 3600, base.pollingSeconds);
   return { settings: { pollingSeconds, mapping }, issues };
