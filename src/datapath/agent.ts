@@ -301,11 +301,14 @@ export async function runAgent(options: AgentOptions): Promise<void> {
         log.error('datapath pass failed', { error: String(e), failures });
       }
     }
+    // a change committed while the pass ran (its wake-up found no waiter): pass again now
+    if (dirty && failures === 0) continue;
     const delay = failures > 0 ? Math.min(resyncMs, 250 * 2 ** Math.min(failures, 6)) : resyncMs;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
+        wake = () => undefined;
         resolve();
       };
       const timer = setTimeout(
