@@ -6,11 +6,15 @@
  * one instance added or removed, mapped incrementally (`mapTopology(…, previous)` patches the
  * previous result), each pass on a structured clone of the view (as a re-read document: no
  * objects shared with the previous pass), checked against a full recompute of the same view.
- * Usage: npx tsx scripts/bench-mapping.ts [--size S|M|L|XL] [--seed N] [--runs N]
+ * Last, one security-group rule changed (a port rule of a group with members), the same way.
+ * The document has the realistic gateways by default (two gateways peering with the same
+ * upstream BGP router; `--gateways mixed` for one static and one BGP gateway).
+ * Usage: npx tsx scripts/bench-mapping.ts [--size S|M|L|XL|25k] [--seed N] [--runs N]
+ *          [--gateways shared-peer|mixed]
  * Uses scripts/lib/gni-generator.ts when present, else test/helpers/view-builder.ts.
  */
 import { existsSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { derivedId, IdDeriver, type IdPrefix } from '../src/common/index.js';
 import type { GlobalView } from '../src/gni/index.js';
 import {
@@ -21,6 +25,7 @@ import {
 } from '../src/mapping/index.js';
 import { KINDS } from '../src/store/index.js';
 import { syntheticView } from '../test/helpers/view-builder.js';
+import { changeSgRulePort, groupsWithPortRules } from './lib/view-edits.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,19 +39,30 @@ const SYNTHETIC = {
   XL: { vpcs: 4000, instances: 50000 },
 } as const;
 
-type Size = keyof typeof SYNTHETIC;
+type Size = keyof typeof SYNTHETIC | '25k';
 
-async function loadView(size: Size, seed: number): Promise<{ view: GlobalView; source: string }> {
+async function loadView(
+  size: Size,
+  seed: number,
+  gateways: string,
+): Promise<{ view: GlobalView; source: string }> {
   const gen = new URL('./lib/gni-generator.ts', import.meta.url);
   if (existsSync(gen)) {
     const mod = (await import('./lib/gni-generator.js')) as {
-      generateView: (o: { size: Size; seed: number }) => GlobalView;
+      generateView: (o: {
+        size?: Size;
+        instances?: number;
+        seed: number;
+        gateways: string;
+      }) => GlobalView;
     };
+    const which = size === '25k' ? { instances: 25_000 } : { size };
     return {
-      view: mod.generateView({ size, seed }),
-      source: `scripts/lib/gni-generator (seed ${seed})`,
+      view: mod.generateView({ ...which, seed, gateways }),
+      source: `scripts/lib/gni-generator (seed ${seed}, gateways ${gateways})`,
     };
   }
+  if (size === '25k') throw new Error('size 25k needs scripts/lib/gni-generator.ts');
   return {
     view: syntheticView(SYNTHETIC[size]),
     source: 'test/helpers/view-builder syntheticView',
@@ -107,7 +123,7 @@ async function main(): Promise<void> {
   const size = arg('size', 'L') as Size;
   const seed = Number(arg('seed', '1'));
   const runs = Number(arg('runs', '7'));
-  const { view, source } = await loadView(size, seed);
+  const { view, source } = await loadView(size, seed, arg('gateways', 'shared-peer'));
   const ifaces = view.instances.reduce((n, i) => n + i.networkInterfaces.length, 0);
   console.log(
     `machine: ${cpus().length} cpus, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
@@ -142,6 +158,11 @@ async function main(): Promise<void> {
   const floorTimes = floor(result.desired, runs);
   const m = median(times);
   const target = size === 'XL' ? 1500 : size === 'L' ? 300 : undefined;
+  console.log(
+    `load average: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`objects: ${objects}, issues: ${result.issues.length}, held: ${result.held.size}`);
   console.log(
     `mapTopology: median ${m.toFixed(1)} ms over ${runs} runs (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`,
@@ -160,7 +181,8 @@ async function main(): Promise<void> {
   // One added / removed instance (the middle one), mapped incrementally, alternating.
   const gone = view.instances[Math.floor(view.instances.length / 2)]!;
   const without: GlobalView = { ...view, instances: view.instances.filter((i) => i !== gone) };
-  const incTimes: number[] = [];
+  const addTimes: number[] = [];
+  const removeTimes: number[] = [];
   const incCpu: number[] = [];
   let prev = mapTopology(without, result.allocations, DEFAULT_MAPPING_CONFIG);
   let patched = 0;
@@ -170,15 +192,38 @@ async function main(): Promise<void> {
     const c = process.cpuUsage();
     prev = mapTopology(v, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
     const used = process.cpuUsage(c);
-    incTimes.push(performance.now() - t);
+    (r % 2 === 0 ? addTimes : removeTimes).push(performance.now() - t);
     incCpu.push((used.user + used.system) / 1000);
     if (prev.delta !== undefined) patched++;
   }
   const check = mapTopology(without, prev.allocations, DEFAULT_MAPPING_CONFIG);
   const same = sameTopology(check.desired, prev.desired);
+  const incTimes = [...addTimes, ...removeTimes];
   const mi = median(incTimes);
   console.log(
-    `incremental, one instance added/removed: median ${mi.toFixed(1)} ms over ${2 * runs} runs (min ${Math.min(...incTimes).toFixed(1)}, max ${Math.max(...incTimes).toFixed(1)}), CPU median ${median(incCpu).toFixed(1)} ms; patched ${patched}/${2 * runs}; equal to a full recompute: ${same}`,
+    `incremental, one instance added/removed: median ${mi.toFixed(1)} ms over ${2 * runs} runs (added ${median(addTimes).toFixed(1)}, removed ${median(removeTimes).toFixed(1)}; min ${Math.min(...incTimes).toFixed(1)}, max ${Math.max(...incTimes).toFixed(1)}), CPU median ${median(incCpu).toFixed(1)} ms; patched ${patched}/${2 * runs}; equal to a full recompute: ${same}`,
+  );
+  // One security-group rule changed (a port rule of a group with members), alternating.
+  const sgId = groupsWithPortRules(view, 3)[0]!;
+  const changed = changeSgRulePort(without, sgId, 2222);
+  const sgTimes: number[] = [];
+  let sgPatched = 0;
+  for (let r = 0; r < 2 * runs; r++) {
+    const v = structuredClone(r % 2 === 0 ? changed : without);
+    const t = performance.now();
+    prev = mapTopology(v, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
+    sgTimes.push(performance.now() - t);
+    if (prev.delta !== undefined) sgPatched++;
+  }
+  const sgSame = sameTopology(
+    mapTopology(without, prev.allocations, DEFAULT_MAPPING_CONFIG).desired,
+    prev.desired,
+  );
+  console.log(
+    `incremental, one SG rule changed (${sgId}): median ${median(sgTimes).toFixed(1)} ms over ${2 * runs} runs (min ${Math.min(...sgTimes).toFixed(1)}); patched ${sgPatched}/${2 * runs}; equal to a full recompute: ${sgSame}`,
+  );
+  console.log(
+    `OVN comparison inputs (${size}, mapping only): full ${m.toFixed(1)} ms; added ${median(addTimes).toFixed(1)} ms; removed ${median(removeTimes).toFixed(1)} ms; SG rule ${median(sgTimes).toFixed(1)} ms`,
   );
   if (target !== undefined)
     console.log(`incremental vs target ${target} ms: ${mi <= target ? 'met' : 'MISSED'}`);

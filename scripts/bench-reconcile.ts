@@ -1,163 +1,252 @@
 /**
- * Reconcile benchmark (issue 5 targets) on a generated document, default size L:
- *   cold build into an empty file store, an unchanged cycle, one added instance end to end
- *   (file rename → committed, through the file watch), flush and rebuild.
- * Usage: npx tsx scripts/bench-reconcile.ts [--size S|M|L|XL] [--seed N] [--store memory|file]
+ * Reconcile benchmark on a generated document, run against the real daemon (`bin/eucanetd
+ * run` in a child process, file store in a temp directory). Default: size L on the realistic
+ * gateways (two gateways peering with the same upstream BGP router). Prints:
+ *   - cold build into an empty store (the daemon's first cycle);
+ *   - one added instance, one removed instance, one security-group rule changed, each end to
+ *     end (rename of the new file → committed, i.e. the version file written right after the
+ *     commit), `--rounds` of each (default 11: the first is reported apart, the median is over
+ *     the rest), with the phases of each cycle from the daemon's own log line;
+ *   - the daemon's resident memory over `--cycles` more changes (default 100);
+ *   - flush and rebuild (`eucanetd run -F --once`);
+ *   - the floor of a change end to end, measured in this process: the file watch noticing a
+ *     rename, the debounce, reading the document, comparing it with the last one, one fsynced
+ *     commit of a small transaction and the version file (what a cycle cannot skip).
+ * Usage: npm run build && npx tsx scripts/bench-reconcile.ts [--size S|M|L|XL|25k] [--seed N]
+ *          [--gateways shared-peer|mixed] [--rounds N] [--cycles N] [--debounce-ms N]
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile, rename } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../src/common/index.js';
-import { readGni, writeGniJson, writeGniXml } from '../src/gni/index.js';
+import { watch } from 'chokidar';
+import type { GlobalView } from '../src/gni/index.js';
+import { writeGniXml } from '../src/gni/index.js';
+import { openFileStore } from '../src/store/index.js';
+import { cycleOf, Daemon, logLines, median, runCli, type CycleLine } from './lib/daemon-driver.js';
+import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import {
-  Controller,
-  DEFAULT_SETTINGS,
-  flushManaged,
-  reconcileView,
-} from '../src/reconciler/index.js';
-import { createMemoryStore, openFileStore } from '../src/store/index.js';
-import type { TopologyStore } from '../src/store/index.js';
-import { addInstanceLike } from '../test/helpers/gni-doc.js';
-import type { Doc } from '../test/helpers/gni-doc.js';
-import { generateView } from './lib/gni-generator.js';
+  addInstanceLike,
+  changeSgRulePort,
+  groupsWithPortRules,
+  patchVersion,
+  removeInstance,
+  withVersion,
+} from './lib/view-edits.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
 }
 
-const size = arg('size', 'L') as 'S' | 'M' | 'L' | 'XL';
+const sizeArg = arg('size', 'L');
+const instances = sizeArg === '25k' ? 25_000 : SIZES[sizeArg as Size];
 const seed = Number(arg('seed', '1'));
-const backend = arg('store', 'file');
-const ms = (t: number): number => Math.round(performance.now() - t);
+const gateways = arg('gateways', 'shared-peer') as 'shared-peer' | 'mixed';
+const rounds = Number(arg('rounds', '11'));
+const cycles = Number(arg('cycles', '100'));
+const debounceMs = Number(arg('debounce-ms', '20'));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
-async function open(dir: string): Promise<TopologyStore> {
-  return backend === 'memory' ? createMemoryStore() : openFileStore(join(dir, 'store'));
+const PHASES = ['read_ms', 'parse', 'scanned_kb', 'parse_ms', 'discover_ms', 'map_ms'];
+const PHASES2 = ['diff_ms', 'apply_ms', 'total_ms', 'created', 'updated', 'deleted'];
+function phases(c: CycleLine | undefined): string {
+  if (c === undefined) return '(no log line)';
+  return [...PHASES, ...PHASES2].map((p) => `${p}=${String(c[p])}`).join(' ');
+}
+
+let versionCounter = 0xb0000000;
+const nextVersion = (): string => (versionCounter++).toString(16);
+
+/** Runs `rounds` changes made by `edit` and prints their end-to-end figures. */
+async function measure(
+  daemon: Daemon,
+  name: string,
+  start: GlobalView,
+  edit: (v: GlobalView, round: number) => GlobalView,
+): Promise<{ view: GlobalView; median: number }> {
+  let view = start;
+  const times: number[] = [];
+  const versions: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const version = nextVersion();
+    view = withVersion(edit(view, r), version);
+    const xml = Buffer.from(writeGniXml(view));
+    times.push(await daemon.change(xml, version));
+    versions.push(version);
+  }
+  await sleep(300); // the log file catches up
+  const steady = times.slice(1);
+  const m = median(steady);
+  console.log(
+    `${name}, rename → committed: first ${times[0]!.toFixed(0)} ms, then ${steady.map((t) => t.toFixed(0)).join(', ')} ms; median ${m.toFixed(1)} ms (load ${load()})`,
+  );
+  for (const v of versions) console.log(`  cycle ${v}: ${phases(cycleOf(daemon.files.log, v))}`);
+  return { view, median: m };
+}
+
+/** Resident memory of the daemon over `cycles` alternating add/remove changes. */
+async function soak(daemon: Daemon, view: GlobalView, template: GlobalView['instances'][number]) {
+  const base = nextVersion();
+  const added = addInstanceLike(withVersion(view, base), template, 'c0ffee01', 250);
+  const docs = [
+    Buffer.from(writeGniXml(added.view)),
+    Buffer.from(writeGniXml(withVersion(view, base))),
+  ];
+  const rss: number[] = [];
+  const times: number[] = [];
+  for (let c = 0; c < cycles; c++) {
+    const version = nextVersion();
+    times.push(await daemon.change(patchVersion(docs[c % 2]!, base, version), version));
+    rss.push(daemon.rssMiB());
+  }
+  const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = rss.slice(0, 10);
+  const last = rss.slice(-10);
+  console.log(
+    `daemon RSS over ${cycles} cycles (one instance added/removed): first ${rss[0]!.toFixed(0)} MiB, min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}, mean of first 10 ${avg(first).toFixed(0)}, of last 10 ${avg(last).toFixed(0)} MiB; cycle median ${median(times).toFixed(1)} ms (load ${load()})`,
+  );
+}
+
+/** What a change end to end cannot skip, measured here (see the header). */
+async function floor(dir: string, xml: Buffer): Promise<void> {
+  const fdir = join(dir, 'floor');
+  mkdirSync(fdir);
+  const file = join(fdir, 'gni.xml');
+  writeFileSync(file, xml);
+  const watcher = watch(fdir, { depth: 0, ignoreInitial: true });
+  await sleep(300);
+  let seen: (() => void) | undefined;
+  watcher.on('all', () => seen?.());
+  const watchMs: number[] = [];
+  const readMs: number[] = [];
+  const cmpMs: number[] = [];
+  const commitMs: number[] = [];
+  const versionMs: number[] = [];
+  const store = await openFileStore(join(fdir, 'store'));
+  const other = Buffer.from(xml);
+  other[other.length - 2] = 32; // differs at the end: the compare reads it all
+  for (let r = 0; r < 11; r++) {
+    writeFileSync(`${file}.temp`, r % 2 ? xml : other);
+    await sleep(100);
+    const noticed = new Promise<void>((res) => (seen = res));
+    let t = performance.now();
+    renameSync(`${file}.temp`, file);
+    await noticed;
+    watchMs.push(performance.now() - t);
+    t = performance.now();
+    const bytes = readFileSync(file);
+    readMs.push(performance.now() - t);
+    t = performance.now();
+    bytes.equals(r % 2 ? other : xml);
+    cmpMs.push(performance.now() - t);
+    t = performance.now();
+    await store.transaction([
+      {
+        op: 'create',
+        kind: 'ip-addr-group',
+        object: { id: `floor-${r}`, name: `floor-${r}`, addresses: ['10.0.0.1'] } as never,
+      },
+    ]);
+    commitMs.push(performance.now() - t);
+    t = performance.now();
+    await writeFile(join(fdir, 'version.tmp'), String(r));
+    await rename(join(fdir, 'version.tmp'), join(fdir, 'version'));
+    versionMs.push(performance.now() - t);
+  }
+  await watcher.close();
+  await store.close();
+  const parts = {
+    watch: median(watchMs),
+    debounce: debounceMs,
+    read: median(readMs),
+    compare: median(cmpMs),
+    commit: median(commitMs),
+    version: median(versionMs),
+  };
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  console.log(
+    `floor of a change end to end: ${total.toFixed(1)} ms (medians of 11: ${Object.entries(parts)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ')}) (load ${load()})`,
+  );
 }
 
 async function main(): Promise<void> {
+  if (instances === undefined) throw new Error(`unknown size ${sizeArg}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-reconcile-'));
   try {
-    const view = generateView({ size, seed });
-    const gni = join(dir, 'global_network_info.xml');
-    const xml = writeGniXml(view);
-    writeFileSync(gni, xml);
+    const view0 = generateView({ instances, seed, gateways });
+    const files = {
+      gni: join(dir, 'global_network_info.xml'),
+      store: join(dir, 'store'),
+      log: join(dir, 'daemon.log'),
+      versionFile: join(dir, 'global_network_info.version'),
+    };
+    const xml = Buffer.from(writeGniXml(view0));
+    writeFileSync(files.gni, xml);
+    const ifaces = view0.instances.reduce((n, i) => n + i.networkInterfaces.length, 0);
     console.log(
-      `machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      `machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; load ${load()}`,
     );
     console.log(
-      `document: size ${size} seed ${seed}, ${view.instances.length} instances, ${(xml.length / 2 ** 20).toFixed(1)} MiB XML; store: ${backend}`,
+      `document: size ${sizeArg} seed ${seed} gateways ${gateways}: ${view0.instances.length} instances, ${ifaces} interfaces, ${(xml.length / 2 ** 20).toFixed(1)} MiB XML; debounce ${debounceMs} ms`,
     );
 
-    const store = await open(dir);
-    const settings = { ...DEFAULT_SETTINGS, pollingSeconds: 3600 };
-    const controller = new Controller({
-      store,
-      gniPath: gni,
-      settings,
-      logger: createLogger({ level: 'info', silent: true, file: join(dir, 'cycles.log') }),
-      resyncMs: 3_600_000,
-      debounceMs: 20,
+    const t = performance.now();
+    const daemon = new Daemon(files, debounceMs);
+    await daemon.waitFor(view0.version!, 600_000, 10);
+    const startMs = performance.now() - t;
+    await sleep(300);
+    const cold = cycleOf(files.log, view0.version!);
+    console.log(
+      `cold build (first cycle of the daemon): ${String(cold?.['total_ms'])} ms (${phases(cold)}); from process start ${startMs.toFixed(0)} ms; daemon RSS ${daemon.rssMiB().toFixed(0)} MiB (load ${load()})`,
+    );
+
+    // each change is made on the view the daemon applied last
+    const templates = view0.instances.filter((i) => i.networkInterfaces.length === 1);
+    const addedIds: string[] = [];
+    const add = await measure(daemon, 'one added instance', view0, (v, r) => {
+      const template = templates[(r * 97) % templates.length]!;
+      const suffix = (0xa0000000 + r).toString(16);
+      const out = addInstanceLike(v, template, suffix, 251 + (r % 4));
+      addedIds.push(out.id);
+      return out.view;
     });
-
-    let t = performance.now();
-    const cold = await controller.runCycle();
-    const coldMs = ms(t);
-    console.log(
-      `cold build: ${coldMs} ms, ${cold.counts?.create} objects created (${JSON.stringify(cold.durations)})`,
+    const removed = await measure(daemon, 'one removed instance', add.view, (v, r) =>
+      removeInstance(v, addedIds[r]!),
     );
-
-    const unchanged: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      t = performance.now();
-      const r = await controller.runCycle();
-      unchanged.push(performance.now() - t);
-      if (r.result !== 'unchanged') throw new Error(`expected an unchanged cycle, got ${r.result}`);
-    }
-    unchanged.sort((a, b) => a - b);
-    console.log(
-      `unchanged cycle: median ${unchanged[10]!.toFixed(2)} ms, max ${unchanged[19]!.toFixed(2)} ms`,
+    const groups = groupsWithPortRules(view0, 3);
+    const sg = await measure(daemon, 'one SG rule changed', removed.view, (v, r) =>
+      changeSgRulePort(v, groups[(r * 31) % groups.length]!, 2000 + r),
     );
-
-    // one added instance, end to end: rename the new file, the watch wakes the loop, measure to commit
-    // The documents are made before the daemon loop starts: the cloud controller writes them in
-    // another process, so their cost must not land in the measured cycles (this one is shared).
-    const doc = JSON.parse(writeGniJson(view)) as Doc;
-    const rounds: { version: string; xml: Buffer }[] = [];
-    for (let round = 0; round < 11; round++) {
-      addInstanceLike(
-        doc,
-        String(doc.instances[round * 7]!['name']),
-        (0xa0000000 + round).toString(16),
-        251 + (round % 4), // a free last octet (templates differ per round)
-      );
-      doc.version = (0xb0000000 + round).toString(16);
-      const v = readGni(JSON.stringify(doc)).view!;
-      rounds.push({ version: doc.version, xml: Buffer.from(writeGniXml(v)) });
-    }
-    const running = controller.run();
-    await new Promise((r) => setTimeout(r, 300)); // let the watcher settle
-    // round 0 is a warm-up: the daemon re-reads the whole store on start (as the issue asks),
-    // which its first cycle pays once; rounds 1-10 are the steady state
-    const added: number[] = [];
-    for (const { version, xml } of rounds) {
-      writeFileSync(`${gni}.temp`, xml);
-      await new Promise((r) => setTimeout(r, 100)); // the writer's own events pass
-      const before = await store.revision();
-      t = performance.now();
-      renameSync(`${gni}.temp`, gni);
-      for (;;) {
-        if (
-          (await store.revision()) > before &&
-          readFileSync(join(dir, 'global_network_info.version'), 'utf8') === version
-        )
-          break;
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      added.push(ms(t));
-    }
-    controller.stop();
-    await running;
-    const steady = added.slice(1).sort((a, b) => a - b);
     console.log(
-      `one added instance, file rename → committed: first after start ${added[0]} ms, then ${added.slice(1).join(', ')} ms (median ${steady[Math.floor(steady.length / 2)]} ms)`,
+      `OVN comparison inputs (${sizeArg}): cold build ${String(cold?.['total_ms'])} ms; added ${add.median.toFixed(1)} ms; removed ${removed.median.toFixed(1)} ms; SG rule ${sg.median.toFixed(1)} ms (medians end to end); RSS ${daemon.rssMiB().toFixed(0)} MiB`,
     );
-    await new Promise((r) => setTimeout(r, 200)); // let the log file flush
-    const cycles = readFileSync(join(dir, 'cycles.log'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('main loop complete, applied GNI'))
-      .slice(-11)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    for (const c of cycles) {
-      const phases = [
-        'read_ms',
-        'parse',
-        'scanned_kb',
-        'parse_ms',
-        'discover_ms',
-        'map_ms',
-        'diff_ms',
-        'apply_ms',
-        'total_ms',
-        'issues',
-      ];
-      console.log(
-        `  cycle ${String(c['version'])}: ${phases.map((p) => `${p}=${String(c[p])}`).join(' ')}`,
-      );
-    }
+    if (cycles > 0) await soak(daemon, sg.view, templates[1]!);
+    await daemon.stop();
 
-    t = performance.now();
-    const flushed = await flushManaged(store);
-    const flushMs = ms(t);
-    const v2 = readGni(readFileSync(gni)).view!;
-    const rebuilt = await reconcileView(store, v2, settings.mapping, {
-      allocations: flushed.allocations,
-    });
-    const totalMs = ms(t);
+    const soakLast = daemon.version();
+    await runCli([
+      'run',
+      '--flush',
+      '--once',
+      '--gni',
+      files.gni,
+      '--store',
+      files.store,
+      '--log-file',
+      files.log,
+    ]);
+    const flush = logLines(files.log, 'eucanetd flush and rebuild complete').at(-1);
     console.log(
-      `flush and rebuild: ${totalMs} ms (flush ${flushMs} ms: ${flushed.deleted} deleted; rebuild: ${rebuilt.plan.counts.create} created)`,
+      `flush and rebuild (run -F --once, document ${soakLast}): ${String(flush?.['total_ms'])} ms, ${String(flush?.['deleted'])} deleted, ${String(flush?.['created'])} created (load ${load()})`,
     );
-    await store.close();
+    await floor(dir, xml);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

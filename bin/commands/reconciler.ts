@@ -216,6 +216,7 @@ interface RunOptions extends CommonOptions {
   pidfile?: string;
   once?: boolean;
   flush?: boolean;
+  debounceMs?: string;
 }
 
 async function runCommand(opts: RunOptions): Promise<void> {
@@ -259,6 +260,7 @@ async function runCommand(opts: RunOptions): Promise<void> {
       logger: log,
       ...(opts.versionFile ? { versionFile: opts.versionFile } : {}),
       ...(opts.resyncInterval ? { resyncMs: Number(opts.resyncInterval) * 1000 } : {}),
+      ...(opts.debounceMs !== undefined ? { debounceMs: debounceOf(opts.debounceMs) } : {}),
     });
     if (opts.once) {
       const report = await controller.runCycle();
@@ -303,6 +305,13 @@ async function runCommand(opts: RunOptions): Promise<void> {
   }
 }
 
+function debounceOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 60_000)
+    throw new Error(`--debounce-ms must be a whole number of ms from 0 to 60000, got "${text}"`);
+  return n;
+}
+
 const levels = ['error', 'warn', 'info', 'debug'];
 
 /** Registers run (default), plan, apply and flush. */
@@ -329,6 +338,7 @@ export function registerReconcilerCommands(program: Command): void {
     )
     .option('--pidfile <file>', 'write the process id here')
     .option('--log-file <file>', 'also append JSON log lines to this file')
+    .option('--debounce-ms <ms>', 'wait this long after a file event before reading (default 50)')
     .option('--once', 'run one cycle and exit')
     .option('-F, --flush', 'delete every managed object, core included, then rebuild from the GNI')
     .action((opts: RunOptions) => runCommand(opts));

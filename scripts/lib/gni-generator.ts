@@ -31,6 +31,13 @@ export interface GenerateOptions {
   readonly size?: Size;
   readonly instances?: number;
   readonly seed?: number;
+  /**
+   * The gateways: `'mixed'` (default) one with a static upstream router and, above 100
+   * instances (or by chance), a second one peering with its own BGP router; `'shared-peer'`
+   * two gateways on one external network, both peering with the same upstream BGP router (the
+   * usual way to run two gateways).
+   */
+  readonly gateways?: 'mixed' | 'shared-peer';
 }
 
 /** mulberry32: a small, fast, seedable PRNG. */
@@ -200,27 +207,8 @@ export function generateView(options: GenerateOptions = {}): GlobalView {
     privateIps: ['172.31.0.5'],
     nodes: nodes[c]!.map((n) => ({ name: n.name, instanceIds: n.ids.sort() })),
   }));
-  const gateways: Gateway[] = [
-    {
-      host: '10.20.0.21',
-      externalCidr: '192.0.2.0/28',
-      externalDevice: 'eth1',
-      externalIp: '192.0.2.2',
-      externalRouterIp: '192.0.2.1',
-      bgpAdRoutes: [],
-    },
-  ];
-  if (total > 100 || g.chance(0.5)) {
-    gateways.push({
-      host: '10.20.0.22',
-      externalCidr: '192.0.2.16/28',
-      externalDevice: 'eth1.101',
-      externalIp: '192.0.2.18',
-      bgpPeerIp: '192.0.2.17',
-      bgpPeerAsn: 65011,
-      bgpAdRoutes: ['198.18.0.0/15'],
-    });
-  }
+  const mixed = mixedGateways(g, total); // drawn either way: the rest stays the same
+  const gateways = options.gateways === 'shared-peer' ? sharedPeerGateways() : mixed;
   const version = (g.int(0xffffffff) >>> 0).toString(16).padStart(8, '0');
   return {
     version,
@@ -244,6 +232,44 @@ export function generateView(options: GenerateOptions = {}): GlobalView {
     securityGroups: groups.sort(byId),
     invalid: new Set(),
   };
+}
+
+function mixedGateways(g: Gen, total: number): Gateway[] {
+  const gateways: Gateway[] = [
+    {
+      host: '10.20.0.21',
+      externalCidr: '192.0.2.0/28',
+      externalDevice: 'eth1',
+      externalIp: '192.0.2.2',
+      externalRouterIp: '192.0.2.1',
+      bgpAdRoutes: [],
+    },
+  ];
+  if (total > 100 || g.chance(0.5)) {
+    gateways.push({
+      host: '10.20.0.22',
+      externalCidr: '192.0.2.16/28',
+      externalDevice: 'eth1.101',
+      externalIp: '192.0.2.18',
+      bgpPeerIp: '192.0.2.17',
+      bgpPeerAsn: 65011,
+      bgpAdRoutes: ['198.18.0.0/15'],
+    });
+  }
+  return gateways;
+}
+
+/** Two gateways on 192.0.2.0/28 that both peer with the upstream router 192.0.2.1. */
+function sharedPeerGateways(): Gateway[] {
+  return ['10.20.0.21', '10.20.0.22'].map((host, i) => ({
+    host,
+    externalCidr: '192.0.2.0/28',
+    externalDevice: 'eth1',
+    externalIp: `192.0.2.${2 + i}`,
+    bgpPeerIp: '192.0.2.1',
+    bgpPeerAsn: 65011,
+    bgpAdRoutes: ['198.18.0.0/15'],
+  }));
 }
 
 function makeVpc(

@@ -59,4 +59,20 @@ describe('gni generator', () => {
     expect(v.configuration.mido!.gateways.length).to.be.within(1, 2);
     expect(v.configuration.clusters.map((c) => c.name)).to.deep.equal(['az1', 'az2']);
   });
+
+  it('shared-peer: two gateways on one network peer with the same BGP router, zero issues', () => {
+    const view = generateView({ size: 'S', seed: 2, gateways: 'shared-peer' });
+    const gws = view.configuration.mido!.gateways;
+    expect(gws.map((g) => g.bgpPeerIp)).to.deep.equal(['192.0.2.1', '192.0.2.1']);
+    expect(new Set(gws.map((g) => g.host)).size).to.equal(2);
+    expect(new Set(gws.map((g) => g.externalIp)).size).to.equal(2);
+    const read = readGni(writeGniXml(view));
+    expect(read.issues).to.deep.equal([]);
+    expect(writeGniJson(read.view!)).to.equal(writeGniJson(view));
+    // everything but the gateways is the default document of the same seed
+    const mixed = generateView({ size: 'S', seed: 2 });
+    expect(writeGniJson({ ...view, configuration: mixed.configuration })).to.equal(
+      writeGniJson(mixed),
+    );
+  });
 });
