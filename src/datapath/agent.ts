@@ -19,7 +19,7 @@ import { createRunner, describeAction, runAction, type CommandRunner } from './e
 import { appliedNs, observeHost, type ObservedCache } from './observe.js';
 import { appliedTable } from './nft.js';
 import { planHost, type Action, type PlanScope } from './plan.js';
-import { readHostTopology } from './topology.js';
+import { readHostTopology, type GatewayLiveness } from './topology.js';
 
 /** Options of `runAgent` and `syncHost`. */
 export interface AgentOptions {
@@ -48,6 +48,8 @@ export interface AgentOptions {
   readonly print?: (text: string) => void;
   /** Metadata backend the proxy forwards to (default http://127.0.0.1:8773). */
   readonly metadataBackend?: string;
+  /** Which gateway hosts are alive (default: all; docs/datapath.md, "Gateways"). */
+  readonly gatewayLiveness?: GatewayLiveness;
   /** Called after every pass (tests, benchmarks). */
   readonly onPass?: (result: PassResult) => void;
 }
@@ -119,7 +121,7 @@ export async function syncHost(
   const run = options.runner ?? createRunner();
   const stateDir = options.stateDir ?? defaultStateDir(options.netnsPrefix);
   const revision = await options.store.revision();
-  const topo = await readHostTopology(options.store, hostId(options.host));
+  const topo = await readHostTopology(options.store, hostId(options.host), options.gatewayLiveness);
   const tRead = performance.now();
   const script = metadataProxyScript();
   const desired = desiredHost(topo, {

@@ -64,6 +64,9 @@ export interface DesiredProcess {
   readonly cmdline: readonly string[];
   readonly pidPath: string;
   readonly logPath: string;
+  /** How a running process takes a change of its kept `files` without a restart (a BGP
+   * speaker's `birdc configure`); absent: the files are re-read by the process itself. */
+  readonly reload?: { readonly files: readonly string[]; readonly argv: readonly string[] };
 }
 
 /** A route in a router namespace (`dst` is a CIDR or `default`). */

@@ -4,7 +4,7 @@
  * the instance ports' masters, DHCP servers and the nftables tables). Pure.
  */
 import type { Issue } from '../common/index.js';
-import { isBoundRouterPort, METADATA_ROUTER, type HostTopology } from './topology.js';
+import { CORE_ROUTER, isBoundRouterPort, METADATA_ROUTER, type HostTopology } from './topology.js';
 import {
   bridgeDev,
   conntrackZone,
@@ -34,6 +34,8 @@ import { notRealized, routerLink } from './desired-helpers.js';
 import { neighborsOf, routesOf } from './desired-routes.js';
 import { metadataEndpoint } from './desired-metadata.js';
 import { overlayOf } from './desired-overlay.js';
+import { bgpSpeaker, bgpSpec } from './bgp.js';
+import { isGatewayHost, servedPublicRoutes, servingGateway } from './gateways.js';
 
 export type {
   DesiredFdb,
@@ -66,10 +68,8 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
     if (p.interfaceName !== undefined) portDevs.set(p.id, p.interfaceName);
   }
   const me = topo.hostId;
-  const isRouterHost = topo.routerHostId === me;
+  const isRouterHost = isGatewayHost(topo);
   const underlay = topo.underlay ?? new Map<string, string>();
-  const routerHostAddr =
-    topo.routerHostId === undefined || isRouterHost ? undefined : underlay.get(topo.routerHostId);
   const vniBridges = new Set(topo.bridges.filter((b) => b.vni !== undefined).map((b) => b.id));
   const routerNamespaces: DesiredRouterNs[] = [];
   const processes: DesiredProcess[] = [];
@@ -77,6 +77,9 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
   for (const router of topo.routers) {
     const links: DesiredRouterLink[] = [];
     const ns = routerNamespace(options.netnsPrefix, router.id);
+    // a compute host's copy hands north-south traffic to the gateway serving the router
+    const gateway = isRouterHost ? undefined : servingGateway(topo, router.id);
+    const routerHostAddr = gateway === undefined ? undefined : underlay.get(gateway);
     let isDistributed = false;
     for (const rp of topo.ports.values()) {
       if (rp.routerId !== router.id) continue;
@@ -85,7 +88,12 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
         portDevs.set(bp.id, routerLinkHostDev(rp.id));
         links.push(routerLink(rp, bridgeDev(bp.bridgeId)));
         if (vniBridges.has(bp.bridgeId)) isDistributed = true;
-      } else if (isRouterHost && isBoundRouterPort(rp) && rp.hostId === me) {
+      } else if (
+        isRouterHost &&
+        isBoundRouterPort(rp) &&
+        // every gateway holds a metadata endpoint: it serves the routers it serves
+        (rp.hostId === me || router.name === METADATA_ROUTER)
+      ) {
         if (router.name === METADATA_ROUTER) {
           const md = metadataEndpoint(topo, router, rp, ns, options, issues);
           if (md) {
@@ -141,6 +149,15 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
       neighbors: [...neighborsOf(topo, links), ...extraNeighbors],
       ...(isRouterHost ? { nft: buildRouterNft(router, topo, devOf, issues) } : {}),
     });
+    const spec =
+      isRouterHost && router.name === CORE_ROUTER
+        ? bgpSpec(topo, router.id, servedPublicRoutes(topo, router.id), issues)
+        : undefined;
+    if (spec) {
+      const speaker = bgpSpeaker(spec, ns, options.stateDir);
+      files.push(...speaker.files);
+      processes.push(speaker.process);
+    }
     if (
       !isRouterHost &&
       (router.inboundFilterId !== undefined || router.outboundFilterId !== undefined)

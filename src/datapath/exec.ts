@@ -4,7 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EucanetdError } from '../common/index.js';
 import type { Action } from './plan.js';
@@ -91,10 +91,15 @@ export async function runAction(a: Action, run: CommandRunner): Promise<void> {
       }
       return;
     }
-    case 'write':
+    case 'write': {
+      // atomically: a reader (dnsmasq on SIGHUP, the metadata proxy, bird on reload) sees the
+      // old text or the new one, never a partial file
       await mkdir(dirname(a.path), { recursive: true });
-      await writeFile(a.path, a.content);
+      const tmp = `${a.path}.tmp-${process.pid}`;
+      await writeFile(tmp, a.content);
+      await rename(tmp, a.path);
       return;
+    }
     case 'remove':
       await rm(a.path, { force: true });
       return;

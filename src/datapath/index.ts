@@ -18,7 +18,15 @@ export {
   type AgentOptions,
   type PassResult,
 } from './agent.js';
-export { readHostTopology, CORE_ROUTER, METADATA_ROUTER, type HostTopology } from './topology.js';
+export {
+  readHostTopology,
+  CORE_ROUTER,
+  METADATA_ROUTER,
+  type HostTopology,
+  type GatewayLiveness,
+} from './topology.js';
+export { ALL_LIVE, isGatewayHost, servingGateway, servedPublicRoutes } from './gateways.js';
+export { birdConfig, bgpSpec, BGP_DEFAULT_TIMERS, type BgpSpec, type BgpSession } from './bgp.js';
 export {
   desiredHost,
   metadataMap,

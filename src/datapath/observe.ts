@@ -16,6 +16,7 @@ import type {
 } from './plan.js';
 import { routeKey, type PlanScope } from './plan.js';
 import { MD_MAP, MD_PROXY_PID, NFT_TABLE, ROUTE_PROTO } from './names.js';
+import { BGP_PROCESS, BIRD_CONF, BIRD_PID } from './bgp.js';
 import { RULE_PREF } from './desired.js';
 import type { DesiredRouterNs } from './desired.js';
 
@@ -70,16 +71,14 @@ export async function observeHost(
     scope?: PlanScope;
   },
 ): Promise<ObservedHost> {
-  const mapPath = join(options.stateDir, MD_MAP);
   if (options.scope === 'filters' && options.cache) {
-    const map = await readFile(mapPath, 'utf8').catch(() => undefined);
     return {
       links: new Map(),
       namespaces: options.cache.namespaces,
       dhcp: new Map(),
       nft: options.cache.nft,
       isBridgeNfCallOn: true,
-      files: new Map(map === undefined ? [] : [[mapPath, map]]),
+      files: await keptFiles(options.stateDir),
     };
   }
   const links = new Map(
@@ -120,7 +119,6 @@ export async function observeHost(
       if (n.dev.startsWith('vx-')) proxyNeighbors.add(`${n.dst} ${n.lladdr ?? ''} ${n.dev}`);
     }
   }
-  const map = await readFile(mapPath, 'utf8').catch(() => undefined);
   return {
     links,
     namespaces,
@@ -130,9 +128,23 @@ export async function observeHost(
     fdb,
     masterFdb,
     proxyNeighbors,
-    processes: new Map([['md-proxy', await observeProcess(join(options.stateDir, MD_PROXY_PID))]]),
-    files: new Map(map === undefined ? [] : [[mapPath, map]]),
+    processes: new Map([
+      ['md-proxy', await observeProcess(join(options.stateDir, MD_PROXY_PID))],
+      [BGP_PROCESS, await observeProcess(join(options.stateDir, BIRD_PID))],
+    ]),
+    files: await keptFiles(options.stateDir),
   };
+}
+
+/** The agent's kept files that exist (the metadata map, the BGP speaker's configuration). */
+async function keptFiles(stateDir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of [MD_MAP, BIRD_CONF]) {
+    const path = join(stateDir, name);
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text !== undefined) out.set(path, text);
+  }
+  return out;
 }
 
 interface FdbEntry {

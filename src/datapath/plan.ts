@@ -447,7 +447,12 @@ function planProcesses(desired: DesiredHost, observed: ObservedHost): Action[] {
   for (const p of desired.processes ?? []) {
     wanted.add(p.key);
     const found = observed.processes?.get(p.key);
-    if (found?.cmdline === p.cmdline.join('\0')) continue;
+    if (found?.cmdline === p.cmdline.join('\0')) {
+      const written = new Set(actions.flatMap((a) => (a.type === 'write' ? [a.path] : [])));
+      if (p.reload?.files.some((f) => written.has(f)))
+        actions.push({ type: 'exec', argv: p.reload.argv });
+      continue;
+    }
     if (found?.pid !== undefined && found.cmdline !== '')
       actions.push({ type: 'signal', pid: found.pid, signal: 'SIGTERM' });
     actions.push({ type: 'spawn', argv: p.argv, logPath: p.logPath });

@@ -33,12 +33,25 @@ export interface HostTopology {
   readonly dhcpSubnets: readonly ObjectOf<'dhcp-subnet'>[];
   readonly arpEntries: readonly ObjectOf<'arp-entry'>[];
   readonly macEntries: readonly ObjectOf<'mac-entry'>[];
+  /** BGP peers and advertised networks of the routers above (gateway hosts speak BGP). */
+  readonly bgpPeers?: readonly ObjectOf<'bgp-peer'>[];
+  readonly bgpNetworks?: readonly ObjectOf<'bgp-network'>[];
   /** Underlay address of every host that has one: tunnel-zone membership first, else the
    * host object's first address (the address equal to its name when it has several). */
   readonly underlay?: ReadonlyMap<string, string>;
-  /** The host that realizes the north-south part (the host of `eucart`'s first bound uplink
-   * port); undefined when the topology has no bound uplink. */
+  /** A host that realizes the north-south part: this host when it is a gateway, else the
+   * first live gateway; undefined when the topology has no bound uplink. */
   readonly routerHostId?: string;
+  /** Every gateway host (hosts of `eucart`'s bound uplink ports), sorted (gateways.ts). */
+  readonly gatewayHostIds?: readonly string[];
+  /** The gateway hosts known to be alive; undefined: all of them. */
+  readonly liveGatewayIds?: readonly string[];
+}
+
+/** Where the agent learns which gateway hosts are alive (agent heartbeats; gateways.ts). */
+export interface GatewayLiveness {
+  /** Host ids (of `candidates`) whose agents are alive now. */
+  liveHosts(candidates: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 /** The router whose bound uplink ports elect the router host (docs/mapping.md). */
@@ -71,6 +84,7 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map
 export async function readHostTopology(
   reader: TopologyReader,
   hostId: string,
+  liveness?: GatewayLiveness,
 ): Promise<HostTopology> {
   const [allPorts, allBridges, allRouters, allRoutes, allChains, allRules, allGroups] =
     await Promise.all([
@@ -82,20 +96,25 @@ export async function readHostTopology(
       reader.list('rule'),
       reader.list('ip-addr-group'),
     ]);
-  const [allDhcp, allArp, allMac, allHosts, allZones] = await Promise.all([
+  const [allDhcp, allArp, allMac, allHosts, allZones, allPeers, allNetworks] = await Promise.all([
     reader.list('dhcp-subnet'),
     reader.list('arp-entry'),
     reader.list('mac-entry'),
     reader.list('host'),
     reader.list('tunnel-zone'),
+    reader.list('bgp-peer'),
+    reader.list('bgp-network'),
   ]);
   const portById = new Map(allPorts.map((p) => [p.id, p]));
   const portsByBridge = groupBy(allPorts, (p) => p.bridgeId);
   const portsByRouter = groupBy(allPorts, (p) => p.routerId);
   const bridgeById = new Map(allBridges.map((b) => [b.id, b]));
   const routerById = new Map(allRouters.map((r) => [r.id, r]));
-  const routerHostId = pickRouterHost(allPorts, routerById);
-  const isRouterHost = routerHostId === hostId;
+  const gatewayHostIds = gatewayHosts(allPorts, routerById);
+  const live = liveness ? await liveness.liveHosts(gatewayHostIds) : undefined;
+  const liveGatewayIds = live ? gatewayHostIds.filter((h) => live.has(h)) : undefined;
+  const isRouterHost = gatewayHostIds.includes(hostId);
+  const routerHostId = isRouterHost ? hostId : (liveGatewayIds?.[0] ?? gatewayHostIds[0]);
   const boundPorts = allPorts.filter(
     (p) =>
       p.hostId === hostId &&
@@ -171,25 +190,27 @@ export async function readHostTopology(
     dhcpSubnets: allDhcp.filter(inBridges),
     arpEntries: allArp.filter(inBridges),
     macEntries: allMac.filter(inBridges),
+    bgpPeers: allPeers.filter((p) => routerIds.has(p.routerId)),
+    bgpNetworks: allNetworks.filter((n) => routerIds.has(n.routerId)),
     underlay: underlayAddresses(allHosts, allZones),
     ...(routerHostId !== undefined ? { routerHostId } : {}),
+    gatewayHostIds,
+    ...(liveGatewayIds ? { liveGatewayIds } : {}),
   };
 }
 
-/** The host of the core router's first bound uplink port (by port id). */
-function pickRouterHost(
-  ports: readonly Port[],
-  routers: ReadonlyMap<string, Router>,
-): string | undefined {
-  const uplinks = ports
-    .filter(
-      (p) =>
-        isBoundRouterPort(p) &&
-        p.routerId !== undefined &&
-        routers.get(p.routerId)?.name === CORE_ROUTER,
+/** The hosts of the core router's bound uplink ports (the gateway hosts), sorted. */
+function gatewayHosts(ports: readonly Port[], routers: ReadonlyMap<string, Router>): string[] {
+  const hosts = new Set<string>();
+  for (const p of ports) {
+    if (
+      isBoundRouterPort(p) &&
+      p.routerId !== undefined &&
+      routers.get(p.routerId)?.name === CORE_ROUTER
     )
-    .sort((a, b) => a.id.localeCompare(b.id));
-  return uplinks[0]?.hostId;
+      hosts.add(p.hostId!);
+  }
+  return [...hosts].sort();
 }
 
 /** hostId → underlay address (tunnel-zone membership wins over the host's own addresses). */
