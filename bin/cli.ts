@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerGniCommands } from './commands/gni.js';
 import { registerStoreCommands } from './commands/store.js';
 import { registerReconcilerCommands } from './commands/reconciler.js';
+import { registerPlanCommands } from './commands/plan.js';
 import { registerApiCommands } from './commands/api.js';
 import { registerAgentCommands } from './commands/agent.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerGniCommands(program);
   registerStoreCommands(program);
   registerReconcilerCommands(program);
+  registerPlanCommands(program);
   registerApiCommands(program);
   registerAgentCommands(program);
   return program;

@@ -1,6 +1,7 @@
 /**
  * Subcommands of the gni area:
- *   eucanetd gni validate FILE [--json]          issues, then exit 0 (valid) or 1 (rejected)
+ *   eucanetd gni validate FILE [--json]          issues, then exit 0 (valid), 2 (usable, but some
+ *                                                entities are invalid and held) or 1 (rejected)
  *   eucanetd gni convert FILE --to json|xml [-o OUT]   the canonical form (exit 1 if rejected)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -49,15 +50,17 @@ function validate(file: string, opts: { json?: boolean }): void {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
     for (const issue of result.issues) process.stdout.write(`${formatIssue(issue)}\n`);
-    const invalid = result.view?.invalid.size ?? 0;
-    const verdict = ok
-      ? `valid (${invalid} invalid entit${invalid === 1 ? 'y' : 'ies'} held)`
-      : 'REJECTED';
+    const held = result.view === undefined ? [] : [...result.view.invalid].sort();
+    const verdict = !ok
+      ? 'REJECTED'
+      : held.length === 0
+        ? 'valid'
+        : `usable, but ${held.length} invalid entit${held.length === 1 ? 'y is' : 'ies are'} held (left as they are): ${held.join(', ')}`;
     process.stdout.write(
       `${file}: ${verdict}: ${counts.errors} error(s), ${counts.warnings} warning(s) [${result.format}, ${result.bytes} bytes]\n`,
     );
   }
-  process.exitCode = ok ? 0 : 1;
+  process.exitCode = !ok ? 1 : result.view!.invalid.size > 0 ? 2 : 0;
 }
 
 /** `convert`: writes the canonical JSON or XML form to stdout or OUT. */
@@ -100,7 +103,9 @@ export function registerGniCommands(program: Command): void {
   const gni = program.command('gni').description('read, validate and convert GNI documents');
   gni
     .command('validate')
-    .description('validate a GNI document (XML or JSON); exit 0 if usable, 1 if rejected')
+    .description(
+      'validate a GNI document (XML or JSON); exit 0 valid, 2 usable with held entities, 1 rejected',
+    )
     .argument('<file>', 'GNI document')
     .option('--json', 'print { ok, issues, counts } as JSON')
     .action((file: string, opts: { json?: boolean }) => validate(file, opts));

@@ -1,27 +1,15 @@
 /**
- * Controller subcommands: `run` (the daemon, default), `plan`, `apply`, `flush`.
+ * Controller subcommands: `run` (the daemon), `apply`, `flush` (`plan` and `diff`: plan.ts).
  * Only argument parsing and wiring live here; the work is in src/reconciler.
  */
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createLogger } from '../../src/common/index.js';
-import type { Logger } from '../../src/common/index.js';
-import { readGni } from '../../src/gni/index.js';
-import type { GlobalView } from '../../src/gni/index.js';
-import {
-  Controller,
-  DEFAULT_SETTINGS,
-  flushManaged,
-  formatPlan,
-  isEmptyPlan,
-  parseConfFile,
-  reconcileView,
-  settingsFromKeys,
-} from '../../src/reconciler/index.js';
-import type { Settings } from '../../src/reconciler/index.js';
+import { Controller, flushManaged, reconcileView } from '../../src/reconciler/index.js';
 import type { TopologyStore } from '../../src/store/index.js';
+import { fail, LEVELS, progress, readView, withTopology } from './controller-common.js';
+import { loadSettings } from './settings.js';
 import { openTopology, storeOptions } from './topology-source.js';
 import type { TopologySourceOptions } from './topology-source.js';
 
@@ -35,109 +23,6 @@ interface CommonOptions extends TopologySourceOptions {
   logFile?: string;
 }
 
-/** Reads the settings: defaults, then the config file, then flags. */
-function loadSettings(opts: { config?: string; interval?: string }, log: Logger): Settings {
-  let settings = DEFAULT_SETTINGS;
-  if (opts.config) {
-    const { settings: s, issues } = settingsFromKeys(
-      parseConfFile(readFileSync(opts.config, 'utf8')),
-    );
-    for (const i of issues) log.warn('bad setting', { path: i.path, detail: i.message });
-    settings = s;
-  }
-  if (opts.interval !== undefined) {
-    const n = Number(opts.interval);
-    if (!(n > 0))
-      throw new Error(`--interval must be a positive number of seconds, got "${opts.interval}"`);
-    settings = { ...settings, pollingSeconds: n };
-  }
-  return settings;
-}
-
-/** Reads and validates a GNI file; exits 1 (with the issues) if it is rejected. */
-async function readView(path: string, log: Logger): Promise<GlobalView> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new Error(`cannot read GNI file ${path}: ${(e as Error).message}`);
-  }
-  const read = readGni(bytes);
-  if (!read.view) {
-    const errors = read.issues.filter((i) => i.severity === 'error');
-    for (const i of errors.slice(0, 20))
-      log.error('GNI rejected', { path: i.path, code: i.code, detail: i.message });
-    throw new Error(
-      `GNI ${path} rejected: ${errors
-        .map((i) => `${i.path} ${i.code}: ${i.message}`)
-        .slice(0, 3)
-        .join('; ')}`,
-    );
-  }
-  return read.view;
-}
-
-function progress(label: string): ((done: number, total: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (done, total) => {
-    process.stderr.write(
-      `\r${label}: ${done}/${total} ops (${Math.floor((done / Math.max(1, total)) * 100)}%)`,
-    );
-    if (done >= total) process.stderr.write('\n');
-  };
-}
-
-function fail(e: unknown): void {
-  process.stderr.write(`eucanetd: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-}
-
-async function withStore<T>(
-  opts: TopologySourceOptions,
-  readOnly: boolean,
-  log: Logger,
-  f: (s: TopologyStore) => Promise<T>,
-): Promise<T> {
-  const store = await openTopology(opts, { readOnly, logger: log });
-  try {
-    return await f(store);
-  } finally {
-    await store.close();
-  }
-}
-
-async function planCommand(opts: CommonOptions): Promise<void> {
-  const log = createLogger({ level: opts.logLevel ?? 'warn' });
-  try {
-    const settings = loadSettings(opts, log);
-    const view = await readView(opts.gni, log);
-    const r = await withStore(opts, true, log, (store) =>
-      reconcileView(store, view, settings.mapping, { dryRun: true, withChanges: true }),
-    );
-    if (opts.json) {
-      process.stdout.write(
-        JSON.stringify(
-          {
-            version: view.version ?? null,
-            counts: r.plan.counts,
-            ops: r.plan.ops,
-            issues: r.mapping.issues,
-          },
-          null,
-          2,
-        ) + '\n',
-      );
-    } else {
-      process.stdout.write(formatPlan(r.plan) + '\n');
-      if (r.mapping.issues.length)
-        process.stdout.write(`${r.mapping.issues.length} mapping issue(s); see --json\n`);
-    }
-    process.exitCode = isEmptyPlan(r.plan) ? 0 : 2;
-  } catch (e) {
-    fail(e);
-  }
-}
-
 async function applyCommand(opts: CommonOptions): Promise<void> {
   const log = createLogger({ level: opts.logLevel ?? 'warn' });
   try {
@@ -145,7 +30,7 @@ async function applyCommand(opts: CommonOptions): Promise<void> {
     const view = await readView(opts.gni, log);
     const started = performance.now();
     const onProgress = progress('apply');
-    const r = await withStore(opts, false, log, (store) =>
+    const r = await withTopology(opts, false, log, (store) =>
       reconcileView(store, view, settings.mapping, {
         withChanges: opts.json === true,
         ...(onProgress ? { onProgress } : {}),
@@ -195,7 +80,7 @@ async function flushCommand(
   try {
     const started = performance.now();
     const onProgress = progress('flush');
-    const r = await withStore(opts, false, log, (store) =>
+    const r = await withTopology(opts, false, log, (store) =>
       flushManaged(store, {
         keepCore: opts.keepCore === true,
         ...(onProgress ? { onProgress } : {}),
@@ -312,14 +197,12 @@ function debounceOf(text: string): number {
   return n;
 }
 
-const levels = ['error', 'warn', 'info', 'debug'];
-
-/** Registers run (default), plan, apply and flush. */
+/** Registers run, apply and flush. */
 export function registerReconcilerCommands(program: Command): void {
   const common = (c: Command, gniDefault?: string): Command => {
     storeOptions(c)
       .option('--config <file>', 'eucalyptus.conf-style settings file (POLLING_FREQUENCY, MIDO_*)')
-      .addOption(new Option('--log-level <level>', 'log level').choices(levels));
+      .addOption(new Option('--log-level <level>', 'log level').choices(LEVELS));
     if (gniDefault) c.option('--gni <file>', 'GNI document (XML or JSON)', gniDefault);
     else c.requiredOption('--gni <file>', 'GNI document (XML or JSON)');
     return c;
@@ -342,18 +225,11 @@ export function registerReconcilerCommands(program: Command): void {
     .option('--once', 'run one cycle and exit')
     .option('-F, --flush', 'delete every managed object, core included, then rebuild from the GNI')
     .action((opts: RunOptions) => runCommand(opts));
-  common(
-    program
-      .command('plan')
-      .description('show what a cycle would change (exit 0 none, 2 changes, 1 error)'),
-  )
-    .option('--json', 'machine-readable output')
-    .action((opts: CommonOptions) => planCommand(opts));
   common(program.command('apply').description('run one reconcile cycle and print a summary'))
     .option('--json', 'machine-readable output')
     .action((opts: CommonOptions) => applyCommand(opts));
   storeOptions(program.command('flush').description('delete every managed object (hosts are kept)'))
     .option('--keep-core', 'keep eucart, eucabr, the gateways and the metadata core')
-    .addOption(new Option('--log-level <level>', 'log level').choices(levels))
+    .addOption(new Option('--log-level <level>', 'log level').choices(LEVELS))
     .action((opts: TopologySourceOptions & { keepCore?: boolean }) => flushCommand(opts));
 }

@@ -5,3 +5,4 @@
 export * from './errors.js';
 export * from './ids.js';
 export * from './log.js';
+export * from './suggest.js';

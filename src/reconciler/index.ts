@@ -19,3 +19,6 @@ export * from './flush.js';
 export * from './settings.js';
 export * from './controller.js';
 export { describeObject } from './describe.js';
+export * from './plan-report.js';
+export * from './plan-text.js';
+export { ruleSummary, rulePosition } from './describe.js';

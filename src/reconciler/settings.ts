@@ -4,6 +4,7 @@
  */
 import type { MappingConfig } from '../mapping/index.js';
 import { DEFAULT_MAPPING_CONFIG } from '../mapping/index.js';
+import { closest } from '../common/index.js';
 import type { Issue } from '../common/index.js';
 
 /** Everything the controller reads from its configuration. */
@@ -15,6 +16,54 @@ export interface Settings {
 
 /** The defaults (eucanetd's, except the 5 s poll the issue asks for). */
 export const DEFAULT_SETTINGS: Settings = { pollingSeconds: 5, mapping: DEFAULT_MAPPING_CONFIG };
+
+/**
+ * The default settings file, as eucanetd reads it: `$EUCALYPTUS/etc/eucalyptus/eucalyptus.conf`
+ * (`EUCALYPTUS` unset or empty: the root).
+ */
+export function defaultConfPath(env: NodeJS.ProcessEnv = process.env): string {
+  const root = (env['EUCALYPTUS'] ?? '').replace(/\/+$/, '');
+  return `${root}/etc/eucalyptus/eucalyptus.conf`;
+}
+
+/** The keys the controller reads. */
+export const KNOWN_KEYS: readonly string[] = [
+  'POLLING_FREQUENCY',
+  'MIDO_MAX_RTID',
+  'MIDO_MAX_ENIID',
+  'MIDO_ENABLE_MIDOMD',
+  'MIDO_ENABLE_ARPTABLE',
+  'DISABLE_L2_ISOLATION',
+  'MIDO_MD_254_EGRESS',
+  'MIDO_MD_253_EGRESS',
+  'MIDO_INTRT_CIDR',
+  'MIDO_INTMD_CIDR',
+  'MIDO_EXTMD_CIDR',
+  'MIDO_MD_CIDR',
+];
+
+/**
+ * Keys that look meant for the controller but that it does not know: every `MIDO_*`,
+ * `EUCANETD_*` and `POLLING_*` key, and any key within two edits of a known one (a typo).
+ * The rest of an eucalyptus.conf (`CC_PORT`, `VNET_*`, …) belongs to other components and is
+ * ignored silently. Each issue names the key and, when there is one, the key it resembles.
+ */
+export function unknownKeyIssues(keys: ReadonlyMap<string, string>): Issue[] {
+  const known = new Set(KNOWN_KEYS);
+  const issues: Issue[] = [];
+  for (const key of keys.keys()) {
+    if (known.has(key)) continue;
+    const near = closest(key, KNOWN_KEYS, 2);
+    if (near.length === 0 && !/^(MIDO|EUCANETD|POLLING)_/.test(key)) continue;
+    issues.push({
+      path: `config/${key}`,
+      code: 'unknown_key',
+      message: `unknown setting ${key}${near.length ? ` (did you mean ${near[0]}?)` : ''}; ignored`,
+      severity: 'warning',
+    });
+  }
+  return issues;
+}
 
 /** Parses `KEY=value` / `KEY="value"` lines. Unknown keys are kept (and ignored later). */
 export function parseConfFile(text: string): Map<string, string> {
@@ -102,5 +151,6 @@ export function settingsFromKeys(
     eucaVersion: version('EUCA_VERSION', m.eucaVersion),
   };
   const pollingSeconds = int('POLLING_FREQUENCY', 1, 3600, base.pollingSeconds);
+  issues.push(...unknownKeyIssues(keys));
   return { settings: { pollingSeconds, mapping }, issues };
 }

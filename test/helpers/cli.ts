@@ -1,0 +1,37 @@
+/**
+ * Running the real `bin/eucanetd` as a subprocess (needs `npm run build`): its exit code,
+ * stdout and stderr, with no terminal attached (stdin closed unless `input` is given).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { repoPath } from './gni-doc.js';
+
+/** The binary under test. */
+export const BIN = repoPath('bin/eucanetd');
+
+/** True when dist/ is built (the CLI tests skip otherwise; `npm test` builds first). */
+export function cliBuilt(): boolean {
+  return existsSync(repoPath('dist/bin/cli.js'));
+}
+
+/** What one run printed and its exit code. */
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `eucanetd ARGS…` to completion. */
+export function cli(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    timeout: 60_000,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
