@@ -40,6 +40,7 @@ export const KNOWN_KEYS: readonly string[] = [
   'MIDO_INTMD_CIDR',
   'MIDO_EXTMD_CIDR',
   'MIDO_MD_CIDR',
+  'EUCA_VERSION',
 ];
 
 /**
