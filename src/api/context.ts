@@ -153,10 +153,18 @@ export interface CrudDef<K extends Kind> {
   readonly check?: (ctx: Ctx, body: Record<string, unknown>, id: string) => Promise<void>;
 }
 
-/** Keeps the objects whose `tenantId` equals `?tenant_id=` when given. */
-function byTenant<T>(ctx: Ctx, objs: readonly T[]): readonly T[] {
+/** The kinds MidoNet scopes by tenant: only their lists honour `?tenant_id=`. */
+export const TENANT_KINDS: ReadonlySet<Kind> = new Set<Kind>([
+  'router',
+  'bridge',
+  'chain',
+  'port-group',
+]);
+
+/** Keeps the objects whose `tenantId` equals `?tenant_id=` when given (tenant-scoped kinds). */
+function byTenant<T>(ctx: Ctx, kind: Kind, objs: readonly T[]): readonly T[] {
   const tenant = ctx.query.get('tenant_id');
-  if (tenant === null) return objs;
+  if (tenant === null || !TENANT_KINDS.has(kind)) return objs;
   return objs.filter((o) => (o as { tenantId?: string }).tenantId === tenant);
 }
 
@@ -165,7 +173,7 @@ export function addCrud<K extends Kind>(router: ApiRouter, def: CrudDef<K>): voi
   const { kind, path, mt } = def;
   const one = `${path}/:id`;
   router.add('GET', path, async (ctx) => {
-    let objs = byTenant(ctx, await ctx.store.list(kind));
+    let objs = byTenant(ctx, kind, await ctx.store.list(kind));
     if (def.filter) objs = def.filter(ctx, objs);
     return {
       status: 200,

@@ -5,6 +5,8 @@
  */
 import type {
   AnyObject,
+  BgpNetwork,
+  BgpPeer,
   Bridge,
   Chain,
   DhcpHost,
@@ -45,6 +47,9 @@ export const MT = {
   tunnelZone: { name: 'TunnelZone', version: 1 },
   tunnelZoneHost: { name: 'TunnelZoneHost', version: 1 },
   systemState: { name: 'SystemState', version: 2 },
+  bgpPeer: { name: 'BgpPeer', version: 1 },
+  bgpNetwork: { name: 'BgpNetwork', version: 1 },
+  tenant: { name: 'Tenant', version: 2 },
   token: { name: 'Token', version: 1 },
 } as const satisfies Record<string, MediaType>;
 
@@ -69,6 +74,14 @@ export function routerDto(base: string, r: Router): Dto {
     tenantId: r.tenantId ?? null,
     asNumber: r.asNumber ?? null,
     ...filters(base, r),
+    localRedirectChainId: r.localRedirectChainId ?? null,
+    forwardChainId: r.forwardChainId ?? null,
+    localRedirectChain: chainUri(base, r.localRedirectChainId),
+    forwardChain: chainUri(base, r.forwardChainId),
+    loadBalancerId: null,
+    loadBalancer: null,
+    inboundMirrorIds: [],
+    outboundMirrorIds: [],
     uri,
     ports: `${uri}/ports`,
     peerPorts: `${uri}/peer_ports`,
@@ -85,6 +98,9 @@ export function bridgeDto(base: string, b: Bridge): Dto {
     ...b,
     tenantId: b.tenantId ?? null,
     ...filters(base, b),
+    qosPolicyId: null,
+    inboundMirrorIds: [],
+    outboundMirrorIds: [],
     vxLanPortIds: [],
     uri,
     ports: `${uri}/ports`,
@@ -111,6 +127,12 @@ export function portDto(base: string, p: Port): Dto {
     peerId: p.peerId ?? null,
     active: bound,
     vifId: null,
+    qosPolicyId: null,
+    inboundMirrorIds: [],
+    outboundMirrorIds: [],
+    postInFilterMirrorIds: [],
+    preOutFilterMirrorIds: [],
+    insertionIds: [],
     uri,
     peer: p.peerId === undefined ? null : `${base}/ports/${p.peerId}`,
     link: `${uri}/link`,
@@ -129,6 +151,10 @@ export function portDto(base: string, p: Port): Dto {
       networkAddress: p.networkAddress ?? null,
       networkLength: p.networkLength ?? null,
       portMac: p.portMac ?? null,
+      rtrPortVni: null,
+      offRampVxlan: false,
+      serviceContainerId: null,
+      bgpStatus: null,
     });
   } else {
     dto['vlanId'] = p.vlanId ?? null;
@@ -142,10 +168,75 @@ export function chainDto(base: string, c: Chain): Dto {
   return { ...c, tenantId: c.tenantId ?? null, uri, rules: `${uri}/rules` };
 }
 
-/** Rule → JSON; `position` is its 1-based index in the chain's `ruleIds`. */
+/** Condition fields MidoNet always sends, with its defaults (false or null). */
+const RULE_FLAGS = [
+  'condInvert',
+  'matchForwardFlow',
+  'matchReturnFlow',
+  'invInPorts',
+  'invOutPorts',
+  'invPortGroup',
+  'invInPortGroup',
+  'invOutPortGroup',
+  'invIpAddrGroupSrc',
+  'invIpAddrGroupDst',
+  'invTraversedDevice',
+  'noVlan',
+  'invDlType',
+  'invDlSrc',
+  'invDlDst',
+  'invNwTos',
+  'invNwProto',
+  'invNwSrc',
+  'invNwDst',
+  'invTpSrc',
+  'invTpDst',
+  'invIcmpDataSrcIp',
+  'invIcmpDataDstIp',
+  'matchNwDstRewritten',
+] as const;
+const RULE_NULLS = [
+  'inPorts',
+  'outPorts',
+  'portGroup',
+  'inPortGroup',
+  'outPortGroup',
+  'ipAddrGroupSrc',
+  'ipAddrGroupDst',
+  'traversedDevice',
+  'vlan',
+  'dlType',
+  'dlSrc',
+  'dlSrcMask',
+  'dlDst',
+  'dlDstMask',
+  'nwTos',
+  'nwProto',
+  'nwSrcAddress',
+  'nwSrcLength',
+  'nwDstAddress',
+  'nwDstLength',
+  'tpSrc',
+  'tpDst',
+  'icmpDataSrcIpAddress',
+  'icmpDataSrcIpLength',
+  'icmpDataDstIpAddress',
+  'icmpDataDstIpLength',
+  'meterName',
+] as const;
+
+/** Rule → JSON; `position` is its 1-based index in the chain's `ruleIds`. Every condition
+ * field is present (MidoNet's default when unset); `fragmentPolicy` shows the effective policy
+ * (`header` with L4 fields, else `any`, when none was set). */
 export function ruleDto(base: string, r: Rule, position: number): Dto {
+  const dto: Dto = {};
+  for (const f of RULE_FLAGS) dto[f] = false;
+  for (const f of RULE_NULLS) dto[f] = null;
+  const l4 = r.tpSrc !== undefined || r.tpDst !== undefined;
   return {
+    ...dto,
     ...r,
+    fragmentPolicy: r.fragmentPolicy ?? (l4 ? 'header' : 'any'),
     position,
     uri: `${base}/rules/${r.id}`,
     chain: `${base}/chains/${r.chainId}`,
@@ -223,7 +314,7 @@ export function hostDto(base: string, h: Host): Dto {
     ...h,
     alive: false,
     hostInterfaces: [],
-    floodingProxyWeight: 1,
+    floodingProxyWeight: h.floodingProxyWeight ?? 1,
     containerWeight: 1,
     containerLimit: -1,
     enforceContainerLimit: false,
@@ -280,6 +371,40 @@ export function portGroupPortDto(base: string, groupId: string, portId: string):
     uri: `${group}/ports/${portId}`,
     port: `${base}/ports/${portId}`,
     portGroup: group,
+  };
+}
+
+/** BGP peer → JSON. */
+export function bgpPeerDto(base: string, p: BgpPeer): Dto {
+  return {
+    ...p,
+    keepAlive: p.keepAlive ?? null,
+    holdTime: p.holdTime ?? null,
+    connectRetry: p.connectRetry ?? null,
+    password: p.password ?? null,
+    uri: `${base}/bgp_peers/${p.id}`,
+    router: `${base}/routers/${p.routerId}`,
+  };
+}
+
+/** BGP network → JSON. */
+export function bgpNetworkDto(base: string, n: BgpNetwork): Dto {
+  return { ...n, uri: `${base}/bgp_networks/${n.id}`, router: `${base}/routers/${n.routerId}` };
+}
+
+/** Tenant → JSON: the tenant-scoped collections filtered by `tenant_id`. */
+export function tenantDto(base: string, id: string): Dto {
+  const q = `?tenant_id=${encodeURIComponent(id)}`;
+  return {
+    id,
+    name: id,
+    description: null,
+    enabled: true,
+    uri: `${base}/tenants/${encodeURIComponent(id)}`,
+    routers: `${base}/routers${q}`,
+    bridges: `${base}/bridges${q}`,
+    chains: `${base}/chains${q}`,
+    portGroups: `${base}/port_groups${q}`,
   };
 }
 

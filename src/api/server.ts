@@ -26,6 +26,7 @@ import {
 } from './http.js';
 import { addChainResources } from './resources/chains.js';
 import { addDeviceResources } from './resources/devices.js';
+import { addBgpResources } from './resources/bgp.js';
 import { addHostResources } from './resources/hosts.js';
 import { addL3Resources } from './resources/l3.js';
 import { addRootResources } from './resources/root.js';
@@ -94,6 +95,7 @@ export function buildRouter(options: { heartbeatMs?: number } = {}): ApiRouter {
   addChainResources(router);
   addL3Resources(router);
   addHostResources(router);
+  addBgpResources(router);
   addExtensions(
     router,
     options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {},

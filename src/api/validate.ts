@@ -8,6 +8,7 @@
 import type { Kind, Op } from '../store/index.js';
 import { KINDS } from '../store/index.js';
 import { HttpError, validationFailed, type Violation } from './http.js';
+import { checkExtraFields, checkNestedExtras } from './validate-extras.js';
 
 type Spec =
   | { readonly t: 'str'; readonly min?: number; readonly max?: number }
@@ -65,6 +66,9 @@ const RULE_BOOLS = [
   'invInPorts',
   'invOutPorts',
   'invPortGroup',
+  'invInPortGroup',
+  'invOutPortGroup',
+  'noVlan',
   'invIpAddrGroupSrc',
   'invIpAddrGroupDst',
   'invDlType',
@@ -87,6 +91,8 @@ export const FIELDS: { readonly [K in Kind]: Fields } = {
     tenantId: opt(str()),
     adminStateUp: dflt(BOOL, true),
     asNumber: opt(int(0, U32)),
+    localRedirectChainId: opt(ID),
+    forwardChainId: opt(ID),
   },
   bridge: {
     ...COMMON,
@@ -141,6 +147,9 @@ export const FIELDS: { readonly [K in Kind]: Fields } = {
     inPorts: opt(arr(ID)),
     outPorts: opt(arr(ID)),
     portGroup: opt(ID),
+    inPortGroup: opt(ID),
+    outPortGroup: opt(ID),
+    vlan: opt(int(0, 4095)),
     ipAddrGroupSrc: opt(ID),
     ipAddrGroupDst: opt(ID),
     dlType: opt(int(0, 65535)),
@@ -206,7 +215,12 @@ export const FIELDS: { readonly [K in Kind]: Fields } = {
     enabled: dflt(BOOL, true),
     hosts: dflt(arr(DHCP_HOST), []),
   },
-  host: { ...COMMON, name: req(str(255, 1)), addresses: dflt(arr(str(64, 1)), []) },
+  host: {
+    ...COMMON,
+    name: req(str(255, 1)),
+    addresses: dflt(arr(str(64, 1)), []),
+    floodingProxyWeight: opt(int(0, 65535)),
+  },
   'tunnel-zone': {
     ...COMMON,
     name: req(str(255, 1)),
@@ -307,6 +321,7 @@ function checkValue(spec: Spec, v: unknown, path: string, mode: Mode, out: Viola
       return v.map((e, i) => checkValue(spec.of, e, `${path}[${i}]`, mode, out));
     case 'obj':
       if (!isPlainObject(v)) return bad('must be an object');
+      if (mode === 'rest') checkNestedExtras(v, spec.fields, `${path}.`, out);
       return checkFields(spec.fields, v, `${path}.`, mode, out);
   }
 }
@@ -336,8 +351,9 @@ function checkFields(
 
 /**
  * Validates a REST body as an object of `kind`: keeps known fields, fills defaults, coerces
- * numeric strings; throws a 400 with the violation list. `preset` fields (ids from the path)
- * override the body before the check.
+ * numeric strings; throws a 400 with the violation list. A field that is not stored is refused
+ * (400 naming it) unless it is read-only or carries MidoNet's default (validate-extras.ts).
+ * `preset` fields (ids from the path) override the body before the check.
  */
 export function validateRest(
   kind: Kind,
@@ -346,7 +362,9 @@ export function validateRest(
 ): Record<string, unknown> {
   if (!isPlainObject(body)) throw new HttpError(400, 'the body must be a JSON object');
   const out: Violation[] = [];
-  const result = checkFields(FIELDS[kind], { ...body, ...preset }, '', 'rest', out);
+  const merged = { ...body, ...preset };
+  const result = checkFields(FIELDS[kind], merged, '', 'rest', out);
+  checkExtraFields(kind, merged, FIELDS[kind], out);
   if (out.length > 0) throw validationFailed(out);
   return result;
 }

@@ -70,6 +70,12 @@ export function buildNftTables(topo: HostTopology, ctx: NftBuildContext): NftTab
     chainName: (id) => chainNames.get(id),
     setName: (id) => setNames.get(id),
     portDev: (id) => ctx.portDevs.get(id),
+    portGroupDevs: (groupId) =>
+      [...topo.ports.values()]
+        .filter((p) => p.portGroupIds.includes(groupId))
+        .map((p) => ctx.portDevs.get(p.id))
+        .filter((d): d is string => d !== undefined)
+        .sort(),
   };
   const chains: NftChainSpec[] = [];
   for (const chain of [...topo.chains.values()].sort((a, b) => a.id.localeCompare(b.id))) {

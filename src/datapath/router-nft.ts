@@ -44,6 +44,10 @@ export function translateL3Rule(
     return { text: undefined, unsupported };
   if (rule.condInvert) unsupported.push('condInvert');
   if (rule.portGroup !== undefined) unsupported.push('portGroup');
+  if (rule.inPortGroup !== undefined) unsupported.push('inPortGroup');
+  if (rule.outPortGroup !== undefined) unsupported.push('outPortGroup');
+  if (rule.noVlan) unsupported.push('noVlan');
+  if (rule.vlan !== undefined) unsupported.push('vlan');
   if (rule.dlSrc !== undefined) unsupported.push('dlSrc');
   if (rule.dlDst !== undefined) unsupported.push('dlDst');
   if (rule.matchReturnFlow) parts.push('ct state established,related');

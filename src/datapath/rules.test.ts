@@ -107,4 +107,32 @@ describe('datapath rule translator', () => {
       ).text,
     ).to.equal(undefined);
   });
+
+  it('matches in/out port groups by the group ports on this host, fails closed on VLANs', () => {
+    const withGroups: RuleContext = {
+      ...ctx,
+      portGroupDevs: (g) => (g === 'pg-1' ? ['vn_eni-1', 'vn_eni-2'] : []),
+    };
+    expect(translateRule(rule({ type: 'drop', inPortGroup: 'pg-1' }), withGroups).text).to.equal(
+      'iifname { "vn_eni-1", "vn_eni-2" } drop',
+    );
+    expect(
+      translateRule(rule({ outPortGroup: 'pg-1', invOutPortGroup: true }), withGroups).text,
+    ).to.equal('oifname != { "vn_eni-1", "vn_eni-2" } accept');
+    // no member here: the rule cannot match on this host
+    expect(translateRule(rule({ inPortGroup: 'pg-empty' }), withGroups).text).to.equal(undefined);
+    // without group resolution the condition is unsupported: accept left out, drop kept
+    expect(translateRule(rule({ inPortGroup: 'pg-1' }), ctx)).to.deep.equal({
+      text: undefined,
+      unsupported: ['inPortGroup'],
+    });
+    expect(translateRule(rule({ noVlan: true, nwProto: 6 }), ctx)).to.deep.equal({
+      text: undefined,
+      unsupported: ['noVlan'],
+    });
+    expect(translateRule(rule({ type: 'drop', vlan: 7 }), ctx)).to.deep.equal({
+      text: 'drop',
+      unsupported: ['vlan'],
+    });
+  });
 });

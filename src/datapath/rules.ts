@@ -19,6 +19,9 @@ export interface RuleContext {
   setName(groupId: string): string | undefined;
   /** Interface name of a port on this host (undefined when the port is not here). */
   portDev(portId: string): string | undefined;
+  /** Interface names of this host's ports in a port group (absent: port-group conditions are
+   * unsupported and the rule fails closed). */
+  portGroupDevs?(groupId: string): readonly string[];
 }
 
 /** The translation of one rule. */
@@ -57,6 +60,8 @@ export function translateRule(rule: Rule, ctx: RuleContext): TranslatedRule {
 
   if (rule.condInvert) unsupported.push('condInvert');
   if (rule.portGroup !== undefined) unsupported.push('portGroup');
+  if (rule.noVlan) unsupported.push('noVlan');
+  if (rule.vlan !== undefined) unsupported.push('vlan');
   if (rule.fragmentPolicy !== undefined && rule.fragmentPolicy !== 'any') {
     unsupported.push('fragmentPolicy');
   }
@@ -72,6 +77,17 @@ export function translateRule(rule: Rule, ctx: RuleContext): TranslatedRule {
     if (devs.length > 0) parts.push(`${key} ${eq(inv)}${quoted(devs)}`);
     else if (!inv) impossible = true; // none of the ports is on this host: cannot match here
     void field;
+  }
+  for (const [field, group, inv, key] of [
+    ['inPortGroup', rule.inPortGroup, rule.invInPortGroup, 'iifname'],
+    ['outPortGroup', rule.outPortGroup, rule.invOutPortGroup, 'oifname'],
+  ] as const) {
+    if (group === undefined) continue;
+    // like inPorts/outPorts: the group's ports on this host, by interface name
+    const devs = ctx.portGroupDevs?.(group);
+    if (devs === undefined) unsupported.push(field);
+    else if (devs.length > 0) parts.push(`${key} ${eq(inv)}${quoted(devs)}`);
+    else if (!inv) impossible = true;
   }
   if (rule.dlType !== undefined) parts.push(`ether type ${eq(rule.invDlType)}${hex4(rule.dlType)}`);
   for (const [field, mac, mask, inv, key] of [

@@ -81,6 +81,10 @@ export const UNBOUND_REFERENCES: readonly string[] = [
   'rule.inPorts',
   'rule.outPorts',
   'rule.portGroup',
+  'rule.inPortGroup',
+  'rule.outPortGroup',
+  'router.localRedirectChainId',
+  'router.forwardChainId',
 ];
 
 /** Kinds that have a `name` field (and a name index). */

@@ -70,6 +70,10 @@ export interface Router extends BaseObject {
   readonly inboundFilterId?: string;
   readonly outboundFilterId?: string;
   readonly asNumber?: number;
+  /** MidoNet's local-redirect chain (a chain id; not bound, like ZOOM's forward chain). */
+  readonly localRedirectChainId?: string;
+  /** MidoNet's forward chain (a chain id; not bound). */
+  readonly forwardChainId?: string;
   // back-references
   readonly portIds: readonly string[];
   readonly routeIds: readonly string[];
@@ -179,6 +183,16 @@ export interface Rule extends BaseObject {
   readonly invOutPorts?: boolean;
   readonly portGroup?: string;
   readonly invPortGroup?: boolean;
+  /** Ingress port in this port group (not bound, like `portGroup`). */
+  readonly inPortGroup?: string;
+  readonly invInPortGroup?: boolean;
+  /** Egress port in this port group (not bound). */
+  readonly outPortGroup?: string;
+  readonly invOutPortGroup?: boolean;
+  /** Matches only untagged frames. */
+  readonly noVlan?: boolean;
+  /** Matches frames tagged with this VLAN id. */
+  readonly vlan?: number;
   readonly ipAddrGroupSrc?: string;
   readonly invIpAddrGroupSrc?: boolean;
   readonly ipAddrGroupDst?: string;
@@ -276,6 +290,8 @@ export interface DhcpSubnet extends BaseObject {
 export interface Host extends BaseObject {
   readonly name: string;
   readonly addresses: readonly string[];
+  /** MidoNet's flooding-proxy weight (0-65535); unset means MidoNet's default 1. */
+  readonly floodingProxyWeight?: number;
   // back-references
   readonly portIds: readonly string[];
   readonly tunnelZoneIds: readonly string[];

@@ -50,7 +50,12 @@ const RULE_TYPES = ['accept', 'drop', 'reject', 'return', 'jump', 'continue', 'd
 
 /** Writable fields of every kind. */
 const FIELDS: { readonly [K in Kind]: Fields } = {
-  router: { ...device, asNumber: int(0, 4294967295) },
+  router: {
+    ...device,
+    asNumber: int(0, 4294967295),
+    localRedirectChainId: ref,
+    forwardChainId: ref,
+  },
   bridge: { ...device, vni: int(0, 16777215) },
   port: {
     ...common,
@@ -84,6 +89,12 @@ const FIELDS: { readonly [K in Kind]: Fields } = {
     invOutPorts: bool,
     portGroup: ref,
     invPortGroup: bool,
+    inPortGroup: ref,
+    invInPortGroup: bool,
+    outPortGroup: ref,
+    invOutPortGroup: bool,
+    noVlan: bool,
+    vlan: int(0, 4095),
     ipAddrGroupSrc: ref,
     invIpAddrGroupSrc: bool,
     ipAddrGroupDst: ref,
@@ -167,7 +178,12 @@ const FIELDS: { readonly [K in Kind]: Fields } = {
       }),
     ),
   },
-  host: { ...common, name: req(str), addresses: list(ipv4) },
+  host: {
+    ...common,
+    name: req(str),
+    addresses: list(ipv4),
+    floodingProxyWeight: int(0, 65535),
+  },
   'tunnel-zone': {
     ...common,
     name: req(str),

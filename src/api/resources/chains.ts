@@ -101,6 +101,16 @@ function checkRule(body: Record<string, unknown>): void {
   if ((type === 'dnat' || type === 'snat') && (!Array.isArray(targets) || targets.length === 0)) {
     throw validationFailed([{ property: 'natTargets', message: 'needs at least one target' }]);
   }
+  // MidoNet's fragment policy: `header` with L4 fields, `any` without; an L4 match with `any`
+  // or `nonheader` is refused. The default is what an unset policy means, so it is not stored.
+  const l4 = body['tpSrc'] !== undefined || body['tpDst'] !== undefined;
+  const policy = body['fragmentPolicy'];
+  if (l4 && (policy === 'any' || policy === 'nonheader')) {
+    throw validationFailed([
+      { property: 'fragmentPolicy', message: `${policy} cannot be used with tpSrc or tpDst` },
+    ]);
+  }
+  if (policy === (l4 ? 'header' : 'any')) delete body['fragmentPolicy'];
 }
 
 /** `POST /chains/{id}/rules`: creates the rule at its 1-based `position` (default: the end). */

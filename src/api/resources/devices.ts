@@ -104,6 +104,11 @@ function applyPortSubnet(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return raw;
   const subnet = (raw as { portSubnet?: unknown }).portSubnet;
   if (!Array.isArray(subnet) || subnet.length === 0) return raw;
+  if (subnet.length > 1) {
+    throw validationFailed([
+      { property: 'portSubnet', message: 'only one address per router port is supported' },
+    ]);
+  }
   const first = subnet[0];
   const m = typeof first === 'string' ? /^([\d.]+)\/(\d{1,2})$/.exec(first) : null;
   if (!m || !isIpv4(m[1]!) || Number(m[2]) > 32) {
