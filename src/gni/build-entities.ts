@@ -5,6 +5,7 @@
  */
 import {
   entityKey,
+  type EntityKind,
   type AclEntry,
   type DhcpOptionSet,
   type Instance,
@@ -38,12 +39,26 @@ export const paths = {
   igw: (g: string): string => `internetGateways/internetGateway[${g}]`,
 };
 
-/** Reads the `name` (id) of an object; a missing id rejects the document (§11). */
-function idOf(o: Plain, path: string, what: string, ctx: BuildContext): string {
+/** Control characters, bidirectional and invisible formatting characters, and separators that
+ * make an id display as another one (U+202E reverses the text after it). */
+const UNSAFE_ID =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/;
+
+/** Reads the `name` (id) of an object; a missing id rejects the document (§11), an id with a
+ * control or formatting character makes the entity invalid (`invalid-id`). */
+function idOf(o: Plain, path: string, what: EntityKind, ctx: BuildContext): string {
   const id = str(o, 'name');
   if (id === undefined) {
     ctx.reject(path, 'missing-required', `${what} has no name (id)`);
     return '';
+  }
+  if (UNSAFE_ID.test(id)) {
+    ctx.bad(
+      entityKey(what, id),
+      path,
+      'invalid-id',
+      `${what} id ${JSON.stringify(id)} has a control or formatting character`,
+    );
   }
   return id;
 }

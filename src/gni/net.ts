@@ -3,7 +3,11 @@
  * They return `undefined` on malformed input instead of throwing.
  */
 
-/** Parses a dotted-quad IPv4 address into an unsigned 32-bit number; `undefined` if malformed. */
+/**
+ * Parses a dotted-quad IPv4 address into an unsigned 32-bit number; `undefined` if malformed.
+ * An octet with a leading zero (`010`) is malformed: C's `inet_aton` reads it as octal (8),
+ * a decimal reading gives 10, and the store accepts neither spelling.
+ */
 export function parseIpv4(text: string): number | undefined {
   let value = 0;
   let octet = -1;
@@ -12,7 +16,7 @@ export function parseIpv4(text: string): number | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
-      if (digits === 3) return undefined;
+      if (digits === 3 || octet === 0) return undefined;
       octet = (octet < 0 ? 0 : octet * 10) + (c - 48);
       digits++;
     } else if (c === 46) {
@@ -35,13 +39,14 @@ export interface Cidr {
   readonly prefix: number;
 }
 
-/** Parses `a.b.c.d/n` with 0 <= n <= 32; `undefined` if malformed. */
+/** Parses `a.b.c.d/n` with 0 <= n <= 32 (no leading zeros); `undefined` if malformed. */
 export function parseCidr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const address = parseIpv4(text.slice(0, slash));
   const len = text.length - slash - 1;
   if (address === undefined || len < 1 || len > 2) return undefined;
+  if (len === 2 && text.charCodeAt(slash + 1) === 48) return undefined; // `/08`
   const prefix = parseUint(text.slice(slash + 1));
   if (prefix === undefined || prefix > 32) return undefined;
   return { address, prefix };

@@ -64,6 +64,8 @@ export class TopologyBuilder {
   readonly maps: DesiredMaps;
   readonly issues: Issue[] = [];
   readonly held = new Set<string>();
+  /** Why each held owner is held (the first reason given). */
+  readonly heldReasons = new Map<string, string>();
   /** While true, objects are base objects: rebuilt every pass, not part of any unit. */
   base = false;
   /** The base objects of this pass (kind index, object, …). */
@@ -256,6 +258,7 @@ export class TopologyBuilder {
     this.log?.notes.push([owner, path, message]);
     if (this.held.has(owner)) return;
     this.held.add(owner);
+    this.heldReasons.set(owner, message);
     this.issues.push({
       path,
       code: 'mapping.held',

@@ -63,7 +63,8 @@ export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
   const vpcMap = firstById(view.vpcs);
   const vpcs = [...vpcMap.values()];
   const subnets = new Map<string, SubnetEntry>();
-  for (const vpc of vpcs) indexVpc(vpc, b, invalid, subnets);
+  // every copy of a duplicated VPC id is invalid: the children of each copy are held
+  for (const vpc of view.vpcs) indexVpc(vpc, b, invalid, subnets);
   const securityGroups = firstById(view.securityGroups);
   for (const sg of securityGroups.values()) {
     if (invalid('securityGroup', sg.id)) b.hold(sg.id, `securityGroup/${sg.id}`, 'invalid');
@@ -165,6 +166,9 @@ function indexInterfaces(
     if (seenInstances.has(instance.id)) continue;
     seenInstances.add(instance.id);
     const instanceInvalid = invalid('instance', instance.id);
+    // the primary interface's objects are owned by the instance id: held even when the
+    // document lost its interfaces or its primary one
+    if (instanceInvalid) b.hold(instance.id, `instance/${instance.id}`, 'invalid');
     for (const iface of instance.networkInterfaces) {
       if (eniById.has(iface.id)) continue;
       const primary = iface.deviceIndex === 0;
@@ -189,10 +193,12 @@ function indexInterfaces(
         why = `node ${instance.node} invalid`;
       }
       if (why !== undefined) b.hold(key, path, why);
-      const securityGroups =
+      // a group listed twice is one membership (eucanetd merges it too): no duplicate jump
+      const securityGroups = uniqueIds(
         iface.securityGroups.length > 0 || !primary
           ? iface.securityGroups
-          : instance.securityGroups;
+          : instance.securityGroups,
+      );
       const entry: InterfaceEntry = {
         iface,
         instance,
@@ -208,4 +214,11 @@ function indexInterfaces(
     }
   }
   return { interfaces, eniById };
+}
+
+/** `ids` without repeats (first place kept); the same array when it has none. */
+function uniqueIds(ids: readonly string[]): readonly string[] {
+  if (ids.length < 2) return ids;
+  const set = new Set(ids);
+  return set.size === ids.length ? ids : [...set];
 }

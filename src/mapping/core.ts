@@ -152,7 +152,23 @@ function bgpGateways(view: GlobalView): Gateway[] {
 
 function mapBgp(b: TopologyBuilder, gws: readonly Gateway[], routerId: string): void {
   const networks = new Set<string>();
+  const peers = new Map<string, number>(); // peer address → ASN
   for (const gw of gws) {
+    const known = peers.get(gw.bgpPeerIp!);
+    // gateways peering with the same upstream router share one peer (eucanetd merges them)
+    if (known === gw.bgpPeerAsn) {
+      for (const r of gw.bgpAdRoutes) networks.add(r);
+      continue;
+    }
+    if (known !== undefined) {
+      b.warn(
+        'mapping.bgp-peer-conflict',
+        `gateway/${gw.host}`,
+        `BGP peer ${gw.bgpPeerIp!} has ASN ${known} on another gateway and ${gw.bgpPeerAsn!} on ${gw.host}: the first is kept`,
+      );
+      continue;
+    }
+    peers.set(gw.bgpPeerIp!, gw.bgpPeerAsn!);
     b.put('bgp-peer', {
       id: b.id(`bgp-peer:${gw.bgpPeerIp!}`),
       owner: OWNER,

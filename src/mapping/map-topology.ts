@@ -250,6 +250,7 @@ function mapPass(
     issues: b.issues,
     allocations,
     held: b.held,
+    heldReasons: b.heldReasons,
     ...(patch !== undefined ? { delta: b.delta() } : {}),
   };
   if (b.duplicates === 0 && !b.crossBase) MEMOS.set(result, memo);

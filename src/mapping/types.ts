@@ -67,6 +67,8 @@ export interface MappingResult {
    * existing objects with these owners.
    */
   readonly held: ReadonlySet<string>;
+  /** Why each owner in `held` is held (e.g. `invalid`, `its subnet subnet-1 is held`). */
+  readonly heldReasons: ReadonlyMap<string, string>;
   /**
    * Patch passes only (`mapTopology` given a previous result it could patch): what changed
    * relative to the previous result's desired topology. Every desired object not in `put` is

@@ -19,7 +19,7 @@ import type { DesiredTopology, MappingResult } from '../mapping/index.js';
 import type { TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
 import type { Durations } from './cycle.js';
-import type { PlanCounts } from './plan.js';
+import type { HeldOwner, PlanCounts } from './plan.js';
 import type { Settings } from './settings.js';
 
 /** Options of the controller; defaults: poll from settings, resync 60 s, backoff 1 s..60 s. */
@@ -57,6 +57,21 @@ export interface CycleReport {
   /** How the document was read this cycle, if it was: scanning only what changed since the
    * last one, or in full. */
   readonly parse?: 'incremental' | 'full';
+  /** The owners this cycle held, with the reasons (absent when none). */
+  readonly heldOwners?: readonly HeldOwner[];
+}
+
+/** At most this many held owners are named in a cycle's log line. */
+const HELD_IN_LOG = 20;
+
+/** The cycle log line's fields for held owners: `held_owners` (the first 20 as
+ * `owner: reason`) and `held_owners_count`. */
+function heldFields(held: readonly HeldOwner[]): Record<string, unknown> {
+  if (held.length === 0) return {};
+  return {
+    held_owners: held.slice(0, HELD_IN_LOG).map((h) => `${h.owner}: ${h.reason}`),
+    held_owners_count: held.length,
+  };
 }
 
 /** Counters for SIGUSR1 and a metrics endpoint. */
@@ -122,7 +137,13 @@ export class Controller {
    * objects need no field comparison). Dropped on any failure and at every resync.
    */
   private synced:
-    { actual: ActualTopology; desired: DesiredTopology; revision: number } | undefined;
+    | {
+        actual: ActualTopology;
+        desired: DesiredTopology;
+        revision: number;
+        held: ReadonlySet<string>;
+      }
+    | undefined;
   /** The last mapping result (pure in its inputs, so reusable whatever the apply did). */
   private lastMapping: MappingResult | undefined;
 
@@ -296,6 +317,7 @@ export class Controller {
         withOps: false,
         ...(actual ? { actual } : {}),
         ...(previous ? { previous } : {}),
+        ...(synced ? { previousHeld: synced.held } : {}),
         ...(this.lastMapping ? { previousMapping: this.lastMapping } : {}),
         ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       });
@@ -306,6 +328,7 @@ export class Controller {
         actual: r.actual,
         desired: r.mapping.desired,
         revision: r.apply?.revision ?? r.actual.revision,
+        held: r.held,
       };
       const c = r.plan.counts;
       this.counters.applied++;
@@ -326,6 +349,7 @@ export class Controller {
         deleted: c.delete,
         unchanged: c.unchanged,
         held: c.held,
+        ...heldFields(r.plan.held ?? []),
         transactions: r.apply?.transactions ?? 0,
         issues: r.mapping.issues.length,
         resync,
@@ -339,6 +363,7 @@ export class Controller {
         counts: c,
         durations,
         issues: r.mapping.issues.length,
+        ...(r.plan.held?.length ? { heldOwners: r.plan.held } : {}),
         ...(parsed ? { parse: parsed.mode } : {}),
       };
     } catch (e) {

@@ -1,6 +1,9 @@
 /**
- * One reconcile pass over a parsed GNI: discover → recover allocations → map → diff → apply.
- * Reads top-down; every phase is timed. Full recompute every time (always correct).
+ * One reconcile pass over a parsed GNI: discover → recover allocations → map → diff and check
+ * → apply. Reads top-down; every phase is timed. Full recompute every time (always correct).
+ * One entity never blocks the others: the plan check holds an owner whose ops the store would
+ * refuse, and when an apply still fails on one owner's op, that owner is held with the store's
+ * error and the rest is planned and applied again.
  */
 import { allObjects, discover } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
@@ -13,11 +16,14 @@ import type {
   MappingResult,
   RecoverableObject,
 } from '../mapping/index.js';
-import type { TopologyStore } from '../store/index.js';
+import { isStoreError, KINDS } from '../store/index.js';
+import type { AnyObject, Kind, Op, TopologyStore } from '../store/index.js';
 import { applyOps } from './apply.js';
 import type { ApplyResult } from './apply.js';
-import { diffTopology } from './diff.js';
-import type { Plan } from './plan.js';
+import type { DiffOptions } from './diff.js';
+import { checkedPlan } from './plan-check.js';
+import type { CheckedPlan } from './plan-check.js';
+import type { HeldOwner, Plan } from './plan.js';
 
 /** Milliseconds spent per phase (absent when the phase did not run). */
 export interface Durations {
@@ -47,6 +53,9 @@ export interface ReconcileOptions {
   /** The previous cycle's mapping result: mapping patches it (keeping the objects of unchanged
    * entities). Its maps are handed over: it must not be used again. */
   readonly previousMapping?: MappingResult;
+  /** Every owner the previous cycle held (mapping's and the reconciler's); an owner held then
+   * and not now makes the diff a full one. Default: `previousMapping.held`. */
+  readonly previousHeld?: ReadonlySet<string>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
   readonly chunkSize?: number;
@@ -59,6 +68,8 @@ export interface ReconcileResult {
   readonly actual: ActualTopology;
   readonly apply?: ApplyResult;
   readonly durations: Durations;
+  /** Every owner held this cycle: the mapping's and those the reconciler held. */
+  readonly held: ReadonlySet<string>;
 }
 
 const since = (t: number): number => Math.round((performance.now() - t) * 100) / 100;
@@ -71,6 +82,7 @@ export async function reconcileView(
   options: ReconcileOptions = {},
 ): Promise<ReconcileResult> {
   const durations: Durations = {};
+  const applyHolds = new Map<string, boolean>(); // owners held for a failed apply
   let t = performance.now();
   let actual = options.actual;
   if (!actual) {
@@ -92,25 +104,98 @@ export async function reconcileView(
   durations.map_ms = since(t);
 
   t = performance.now();
-  const diffOptions = {
+  const previousHeld = options.previousHeld ?? options.previousMapping?.held;
+  const diffOptions: DiffOptions = {
     ...(options.withChanges !== undefined ? { withChanges: options.withChanges } : {}),
     // mapping's `delta` is relative to the mapping result it was given: usable when that is
     // the very result whose desired topology was applied last
-    ...(applied && mapping.delta !== undefined
-      ? { incremental: { delta: mapping.delta, previousHeld: options.previousMapping!.held } }
+    ...(applied && mapping.delta !== undefined && previousHeld !== undefined
+      ? { incremental: { delta: mapping.delta, previousHeld } }
       : {}),
     ...(options.withOps !== undefined ? { withOps: options.withOps } : {}),
   };
-  const plan = diffTopology(mapping.desired, actual, mapping.held, diffOptions);
+  let checked = checkedPlan(mapping.desired, actual, mapping.held, diffOptions);
   durations.diff_ms = since(t);
 
-  if (options.dryRun) return { plan, mapping, actual, durations };
+  if (options.dryRun) return result(checked, mapping, actual, undefined, durations);
   t = performance.now();
-  const apply = await applyOps(store, plan.storeOps, {
+  const applyOptions = {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
-  });
-  durations.apply_ms = since(t);
-  return { plan, mapping, actual, apply, durations };
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const apply = await applyOps(store, checked.plan.storeOps, applyOptions);
+      durations.apply_ms = since(t);
+      return result(checked, mapping, actual, apply, durations);
+    } catch (e) {
+      const owner = ownerOfFailure(e, checked.plan.storeOps, actual);
+      if (owner === undefined || checked.held.has(owner) || attempt >= MAX_APPLY_HOLDS) throw e;
+      // hold that owner with the store's error; plan the rest again against the store as it is
+      // now (earlier transactions of the apply may have committed)
+      const holds = new Map(checked.holds);
+      holds.set(owner, `the store refused its ops: ${(e as Error).message}`);
+      applyHolds.set(owner, true);
+      actual = await discover(store);
+      const { incremental: _, ...full } = diffOptions;
+      checked = checkedPlan(mapping.desired, actual, mapping.held, full, holds);
+    }
+  }
+
+  function result(
+    c: CheckedPlan,
+    m: MappingResult,
+    a: ActualTopology,
+    apply: ApplyResult | undefined,
+    d: Durations,
+  ): ReconcileResult {
+    const plan = { ...c.plan, held: heldOwners(m, c, applyHolds) };
+    return { plan, mapping: m, actual: a, ...(apply ? { apply } : {}), durations: d, held: c.held };
+  }
+}
+
+/** At most this many owners are held for failed applies in one cycle. */
+const MAX_APPLY_HOLDS = 16;
+
+/** The held owners of a cycle with their reasons, sorted by owner. */
+function heldOwners(
+  mapping: MappingResult,
+  checked: CheckedPlan,
+  applyHolds: ReadonlyMap<string, boolean>,
+): HeldOwner[] {
+  const out: HeldOwner[] = [];
+  for (const owner of mapping.held) {
+    out.push({ owner, reason: mapping.heldReasons.get(owner) ?? 'held', by: 'input' });
+  }
+  for (const [owner, reason] of checked.holds) {
+    if (!mapping.held.has(owner))
+      out.push({ owner, reason, by: applyHolds.has(owner) ? 'apply' : 'check' });
+  }
+  return out.sort((x, y) => (x.owner < y.owner ? -1 : x.owner > y.owner ? 1 : 0));
+}
+
+const KIND_SET: ReadonlySet<string> = new Set(KINDS);
+const OBJECT_REF = /\b([a-z][a-z-]*)\/([^\s:,;()]+)/g;
+
+/** The owner of the object a store error names first among the ops' objects, if any. */
+function ownerOfFailure(
+  e: unknown,
+  ops: readonly Op[],
+  actual: ActualTopology,
+): string | undefined {
+  if (!isStoreError(e)) return undefined;
+  const byId = new Map<string, Op>();
+  for (const op of ops) byId.set(op.op === 'delete' ? op.id : op.object.id, op);
+  for (const m of e.message.matchAll(OBJECT_REF)) {
+    const [, kind, id] = m;
+    if (kind === undefined || id === undefined || !KIND_SET.has(kind)) continue;
+    const op = byId.get(id);
+    const owner =
+      op !== undefined && op.op !== 'delete'
+        ? op.object.owner
+        : (actual.objects[kind as Kind] as ReadonlyMap<string, AnyObject>).get(id)?.owner;
+    if (owner !== undefined && owner !== '') return owner;
+  }
+  return undefined;
 }

@@ -16,6 +16,7 @@ import { KINDS } from '../store/index.js';
 import type { AnyObject, Kind, Op, WritableOf } from '../store/index.js';
 import { describeObject } from './describe.js';
 import { sameWritableFields, writableView } from './equal.js';
+import { anchoredMerge, HeldParts } from './hold.js';
 import type { FieldChange, Plan, PlanOp } from './plan.js';
 
 /** Options of `diffTopology`. */
@@ -95,6 +96,7 @@ export function diffTopology(
   const desiredOf = (kind: Kind): ReadonlyMap<string, Desired> =>
     desired[kind] as ReadonlyMap<string, Desired>;
   const isHeld = (o: AnyObject): boolean => o.owner !== undefined && held.has(o.owner);
+  const parts = new HeldParts(held, actual);
   const nameOf = (kind: Kind, o: object): string =>
     describeObject(kind, o, (k, id) => desiredOf(k).get(id) ?? actualOf(k).get(id));
 
@@ -172,21 +174,30 @@ export function diffTopology(
     for (const r of pendingRules.values()) create('rule', r); // listed by no chain
   };
   let matched = 0; // desired objects of the current kind that exist in the store
-  const visit = (kind: Kind, d: Desired): void => {
-    const a = actualOf(kind).get(d.id);
+  const visit = (kind: Kind, desiredObject: Desired): void => {
+    const a = actualOf(kind).get(desiredObject.id);
+    // an owner held by the plan check still has desired objects: none is created or changed
+    const ownerHeld = held.size > 0 && held.has(desiredObject.owner);
     if (!a) {
-      if (kind === 'rule') pendingRules.set(d.id, d);
-      else create(kind, d);
+      if (ownerHeld) return;
+      if (kind === 'rule') pendingRules.set(desiredObject.id, desiredObject);
+      else create(kind, desiredObject);
       return;
     }
     matched++;
     // chain.ruleIds is a back-reference: the comparison ignores it (phase 3 handles order)
-    if (kind === 'host' || sameWritableFields(kind, d, a)) {
+    if (kind === 'host' || sameWritableFields(kind, desiredObject, a)) {
       counts.unchanged++;
       return;
     }
-    if (isHeld(a)) {
+    if (ownerHeld || isHeld(a)) {
       counts.held++;
+      return;
+    }
+    // a shared object keeps the parts of held owners (DHCP hosts, group addresses)
+    const d = parts.keep(kind, desiredObject, a);
+    if (d !== desiredObject && sameWritableFields(kind, d, a)) {
+      counts.unchanged++;
       return;
     }
     const body = bodyOf(kind, d);
@@ -283,9 +294,16 @@ export function diffTopology(
     const want = chain.ruleIds ?? [];
     const wantSet = new Set(want);
     const currentSet = new Set(current);
+    // held owners' rules stay where they are; rules not ours go last
+    const heldRule = (id: string): boolean => parts.isHeld(actualOf('rule').get(id)?.owner);
     const target = [
-      ...want.filter((id) => currentSet.has(id)),
-      ...current.filter((id) => !wantSet.has(id)),
+      ...anchoredMerge(
+        want.filter((id) => currentSet.has(id)),
+        current,
+        (id) => id,
+        heldRule,
+      ),
+      ...current.filter((id) => !wantSet.has(id) && !heldRule(id)),
     ];
     if (target.length === current.length && target.every((id, i) => id === current[i])) continue;
     storeOps.push({ op: 'update', kind: 'chain', object: { ...chain, ruleIds: target } as never });

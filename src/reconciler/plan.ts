@@ -34,12 +34,23 @@ export interface PlanCounts {
   readonly held: number;
 }
 
+/** An owner whose stored objects the plan leaves exactly as they are, and why. `by` says who
+ * held it: `input` (the mapping: invalid or dependent input), `check` (the plan check: the
+ * store would refuse its ops) or `apply` (the store refused its ops in an apply). */
+export interface HeldOwner {
+  readonly owner: string;
+  readonly reason: string;
+  readonly by: 'input' | 'check' | 'apply';
+}
+
 /** A whole plan. `storeOps` are in apply order: unlinks, creates and updates parents first,
  * deletes children first, then rule reorders. */
 export interface Plan {
   readonly ops: readonly PlanOp[];
   readonly storeOps: readonly Op[];
   readonly counts: PlanCounts;
+  /** The held owners, sorted by owner (set by the reconcile cycle; absent from a bare diff). */
+  readonly held?: readonly HeldOwner[];
 }
 
 /** True when the plan changes nothing. */

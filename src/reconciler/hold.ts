@@ -1,0 +1,114 @@
+/**
+ * Holding: what a held owner keeps. A held owner (an entity whose input is invalid, or one the
+ * plan check or a failed apply held) keeps exactly its last applied state: its own objects are
+ * neither changed nor deleted (the diff skips them), and its contributions to shared objects
+ * stay where they are: its DHCP host entries in its subnet's DHCP subnet, its addresses in the
+ * security groups' address groups, its rules at their place in shared chains (`vc_*`,
+ * `eucamdrt_*`). The stored objects say what those contributions are: a DHCP host is named by
+ * its owner, an interface's addresses are in its own `elip_pre/post_<owner>` groups, a rule
+ * carries its owner.
+ */
+import { derivedId } from '../common/index.js';
+import type { ActualTopology } from '../discovery/index.js';
+import type { AnyObject, DhcpHost, Kind } from '../store/index.js';
+
+/**
+ * `want` with the elements of `current` that `keep` selects (and `want` lacks) put back where
+ * they were: each right after the nearest element before it in `current` that `want` also has
+ * (or first, when there is none). Elements are compared by `key`.
+ */
+export function anchoredMerge<T>(
+  want: readonly T[],
+  current: readonly T[],
+  key: (t: T) => string,
+  keep: (t: T) => boolean,
+): T[] {
+  const wanted = new Set(want.map(key));
+  const after = new Map<string | undefined, T[]>(); // anchor key (undefined: start) → kept
+  let anchor: string | undefined;
+  let any = false;
+  for (const t of current) {
+    const k = key(t);
+    if (wanted.has(k)) {
+      anchor = k;
+      continue;
+    }
+    if (!keep(t)) continue;
+    const list = after.get(anchor) ?? [];
+    list.push(t);
+    after.set(anchor, list);
+    any = true;
+  }
+  if (!any) return [...want];
+  const out: T[] = [...(after.get(undefined) ?? [])];
+  for (const t of want) {
+    out.push(t);
+    const kept = after.get(key(t));
+    if (kept !== undefined) out.push(...kept);
+  }
+  return out;
+}
+
+/** What the diff needs to keep held owners' contributions: the held owners and, lazily, the
+ * addresses of held interfaces (from their stored `elip_pre/post` groups). */
+export class HeldParts {
+  private addresses: Set<string> | undefined;
+
+  constructor(
+    readonly held: ReadonlySet<string>,
+    private readonly actual: ActualTopology,
+  ) {}
+
+  /** True when `owner` is held. */
+  isHeld(owner: string | undefined): boolean {
+    return owner !== undefined && this.held.has(owner);
+  }
+
+  /** Private and public addresses of held interfaces, as stored. */
+  heldAddresses(): ReadonlySet<string> {
+    if (this.addresses !== undefined) return this.addresses;
+    const out = new Set<string>();
+    const groups = this.actual.objects['ip-addr-group'];
+    for (const owner of this.held) {
+      for (const name of [`elip_pre_${owner}`, `elip_post_${owner}`]) {
+        const g = groups.get(derivedId(`ip-addr-group:${name}`));
+        if (g === undefined || g.owner !== owner) continue;
+        for (const a of g.addresses ?? []) out.add(a);
+      }
+    }
+    this.addresses = out;
+    return out;
+  }
+
+  /**
+   * The desired body of a shared object `d` with the held owners' parts of the stored `a` kept:
+   * DHCP hosts named by a held owner (in place of any desired entry of that name) and, in an
+   * address group owned by someone else, the stored addresses of held interfaces. Returns `d`
+   * itself when nothing is held or nothing of `a` is kept.
+   */
+  keep<T extends object>(kind: Kind, d: T, a: AnyObject): T {
+    if (this.held.size === 0) return d;
+    if (kind === 'dhcp-subnet') {
+      const stored = (a as { hosts?: readonly DhcpHost[] }).hosts ?? [];
+      if (!stored.some((h) => this.isHeld(h.name))) return d;
+      const want = ((d as { hosts?: readonly DhcpHost[] }).hosts ?? []).filter(
+        (h) => !this.isHeld(h.name),
+      );
+      const hosts = anchoredMerge(want, stored, hostKey, (h) => this.isHeld(h.name));
+      return { ...d, hosts };
+    }
+    if (kind === 'ip-addr-group') {
+      const stored = (a as { addresses?: readonly string[] }).addresses ?? [];
+      if (stored.length === 0) return d;
+      const held = this.heldAddresses();
+      if (held.size === 0 || !stored.some((x) => held.has(x))) return d;
+      const want = (d as { addresses?: readonly string[] }).addresses ?? [];
+      const addresses = anchoredMerge(want, stored, same, (x) => held.has(x));
+      return addresses.length === want.length ? d : { ...d, addresses };
+    }
+    return d;
+  }
+}
+
+const same = (s: string): string => s;
+const hostKey = (h: DhcpHost): string => `${h.name}|${h.macAddr}`;
