@@ -5,8 +5,8 @@ import { expect } from 'chai';
 import { Command } from 'commander';
 import { registerStoreCommands } from '../bin/commands/store.js';
 import { openFileStore } from '../src/store/index.js';
-import { encodeSnapshot } from '../src/store/journal.js';
 import { bridge, bridgePort, router, routerPort } from './helpers/store-conformance.js';
+import { writeStoreFiles } from './helpers/store-files.js';
 
 /** Runs the store commands in-process and returns what they printed and the exit code. */
 async function run(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -73,10 +73,7 @@ describe('store CLI (store verify, topology list/show)', () => {
       bgpPeerIds: [],
       bgpNetworkIds: [],
     };
-    await writeFile(
-      join(dir, 'snapshot.ndjson'),
-      Buffer.concat([...encodeSnapshot(1, [['router', r1 as never]], 1)]),
-    );
+    await writeStoreFiles(dir, 1, [['router', r1 as never]]);
     const r = await run('store', 'verify', '--store', dir);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.include('router/r1').and.include('port/p9');
@@ -90,7 +87,7 @@ describe('store CLI (store verify, topology list/show)', () => {
     await writeFile(path, buf);
     const r = await run('store', 'verify', '--store', dir);
     expect(r.code).to.equal(1);
-    expect(r.stderr).to.match(/journal\.log record at byte offset 24 \(revision 1\) is damaged/);
+    expect(r.stderr).to.match(/journal\.log record at byte offset 40 \(revision 1\) is damaged/);
     const missing = await run('store', 'verify', '--store', join(dir, 'nope'));
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.include('no store at');

@@ -11,11 +11,12 @@ import {
   StoreCorruptError,
   StoreError,
   StoreLockedError,
+  StoreNotFoundError,
   verifyStore,
   type ChangeEvent,
   type TopologyStore,
 } from '../src/store/index.js';
-import { encodeRecord, encodeSnapshot, JOURNAL_HEADER_SIZE } from '../src/store/journal.js';
+import { encodeRecord, JOURNAL_HEADER_SIZE } from '../src/store/journal.js';
 import {
   bridge,
   bridgePort,
@@ -25,6 +26,7 @@ import {
   routerPort,
   rule,
 } from './helpers/store-conformance.js';
+import { writeStoreFiles } from './helpers/store-files.js';
 
 const JOURNAL = 'journal.log';
 
@@ -183,6 +185,26 @@ describe('store file backend', function () {
     expect(e.message).to.include(`byte offset ${at}`);
   });
 
+  it('loads a compaction stopped between its renames, and the writer finishes it', async () => {
+    const a = await openFileStore(dir, { snapshotEvery: 3 });
+    await a.transaction([router('r1')]);
+    await a.transaction([routerPort('p1', 'r1')]);
+    const journalBefore = await readFile(join(dir, JOURNAL));
+    const manifestBefore = await readFile(join(dir, 'MANIFEST'));
+    await a.transaction([routerPort('p2', 'r1')]); // compaction: generation 2 at revision 3
+    await a.close();
+    // as if the writer died after renaming the new snapshot, before the journal and manifest
+    await writeFile(join(dir, JOURNAL), journalBefore);
+    await writeFile(join(dir, 'MANIFEST'), manifestBefore);
+    const r = track(await openFileStore(dir, { readOnly: true }));
+    expect(await r.revision()).to.equal(3);
+    const b = track(await openFileStore(dir));
+    expect((await b.get('router', 'r1'))?.portIds).to.deep.equal(['p1', 'p2']);
+    const m = await readFile(join(dir, 'MANIFEST'));
+    expect(Number(m.readBigUInt64LE(16))).to.equal(3); // the writer wrote generation 3
+    expect((await b.transaction([router('r2')])).revision).to.equal(4);
+  });
+
   it('refuses an unknown format version', async () => {
     await (await openFileStore(dir)).close();
     const path = join(dir, JOURNAL);
@@ -204,8 +226,7 @@ describe('store file backend', function () {
       bgpPeerIds: [],
       bgpNetworkIds: [],
     };
-    const chunks = [...encodeSnapshot(1, [['router', r1 as never]], 1)];
-    await writeFile(join(dir, 'snapshot.ndjson'), Buffer.concat(chunks));
+    await writeStoreFiles(dir, 1, [['router', r1 as never]]);
     const e = await expectReject(openFileStore(dir), StoreCorruptError);
     expect(e.message).to.include('router/r1').and.include('port/p9');
     const problems = await verifyStore(dir);
@@ -274,11 +295,15 @@ describe('store file backend', function () {
       await it.return?.();
     });
 
-    it('start on an empty directory and pick up the writer once it appears', async () => {
-      const follower = track(await openFileStore(dir, { readOnly: true, pollMs: 5 }));
+    it('refuse a directory that holds no store, or wait for a writer to create one', async () => {
+      const e = await expectReject(openFileStore(dir, { readOnly: true }), StoreNotFoundError);
+      expect(e.message).to.equal(`no store at ${dir}`);
+      await expectReject(verifyStore(dir), StoreNotFoundError);
+      const waiting = openFileStore(dir, { readOnly: true, pollMs: 5, waitForStore: true });
+      const writer = track(await openFileStore(dir));
+      const follower = track(await waiting);
       expect(await follower.revision()).to.equal(0);
       const it = follower.watch(0)[Symbol.asyncIterator]();
-      const writer = track(await openFileStore(dir));
       await writer.transaction([router('r1')]);
       const [ev] = await nextEvents(it, () => true);
       expect(ev?.revision).to.equal(1);

@@ -64,7 +64,7 @@ export function registerAgentCommands(program: Command): void {
         return;
       }
       const store: TopologyStore = flags.store
-        ? await openStore(flags.store, { readOnly: true, logger }) // file follower or etcd reader
+        ? await openStore(flags.store, { readOnly: true, waitForStore: true, logger }) // file follower (waits for the daemon to create the store) or etcd reader
         : createApiClient({
             url: flags.api!,
             ...(flags.token ? { token: flags.token } : {}),

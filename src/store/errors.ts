@@ -65,6 +65,12 @@ export class StoreCorruptError extends StoreError {
   override readonly code = 'STORE_CORRUPT';
 }
 
+/** The directory holds no store (no manifest, snapshot or journal): not an empty store. */
+export class StoreNotFoundError extends StoreError {
+  override readonly name = 'StoreNotFoundError';
+  override readonly code = 'STORE_NOT_FOUND';
+}
+
 /** The store directory is locked by another process. */
 export class StoreLockedError extends StoreError {
   override readonly name = 'StoreLockedError';

@@ -1,25 +1,29 @@
 /**
- * Loading a store directory: the snapshot, then the journal records after it. Used by the
- * writer at open (recovery) and by read-only followers (initial load and reloads).
+ * Loading a store directory: the manifest, the snapshot, then the journal records after it.
+ * Used by the writer at open (recovery), by read-only followers (initial load and reloads) and
+ * by `store recover`. Every file is checked against the others (layout.ts): a missing, damaged,
+ * older or foreign file is refused with `StoreCorruptError` naming it, never loaded partly.
  * The journal is opened before the snapshot is read: the writer renames a new snapshot before
  * it renames the new journal, so the snapshot read is never older than the journal's base.
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreCorruptError } from './errors.js';
+import { StoreCorruptError, StoreNotFoundError } from './errors.js';
 import {
   decodeJournalHeader,
   decodeSnapshot,
-  JOURNAL_HEADER_SIZE,
   scanRecords,
+  type JournalHeader,
   type JournalRecord,
   type ScanEnd,
+  type SnapshotHeader,
 } from './journal.js';
+import { checkLayout, JOURNAL_FILE, SNAPSHOT_FILE, type Layout } from './layout.js';
+import { MANIFEST_FILE, readManifest, type Manifest } from './manifest.js';
 import { StoreState } from './state.js';
 import type { AnyObject, Change, ChangeEvent } from './types.js';
 
-export const SNAPSHOT_FILE = 'snapshot.ndjson';
-export const JOURNAL_FILE = 'journal.log';
+export { JOURNAL_FILE, SNAPSHOT_FILE } from './layout.js';
 
 /** A loaded directory. */
 export interface Loaded {
@@ -27,14 +31,20 @@ export interface Loaded {
   /** The journal commits replayed after the snapshot (the watch history). */
   readonly events: ChangeEvent[];
   readonly snapshotRevision: number;
-  /** The open journal (absent when the directory has none yet). */
-  readonly journal?: {
+  /** How the files relate (current, format 1, interrupted compaction); see layout.ts. */
+  readonly layout: Layout;
+  /** The manifest read (absent for a format-1 store). */
+  readonly manifest?: Manifest;
+  /** The highest generation among the files (0 for format 1). */
+  readonly generation: number;
+  /** The open journal. */
+  readonly journal: {
     readonly handle: FileHandle;
     readonly ino: number;
-    readonly baseRevision: number;
+    readonly header: JournalHeader;
     /** End of the last complete record. */
     readonly offset: number;
-    /** Set when the journal ends with an incomplete record. */
+    /** Set when the journal ends with a record cut short by the end of the file. */
     readonly torn?: Extract<ScanEnd, { kind: 'torn' }>;
   };
 }
@@ -98,12 +108,12 @@ async function openJournal(dir: string): Promise<FileHandle | undefined> {
   }
 }
 
-async function loadSnapshot(dir: string, state: StoreState): Promise<void> {
+async function loadSnapshot(dir: string, state: StoreState): Promise<SnapshotHeader | undefined> {
   let buf: Buffer;
   try {
     buf = await readFile(join(dir, SNAPSHOT_FILE));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
   try {
@@ -111,6 +121,7 @@ async function loadSnapshot(dir: string, state: StoreState): Promise<void> {
       state.put(kind, deepFreeze(obj) as AnyObject),
     );
     state.revision = header.revision;
+    return header;
   } catch (e) {
     throw new StoreCorruptError(`store ${dir}: ${SNAPSHOT_FILE}: ${(e as Error).message}`, {
       cause: e,
@@ -118,38 +129,85 @@ async function loadSnapshot(dir: string, state: StoreState): Promise<void> {
   }
 }
 
-/** Loads `dir`; throws `StoreCorruptError` on a damaged file. The caller owns the handle. */
+/**
+ * Loads `dir`; throws `StoreNotFoundError` when it holds no store and `StoreCorruptError`
+ * naming the file (and offset and revision) when a file is missing, damaged, older or
+ * foreign. The caller owns the journal handle.
+ */
 export async function loadDir(dir: string): Promise<Loaded> {
+  const manifest = await readManifest(dir);
   const handle = await openJournal(dir);
   try {
     const journalBuf = handle ? await handle.readFile() : undefined;
     const ino = handle ? (await handle.stat()).ino : 0;
     const state = new StoreState();
-    await loadSnapshot(dir, state);
+    const snapshot = await loadSnapshot(dir, state);
     const snapshotRevision = state.revision;
-    if (!handle || !journalBuf) return { state, events: [], snapshotRevision };
-    const header = decodeJournalHeader(journalBuf);
-    if ('error' in header)
-      throw new StoreCorruptError(`store ${dir}: ${JOURNAL_FILE}: ${header.error}`);
-    if (header.baseRevision > snapshotRevision) {
-      throw new StoreCorruptError(
-        `store ${dir}: ${JOURNAL_FILE} starts after revision ${header.baseRevision} but ${SNAPSHOT_FILE} is at revision ${snapshotRevision}`,
-      );
+    let header: JournalHeader | undefined;
+    if (journalBuf) {
+      const h = decodeJournalHeader(journalBuf);
+      if ('error' in h) throw new StoreCorruptError(`store ${dir}: ${JOURNAL_FILE}: ${h.error}`);
+      header = h;
     }
-    const scan = scanRecords(journalBuf.subarray(JOURNAL_HEADER_SIZE), JOURNAL_HEADER_SIZE);
-    if (scan.end.kind === 'corrupt') throw new StoreCorruptError(corruptMessage(dir, scan.end));
+    const layout = checkLayout(dir, {
+      manifest,
+      snapshot,
+      journal: header,
+      journalRecords: !!header && journalBuf!.length > header.size,
+    });
+    if (!handle || !header) throw new StoreNotFoundError(`no store at ${dir}`); // checkLayout refused any other case
+    const scan = scanRecords(journalBuf!.subarray(header.size), header.size);
+    if (scan.end.kind === 'corrupt') {
+      // a record whose header is damaged is the one after the last good one
+      const last = scan.records[scan.records.length - 1]?.revision ?? header.baseRevision;
+      const end = { ...scan.end, revision: scan.end.revision ?? last + 1 };
+      throw new StoreCorruptError(corruptMessage(dir, end));
+    }
     const events = replay(dir, state, scan.records);
     const offset =
-      scan.records.length > 0 ? scan.records[scan.records.length - 1]!.end : JOURNAL_HEADER_SIZE;
-    const journal = { handle, ino, baseRevision: header.baseRevision, offset };
+      scan.records.length > 0 ? scan.records[scan.records.length - 1]!.end : header.size;
+    if (manifest && state.revision < manifest.revision) {
+      const cut =
+        scan.end.kind === 'torn'
+          ? `, then a record cut short at byte offset ${scan.end.offset}`
+          : '';
+      throw new StoreCorruptError(
+        `store ${dir}: ${JOURNAL_FILE} ends at revision ${state.revision} (byte offset ${offset}${cut}) but ${MANIFEST_FILE} says revision ${manifest.revision} was committed: acknowledged commits are missing`,
+      );
+    }
+    const journal = { handle, ino, header, offset };
     return {
       state,
       events,
       snapshotRevision,
+      layout,
+      generation: Math.max(manifest?.generation ?? 0, snapshot?.generation ?? 0, header.generation),
+      ...(manifest ? { manifest } : {}),
       journal: scan.end.kind === 'torn' ? { ...journal, torn: scan.end } : journal,
     };
   } catch (e) {
     await handle?.close();
     throw e;
   }
+}
+
+/**
+ * `loadDir` for readers that do not hold the lock: a load that fails while the manifest
+ * changes under it (a writer compacting meanwhile) is retried; damage that stays is thrown.
+ */
+export async function loadDirUnlocked(dir: string): Promise<Loaded> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await readManifestBytes(dir);
+    try {
+      return await loadDir(dir);
+    } catch (e) {
+      if (!(e instanceof StoreCorruptError) || attempt >= 50) throw e;
+      const after = await readManifestBytes(dir);
+      if (before.equals(after)) throw e;
+    }
+  }
+}
+
+async function readManifestBytes(dir: string): Promise<Buffer> {
+  return readFile(join(dir, MANIFEST_FILE)).catch(() => Buffer.alloc(0));
 }

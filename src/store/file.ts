@@ -6,22 +6,19 @@
  * directory, then a fresh journal the same way.
  * A read-only store takes no lock and follows the writer by polling the journal.
  */
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../common/index.js';
 import { EmbeddedStore } from './base.js';
-import { StoreError } from './errors.js';
-import { JOURNAL_FILE, loadDir, SNAPSHOT_FILE, type Loaded } from './file-load.js';
+import { StoreError, StoreNotFoundError } from './errors.js';
+import { JOURNAL_FILE, loadDir, type Loaded } from './file-load.js';
+import { GenerationWriteError, replaceFile, writeAll, writeGeneration } from './file-write.js';
 import { openFollower } from './follower.js';
-import {
-  encodeJournalHeader,
-  encodeRecord,
-  encodeSnapshot,
-  JOURNAL_HEADER_SIZE,
-} from './journal.js';
+import { encodeJournalHeader, encodeRecord, encodeSnapshot } from './journal.js';
+import { SNAPSHOT_FILE } from './layout.js';
+import { encodeManifest, MANIFEST_FILE, ManifestFile } from './manifest.js';
 import { acquireLock, type DirLock } from './lock.js';
-import type { StoreState } from './state.js';
-import { KINDS, type AnyObject, type Change, type Kind, type TopologyStore } from './types.js';
+import type { Change, TopologyStore } from './types.js';
 import { checkVerified } from './verify.js';
 import { WatchHub } from './watch.js';
 
@@ -41,58 +38,26 @@ export interface FileStoreOptions {
   readonly verify?: boolean;
   /** Read-only stores: journal poll interval in ms (default 50). */
   readonly pollMs?: number;
+  /**
+   * Read-only stores: when the directory holds no store yet, wait for a writer to create one
+   * instead of throwing `StoreNotFoundError` (default false; the datapath agent sets it).
+   */
+  readonly waitForStore?: boolean;
   readonly logger?: Logger;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
-async function writeAll(h: FileHandle, buf: Buffer, position?: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await h.write(
-      buf,
-      off,
-      buf.length - off,
-      position === undefined ? null : position + off,
-    );
-    off += bytesWritten;
-  }
-}
-
-/** Writes `chunks` to `dir/name` atomically: temp file, fsync, rename, fsync directory. */
-async function replaceFile(dir: string, name: string, chunks: Iterable<Buffer>): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`);
-  const h = await open(tmp, 'w', 0o644);
-  try {
-    for (const c of chunks) await writeAll(h, c);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, join(dir, name));
-  await fsyncDir(dir);
-}
-
-function* allObjects(state: StoreState): Generator<readonly [Kind, AnyObject]> {
-  for (const kind of KINDS) for (const obj of state.objects(kind).values()) yield [kind, obj];
 }
 
 class FileStore extends EmbeddedStore {
   private journalSize: number;
   private recordsSinceSnapshot: number;
   private failure: Error | undefined;
+  private generation: number;
+  private baseRevision: number;
 
   constructor(
     private readonly dir: string,
     loaded: Loaded,
     private journal: FileHandle,
+    private manifest: ManifestFile | undefined,
     private readonly lock: DirLock,
     private readonly options: FileStoreOptions,
     private readonly logger: Logger,
@@ -100,29 +65,52 @@ class FileStore extends EmbeddedStore {
     const hub = new WatchHub(loaded.snapshotRevision, options.historySize);
     for (const ev of loaded.events) hub.publish(ev);
     super(loaded.state, hub);
-    this.journalSize = loaded.journal?.offset ?? JOURNAL_HEADER_SIZE;
+    this.journalSize = loaded.journal.offset;
     this.recordsSinceSnapshot = loaded.events.length;
+    this.generation = loaded.generation;
+    this.baseRevision = loaded.snapshotRevision;
   }
 
   protected override checkWritable(): void {
     super.checkWritable();
     if (this.failure) {
-      throw new StoreError(`store ${this.dir} refuses writes after a failed journal write`, {
+      throw new StoreError(`store ${this.dir} refuses writes after a failed write`, {
         cause: this.failure,
       });
     }
   }
 
+  /**
+   * Appends the commit's record and syncs it, then records the revision in the manifest and
+   * syncs that: only then is the commit acknowledged (the manifest is how a lost record is
+   * noticed at the next open).
+   */
   protected async persist(revision: number, changes: readonly Change[]): Promise<void> {
     const record = encodeRecord(revision, changes);
+    const sync = this.options.fsync !== false;
     try {
       await writeAll(this.journal, record, this.journalSize);
-      if (this.options.fsync !== false) await this.journal.datasync();
+      if (sync) await this.journal.datasync();
     } catch (e) {
       await this.rollback(e);
       throw new StoreError(`store ${this.dir}: journal write of revision ${revision} failed`, {
         cause: e,
       });
+    }
+    try {
+      const m = { generation: this.generation, baseRevision: this.baseRevision, revision };
+      await this.manifest!.write(m, sync);
+    } catch (e) {
+      // The manifest may or may not name this revision now: cut the record off and stop
+      // writing, so the next open either loads the last acknowledged commit or refuses.
+      await this.rollback(e);
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
+      throw new StoreError(
+        `store ${this.dir}: ${MANIFEST_FILE} write of revision ${revision} failed`,
+        {
+          cause: e,
+        },
+      );
     }
     this.journalSize += record.length;
   }
@@ -151,50 +139,70 @@ class FileStore extends EmbeddedStore {
       await this.compact();
     } catch (e) {
       // The commit itself is durable in the journal; a failed compaction is retried after the
-      // next commit. compact() never leaves the store appending to a file that is not the journal.
+      // next commit, unless it got as far as replacing the snapshot (then writes stop: the
+      // old journal must not grow past the new snapshot).
       this.logger.error('store compaction failed', { dir: this.dir, error: String(e) });
     }
   }
 
-  /** Writes a snapshot at the current revision and starts a fresh journal after it. */
-  private async compact(): Promise<void> {
+  /** Writes the next generation (snapshot at the current revision, fresh journal, manifest). */
+  async compact(): Promise<void> {
     const started = Date.now();
     const revision = this.state.revision;
-    const count = this.state.count();
-    await replaceFile(
-      this.dir,
-      SNAPSHOT_FILE,
-      encodeSnapshot(revision, allObjects(this.state), count),
-    );
-    // The new journal is opened before it is renamed into place, so the handle always names the
-    // file at the path: if the rename fails, the old journal stays in use (and stays valid).
-    const tmp = join(this.dir, `${JOURNAL_FILE}.tmp`);
-    const fresh = await open(tmp, 'w+', 0o644);
+    const generation = this.generation + 1;
+    let fresh: FileHandle;
     try {
-      await writeAll(fresh, encodeJournalHeader(revision), 0);
-      await fresh.sync();
-      await rename(tmp, join(this.dir, JOURNAL_FILE));
+      fresh = await writeGeneration(this.dir, this.state, generation, async (m) => {
+        if (!this.manifest) {
+          // format 1 had no manifest: create it whole (atomically), then rewrite it in place
+          await replaceFile(this.dir, MANIFEST_FILE, [encodeManifest(m)]);
+          this.manifest = await ManifestFile.open(this.dir);
+        } else await this.manifest.write(m, true);
+      });
     } catch (e) {
-      await fresh.close();
+      if (e instanceof GenerationWriteError && e.snapshotReplaced) this.failure ??= e;
       throw e;
     }
     const old = this.journal;
     this.journal = fresh;
     await old.close();
-    await fsyncDir(this.dir);
-    this.journalSize = JOURNAL_HEADER_SIZE;
+    this.generation = generation;
+    this.baseRevision = revision;
+    this.journalSize = (await fresh.stat()).size;
     this.recordsSinceSnapshot = 0;
     this.logger.info('store compacted', {
       dir: this.dir,
       revision,
-      objects: count,
+      generation,
+      objects: this.state.count(),
       duration_ms: Date.now() - started,
     });
   }
 
   protected override async release(): Promise<void> {
     await this.journal.close();
+    await this.manifest?.close();
     this.lock.release();
+  }
+}
+
+/** Creates a new, empty store in `dir` (generation 1 at revision 0; the manifest last). */
+async function createStore(dir: string, logger: Logger): Promise<void> {
+  await replaceFile(dir, SNAPSHOT_FILE, encodeSnapshot(0, [], 0, 1));
+  await replaceFile(dir, JOURNAL_FILE, [encodeJournalHeader(0, 1)]);
+  await replaceFile(dir, MANIFEST_FILE, [
+    encodeManifest({ generation: 1, baseRevision: 0, revision: 0 }),
+  ]);
+  logger.info('store created', { dir });
+}
+
+async function loadOrCreate(dir: string, logger: Logger): Promise<Loaded> {
+  try {
+    return await loadDir(dir);
+  } catch (e) {
+    if (!(e instanceof StoreNotFoundError)) throw e;
+    await createStore(dir, logger);
+    return loadDir(dir);
   }
 }
 
@@ -206,27 +214,43 @@ async function openWriter(
   await mkdir(dir, { recursive: true });
   const lock = acquireLock(dir);
   let journal: FileHandle | undefined;
+  let manifest: ManifestFile | undefined;
   try {
-    const loaded = await loadDir(dir);
-    await loaded.journal?.handle.close();
-    const torn = loaded.journal?.torn;
-    if (!loaded.journal) {
-      await replaceFile(dir, JOURNAL_FILE, [encodeJournalHeader(loaded.state.revision)]);
-    }
+    const loaded = await loadOrCreate(dir, logger);
+    await loaded.journal.handle.close();
+    const torn = loaded.journal.torn;
     journal = await open(join(dir, JOURNAL_FILE), 'r+');
     if (torn) {
       logger.warn('store journal torn tail dropped', {
         dir,
         offset: torn.offset,
         reason: torn.reason,
+        ...(torn.revision !== undefined ? { revision: torn.revision } : {}),
       });
       await journal.truncate(torn.offset);
       await journal.datasync();
     }
     if (options.verify !== false) checkVerified(dir, loaded.state);
-    return new FileStore(dir, loaded, journal, lock, options, logger);
+    if (loaded.manifest) manifest = await ManifestFile.open(dir);
+    const store = new FileStore(dir, loaded, journal, manifest, lock, options, logger);
+    if (loaded.layout !== 'current') {
+      // format 1 (no manifest yet) or a compaction stopped between its renames: write the
+      // next generation now, so every later commit lands in a current layout.
+      await store.compact();
+      logger.warn(
+        loaded.layout === 'format-1'
+          ? 'store upgraded from format 1'
+          : 'store compaction finished at open',
+        {
+          dir,
+          revision: loaded.state.revision,
+        },
+      );
+    }
+    return store;
   } catch (e) {
     await journal?.close();
+    await manifest?.close();
     lock.release();
     throw e;
   }

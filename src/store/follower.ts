@@ -9,8 +9,14 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../common/index.js';
 import { EmbeddedStore } from './base.js';
-import { StoreError } from './errors.js';
-import { corruptMessage, deepFreeze, JOURNAL_FILE, loadDir, type Loaded } from './file-load.js';
+import { StoreError, StoreNotFoundError } from './errors.js';
+import {
+  corruptMessage,
+  deepFreeze,
+  JOURNAL_FILE,
+  loadDirUnlocked,
+  type Loaded,
+} from './file-load.js';
 import type { FileStoreOptions } from './file.js';
 import { decodeJournalHeader, JOURNAL_HEADER_SIZE, scanRecords } from './journal.js';
 import type { StoreState } from './state.js';
@@ -63,8 +69,8 @@ class Follower extends EmbeddedStore {
     this.journal = undefined;
   }
 
-  private adopt(loaded: Loaded): void {
-    const j = loaded.journal;
+  private adopt(loaded: Loaded | undefined): void {
+    const j = loaded?.journal;
     this.journal = j ? { handle: j.handle, ino: j.ino, offset: j.offset } : undefined;
   }
 
@@ -150,13 +156,13 @@ class Follower extends EmbeddedStore {
       return this.reload('journal replaced after a snapshot this follower has not seen');
     }
     await this.journal?.handle.close();
-    this.journal = { handle, ino: (await handle.stat()).ino, offset: JOURNAL_HEADER_SIZE };
+    this.journal = { handle, ino: (await handle.stat()).ino, offset: decoded.size };
     await this.readMore(this.journal);
   }
 
   /** Reloads the whole directory and announces the difference as one event. */
   private async reload(reason: string): Promise<void> {
-    const loaded = await loadDir(this.dir);
+    const loaded = await loadDirUnlocked(this.dir);
     const before = this.state;
     const changes = diffStates(before, loaded.state);
     await this.journal?.handle.close();
@@ -196,17 +202,37 @@ function diffStates(a: StoreState, b: StoreState): Change[] {
   return out;
 }
 
-/** Opens a read-only follower of `dir` (see the module comment). */
+/** Loads `dir`; with `waitForStore`, waits (polling) while it holds no store yet. */
+async function loadWhenPresent(
+  dir: string,
+  options: FileStoreOptions,
+  logger: Logger,
+): Promise<Loaded> {
+  for (let waiting = false; ; waiting = true) {
+    try {
+      return await loadDirUnlocked(dir);
+    } catch (e) {
+      if (!(e instanceof StoreNotFoundError) || !options.waitForStore) throw e;
+      if (!waiting) logger.info('store not created yet, waiting for a writer', { dir });
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
+    }
+  }
+}
+
+/**
+ * Opens a read-only follower of `dir` (see the module comment). A directory that holds no
+ * store is `StoreNotFoundError` (never an empty store), unless `waitForStore` is set.
+ */
 export async function openFollower(
   dir: string,
   options: FileStoreOptions,
   logger: Logger,
 ): Promise<TopologyStore> {
-  const loaded = await loadDir(dir);
+  const loaded = await loadWhenPresent(dir, options, logger);
   try {
     if (options.verify !== false) checkVerified(dir, loaded.state);
   } catch (e) {
-    await loaded.journal?.handle.close();
+    await loaded.journal.handle.close();
     throw e;
   }
   const follower = new Follower(dir, loaded, options, logger);

@@ -16,12 +16,19 @@ describe('journal and snapshot formats', () => {
     ]);
   });
 
-  it('calls an incomplete or zero-filled last record torn, and any damaged byte corrupt', () => {
-    expect(scanRecords(records.subarray(0, records.length - 4), 0).end.kind).to.equal('torn');
-    expect(scanRecords(Buffer.concat([records, Buffer.alloc(50)]), 0).end.kind).to.equal('torn');
+  it('calls only a record cut short by the end torn; any damaged or zeroed byte is corrupt', () => {
+    for (let cut = 1; cut < encodeRecord(2, change('b')).length; cut++) {
+      const { records: rs, end } = scanRecords(records.subarray(0, records.length - cut), 0);
+      expect(end.kind, `cut ${cut}`).to.equal('torn');
+      expect(rs.map((r) => r.revision)).to.deep.equal([1]);
+    }
+    const torn = scanRecords(records.subarray(0, records.length - 4), 0).end;
+    expect(torn).to.include({ kind: 'torn', revision: 2 });
+    // zeros after the last record, or zeros over its end, are not a cut: they are damage
+    expect(scanRecords(Buffer.concat([records, Buffer.alloc(50)]), 0).end.kind).to.equal('corrupt');
     const zeroed = Buffer.from(records);
     zeroed.fill(0, zeroed.length - 3);
-    expect(scanRecords(zeroed, 0).end.kind).to.equal('torn');
+    expect(scanRecords(zeroed, 0).end).to.include({ kind: 'corrupt', revision: 2 });
     for (let i = 0; i < records.length; i++) {
       const b = Buffer.from(records);
       b[i] = b[i]! ^ 0x20;

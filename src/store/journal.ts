@@ -1,47 +1,78 @@
 /**
- * On-disk formats of the file backend (format version 1), as pure encode/decode functions.
+ * On-disk formats of the file backend, as pure encode/decode functions. This build writes
+ * format 2 and reads formats 1 and 2 (format 1 has no generation and no manifest; a writer
+ * upgrades it at open, see file.ts).
  *
- * Journal (`journal.log`): a 24-byte header (`EUCAJRNL`, u32 format version, u32 zero,
- * u64 base revision = the snapshot it follows), then records:
+ * Journal (`journal.log`): a header, then records:
  *   [u32 payload length][u32 crc32(revision ‖ payload)][u64 revision][u32 crc32(first 16 bytes)]
  *   [payload: JSON of the commit's changes]
- * The header checksum means a damaged length is reported, never mistaken for a torn tail.
+ * Header, format 2 (40 bytes): `EUCAJRNL`, u32 format version, u32 zero, u64 base revision (the
+ * snapshot it follows), u64 generation, u32 crc32 of the previous 32 bytes, u32 zero.
+ * Header, format 1 (24 bytes): `EUCAJRNL`, u32 1, u32 zero, u64 base revision.
+ * The record header checksum means a damaged length is reported, never mistaken for a torn
+ * tail. Only a record cut short by the end of the file is torn; a complete record whose
+ * checksum fails is damage, wherever it is.
  *
- * Snapshot (`snapshot.ndjson`): a header line, lines of `[kind, [object, …]]`, and a trailer
- * line with the object count and the crc32 of every byte before it.
+ * Snapshot (`snapshot.ndjson`): a header line (format 2 adds the generation), lines of
+ * `[kind, [object, …]]`, and a trailer line with the object count and the crc32 of every byte
+ * before it.
  */
 import { crc32 } from 'node:zlib';
 import type { AnyObject, Change, Kind } from './types.js';
 
-/** The on-disk format version this code reads and writes. */
-export const FORMAT_VERSION = 1;
+/** The on-disk format version this code writes. */
+export const FORMAT_VERSION = 2;
+/** The oldest format version this code reads (and upgrades when it opens it for writing). */
+export const OLDEST_FORMAT_VERSION = 1;
 export const JOURNAL_MAGIC = 'EUCAJRNL';
-export const JOURNAL_HEADER_SIZE = 24;
+/** Size of the journal header this code writes (format 2). */
+export const JOURNAL_HEADER_SIZE = 40;
+/** Size of a format-1 journal header. */
+export const JOURNAL_HEADER_SIZE_V1 = 24;
 export const RECORD_HEADER_SIZE = 20;
 /** Upper bound of one record's payload (a sanity check for damaged lengths). */
 export const MAX_RECORD_SIZE = 1 << 30;
 
-/** Encodes the journal file header. */
-export function encodeJournalHeader(baseRevision: number): Buffer {
+/** A decoded journal header. `generation` is 0 for format 1. */
+export interface JournalHeader {
+  readonly version: number;
+  readonly baseRevision: number;
+  readonly generation: number;
+  /** Where the first record starts. */
+  readonly size: number;
+}
+
+/** Encodes the journal file header (format 2). */
+export function encodeJournalHeader(baseRevision: number, generation: number): Buffer {
   const b = Buffer.alloc(JOURNAL_HEADER_SIZE);
   b.write(JOURNAL_MAGIC, 0, 'latin1');
   b.writeUInt32LE(FORMAT_VERSION, 8);
   b.writeBigUInt64LE(BigInt(baseRevision), 16);
+  b.writeBigUInt64LE(BigInt(generation), 24);
+  b.writeUInt32LE(crc32(b.subarray(0, 32)), 32);
   return b;
 }
 
-/** Decodes the journal header: the base revision, or an error text. */
-export function decodeJournalHeader(b: Buffer): { baseRevision: number } | { error: string } {
-  if (b.length < JOURNAL_HEADER_SIZE) return { error: 'journal header is truncated' };
+/** Decodes a journal header (format 1 or 2), or returns an error text. */
+export function decodeJournalHeader(b: Buffer): JournalHeader | { error: string } {
+  if (b.length < JOURNAL_HEADER_SIZE_V1) return { error: 'journal header is truncated' };
   if (b.toString('latin1', 0, 8) !== JOURNAL_MAGIC)
     return { error: 'not a store journal (bad magic)' };
   const version = b.readUInt32LE(8);
+  const baseRevision = Number(b.readBigUInt64LE(16));
+  if (version === 1) return { version, baseRevision, generation: 0, size: JOURNAL_HEADER_SIZE_V1 };
   if (version !== FORMAT_VERSION) {
     return {
-      error: `unsupported journal format version ${version} (this build reads ${FORMAT_VERSION})`,
+      error: `unsupported journal format version ${version} (this build reads ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION})`,
     };
   }
-  return { baseRevision: Number(b.readBigUInt64LE(16)) };
+  if (b.length < JOURNAL_HEADER_SIZE) return { error: 'journal header is truncated' };
+  if (b.readUInt32LE(32) !== crc32(b.subarray(0, 32)))
+    return { error: 'journal header checksum mismatch' };
+  if (b.readUInt32LE(12) !== 0 || b.readUInt32LE(36) !== 0)
+    return { error: 'journal header reserved bytes are not zero' };
+  const generation = Number(b.readBigUInt64LE(24));
+  return { version, baseRevision, generation, size: JOURNAL_HEADER_SIZE };
 }
 
 /** Encodes one commit record. */
@@ -69,7 +100,13 @@ export interface JournalRecord {
 /** How a scan of journal bytes ended. */
 export type ScanEnd =
   | { readonly kind: 'clean' }
-  | { readonly kind: 'torn'; readonly offset: number; readonly reason: string }
+  | {
+      readonly kind: 'torn';
+      readonly offset: number;
+      /** The torn record's revision, when its header is whole. */
+      readonly revision?: number;
+      readonly reason: string;
+    }
   | {
       readonly kind: 'corrupt';
       readonly offset: number;
@@ -77,14 +114,10 @@ export type ScanEnd =
       readonly reason: string;
     };
 
-function allZero(b: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
-  return true;
-}
-
 /**
- * Decodes the records in `buf` (which starts at file offset `base`). Stops at the end, at an
- * incomplete (torn) last record, or at the first damaged record.
+ * Decodes the records in `buf` (which starts at file offset `base`). Stops at the end, at a
+ * record cut short by the end of `buf` (torn), or at the first complete record that fails a
+ * check (corrupt) — zero bytes included: a complete record is never taken for a torn one.
  */
 export function scanRecords(buf: Buffer, base: number): { records: JournalRecord[]; end: ScanEnd } {
   const records: JournalRecord[] = [];
@@ -97,9 +130,6 @@ export function scanRecords(buf: Buffer, base: number): { records: JournalRecord
     }
     const headerOk = buf.readUInt32LE(pos + 16) === crc32(buf.subarray(pos, pos + 16));
     if (!headerOk) {
-      if (allZero(buf, pos, buf.length)) {
-        return { records, end: { kind: 'torn', offset, reason: 'zero-filled tail' } };
-      }
       return {
         records,
         end: { kind: 'corrupt', offset, reason: 'record header checksum mismatch' },
@@ -120,6 +150,7 @@ export function scanRecords(buf: Buffer, base: number): { records: JournalRecord
         end: {
           kind: 'torn',
           offset,
+          revision,
           reason: `record of ${length} bytes, ${left - RECORD_HEADER_SIZE} present`,
         },
       };
@@ -127,10 +158,6 @@ export function scanRecords(buf: Buffer, base: number): { records: JournalRecord
     const payload = buf.subarray(pos + RECORD_HEADER_SIZE, end);
     const body = crc32(payload, crc32(buf.subarray(pos + 8, pos + 16)));
     if (body !== buf.readUInt32LE(pos + 4)) {
-      // JSON never holds a NUL byte: NULs in the last record mean its data never reached disk.
-      if (end === buf.length && payload.includes(0)) {
-        return { records, end: { kind: 'torn', offset, reason: 'last record partly zero-filled' } };
-      }
       return {
         records,
         end: { kind: 'corrupt', offset, revision, reason: 'record checksum mismatch' },
@@ -160,6 +187,8 @@ export function scanRecords(buf: Buffer, base: number): { records: JournalRecord
 export interface SnapshotHeader {
   readonly format: 'eucanetd-store-snapshot';
   readonly version: number;
+  /** Absent in format 1 (read as 0). */
+  readonly generation?: number;
   readonly revision: number;
   readonly count: number;
 }
@@ -175,10 +204,12 @@ export function* encodeSnapshot(
   revision: number,
   objects: Iterable<readonly [Kind, AnyObject]>,
   count: number,
+  generation = 1,
 ): Generator<Buffer> {
   const header: SnapshotHeader = {
     format: 'eucanetd-store-snapshot',
     version: FORMAT_VERSION,
+    generation,
     revision,
     count,
   };
@@ -228,9 +259,9 @@ export function decodeSnapshot(
   let nl = buf.indexOf(10);
   const header = JSON.parse(buf.toString('utf8', 0, nl)) as SnapshotHeader;
   if (header.format !== 'eucanetd-store-snapshot') throw new Error('not a store snapshot');
-  if (header.version !== FORMAT_VERSION) {
+  if (header.version !== FORMAT_VERSION && header.version !== 1) {
     throw new Error(
-      `unsupported snapshot format version ${header.version} (this build reads ${FORMAT_VERSION})`,
+      `unsupported snapshot format version ${header.version} (this build reads ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION})`,
     );
   }
   let n = 0;

@@ -1,0 +1,124 @@
+/**
+ * Writing the files of a store directory: whole files atomically (temp file, fsync, rename,
+ * fsync the directory) and a new generation (snapshot, then journal, then manifest), shared by
+ * the writer's compaction, store creation and `store recover`.
+ */
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeJournalHeader, encodeSnapshot } from './journal.js';
+import { JOURNAL_FILE, SNAPSHOT_FILE } from './layout.js';
+import { encodeManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
+import type { StoreState } from './state.js';
+import { KINDS, type AnyObject, type Kind } from './types.js';
+
+/** fsyncs a directory (makes its renames durable). */
+export async function fsyncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/** Writes all of `buf` at `position` (or at the file position). */
+export async function writeAll(h: FileHandle, buf: Buffer, position?: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await h.write(
+      buf,
+      off,
+      buf.length - off,
+      position === undefined ? null : position + off,
+    );
+    off += bytesWritten;
+  }
+}
+
+/** Writes `chunks` to `dir/name.tmp` and fsyncs it (not yet renamed). */
+async function writeTemp(dir: string, name: string, chunks: Iterable<Buffer>): Promise<string> {
+  const tmp = join(dir, `${name}.tmp`);
+  const h = await open(tmp, 'w', 0o644);
+  try {
+    for (const c of chunks) await writeAll(h, c);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  return tmp;
+}
+
+/** Writes `chunks` to `dir/name` atomically: temp file, fsync, rename, fsync directory. */
+export async function replaceFile(
+  dir: string,
+  name: string,
+  chunks: Iterable<Buffer>,
+): Promise<void> {
+  const tmp = await writeTemp(dir, name, chunks);
+  await rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+}
+
+/** Every object of `state` as `[kind, object]`, kind by kind. */
+export function* allObjects(state: StoreState): Generator<readonly [Kind, AnyObject]> {
+  for (const kind of KINDS) for (const obj of state.objects(kind).values()) yield [kind, obj];
+}
+
+/** Where a generation switch got to when it failed (see `writeGeneration`). */
+export class GenerationWriteError extends Error {
+  override readonly name = 'GenerationWriteError';
+  constructor(
+    message: string,
+    /** True once the new snapshot replaced the old one: the old journal must not grow. */
+    readonly snapshotReplaced: boolean,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Writes generation `generation` of `state` into `dir`: the snapshot and a fresh journal to
+ * temp files (fsynced), renames the snapshot, then the journal, fsyncs the directory, and
+ * finally writes the manifest (in place through `manifest` when given, else atomically).
+ * Returns the new journal, open for appending. Every crash point leaves a loadable directory
+ * (layout.ts: `current` or `compacting`).
+ */
+export async function writeGeneration(
+  dir: string,
+  state: StoreState,
+  generation: number,
+  writeManifest?: (m: Manifest) => Promise<void>,
+): Promise<FileHandle> {
+  const revision = state.revision;
+  const snap = await writeTemp(
+    dir,
+    SNAPSHOT_FILE,
+    encodeSnapshot(revision, allObjects(state), state.count(), generation),
+  );
+  const tmp = join(dir, `${JOURNAL_FILE}.tmp`);
+  const fresh = await open(tmp, 'w+', 0o644);
+  let snapshotReplaced = false;
+  try {
+    await writeAll(fresh, encodeJournalHeader(revision, generation), 0);
+    await fresh.sync();
+    await rename(snap, join(dir, SNAPSHOT_FILE));
+    snapshotReplaced = true;
+    // The handle is opened before the rename, so it always names the file at the path.
+    await rename(tmp, join(dir, JOURNAL_FILE));
+    await fsyncDir(dir);
+    const m: Manifest = { generation, baseRevision: revision, revision };
+    if (writeManifest) await writeManifest(m);
+    else await replaceFile(dir, MANIFEST_FILE, [encodeManifest(m)]);
+    return fresh;
+  } catch (e) {
+    await fresh.close();
+    throw new GenerationWriteError(
+      `store ${dir}: writing generation ${generation} failed`,
+      snapshotReplaced,
+      {
+        cause: e,
+      },
+    );
+  }
+}
