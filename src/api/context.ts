@@ -32,6 +32,8 @@ export interface Ctx {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Reads and parses the JSON body; checks its content type against `mt`. */
   body(mt: MediaType): Promise<unknown>;
+  /** Runs `fn` after every earlier `exclusive` call of `key` in this server has settled. */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** What a handler returns. */
@@ -89,10 +91,10 @@ export async function commit(
 }
 
 /**
- * Runs a read-modify-write up to 3 times while it fails with a concurrent modification (as
- * MidoNet's `tryTransaction` does); the last failure is a 409.
+ * Runs a read-modify-write up to `attempts` (3) times while it fails with a concurrent
+ * modification (as MidoNet's `tryTransaction` does); the last failure is a 409.
  */
-export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -100,9 +102,19 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
       const conflict =
         e instanceof ConcurrentModificationError ||
         (e instanceof HttpError && e.extra.error === 'ConcurrentModificationError');
-      if (!conflict || attempt >= 3) throw e;
+      if (!conflict || attempt >= attempts) throw e;
     }
   }
+}
+
+/**
+ * A change of a member list (add or remove one member) of the object `key` names: such
+ * changes commute, so the server runs them one at a time per object (they never fail each
+ * other's version check) and retries a conflict with another writer up to 20 times. A
+ * conflict that outlasts that is still a 409.
+ */
+export async function changeMembers<T>(ctx: Ctx, key: string, fn: () => Promise<T>): Promise<T> {
+  return ctx.exclusive(key, () => withRetry(fn, 20));
 }
 
 /** The writable fields of a stored object (for an update that changes a few of them). */

@@ -190,14 +190,57 @@ export function negotiate(
   return undefined;
 }
 
-/** Checks the `Content-Type` of a body: plain JSON or this resource's vendor type (else 415). */
-export function checkContentType(contentType: string | undefined, mt: MediaType): void {
-  if (contentType === undefined || contentType === '') return;
+/**
+ * Checks the `Content-Type` of a body: plain JSON or this resource's vendor type
+ * (`application/vnd.org.midonet.<Name>-v<N>+json`, any version, as MidoNet clients send), else
+ * 415. A non-empty body without a content type is 415 too; an empty one needs none.
+ */
+export function checkContentType(
+  contentType: string | undefined,
+  mt: MediaType,
+  bodyLength: number,
+): void {
+  if (contentType === undefined || contentType.trim() === '') {
+    if (bodyLength === 0) return;
+    throw new HttpError(
+      415,
+      `request body without a content type (expected application/json or ${vendorType(mt, false)})`,
+      { error: 'UnsupportedMediaType' },
+    );
+  }
   const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   if (type === 'application/json') return;
   const m = VENDOR_RE.exec(type);
   if (m && !m[1] && m[2]?.toLowerCase() === mt.name.toLowerCase()) return;
-  throw new HttpError(415, `unsupported content type ${type} (expected ${vendorType(mt, false)})`);
+  throw new HttpError(
+    415,
+    `unsupported content type ${type} (expected application/json or ${vendorType(mt, false)})`,
+    { error: 'UnsupportedMediaType' },
+  );
+}
+
+/**
+ * Splits a request path (below the API root) into its raw segments, checking each: malformed
+ * percent-encoding, and segments that decode to `.`, `..`, or hold `/` or a control character,
+ * are a 400 naming the segment. Handlers decode the raw segments they capture.
+ */
+export function pathSegments(path: string): string[] {
+  const segments = path.split('/').filter(Boolean);
+  for (const [i, raw] of segments.entries()) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      throw new HttpError(400, `malformed percent-encoding in path segment ${i + 1}: ${raw}`, {
+        error: 'BadRequest',
+      });
+    }
+    // eslint-disable-next-line no-control-regex
+    if (decoded === '.' || decoded === '..' || /[/\u0000-\u001f\u007f]/.test(decoded)) {
+      throw new HttpError(400, `bad path segment ${i + 1}: ${raw}`, { error: 'BadRequest' });
+    }
+  }
+  return segments;
 }
 
 /** Path parameters captured by the router. */

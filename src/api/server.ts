@@ -11,11 +11,13 @@ import { Authenticator, type AuthConfig } from './auth.js';
 import type { ApiRouter, Ctx, Handler, Reply } from './context.js';
 import { MT } from './dto.js';
 import { addExtensions } from './extensions.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import {
   checkContentType,
   HttpError,
   negotiate,
   parseJson,
+  pathSegments,
   readBody,
   Router,
   sendEmpty,
@@ -117,6 +119,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {},
   );
   const stopping = new AbortController();
+  const locks = new KeyedMutex();
   const limits = {
     body: options.bodyLimit ?? 1 << 20,
     transaction: options.transactionBodyLimit ?? 32 << 20,
@@ -131,6 +134,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       logger,
       limits,
       stopping: stopping.signal,
+      locks,
     }).catch((e: unknown) => {
       logger.error('api request failed', { error: String(e) });
       if (!res.headersSent) sendError(res, new HttpError(500, 'internal error'));
@@ -183,6 +187,20 @@ interface Request {
   readonly logger: Logger;
   readonly limits: { readonly body: number; readonly transaction: number };
   readonly stopping: AbortSignal;
+  readonly locks: KeyedMutex;
+}
+
+/**
+ * The request target (origin-form only, `/…`): its path as sent (not normalised: `%2e%2e`
+ * must not become `..` and climb a level) and its query; undefined when it is not one.
+ */
+function requestUrl(
+  target: string | undefined,
+): { pathname: string; searchParams: URLSearchParams } | undefined {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) return undefined;
+  const q = target.indexOf('?');
+  const pathname = q < 0 ? target : target.slice(0, q);
+  return { pathname, searchParams: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
 }
 
 const HOST_RE = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
@@ -190,36 +208,41 @@ const HOST_RE = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
 async function handle(r: Request): Promise<void> {
   const { req, res } = r;
   const started = performance.now();
-  const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
+  const url = requestUrl(req.url);
   res.on('finish', () => {
     if (!r.logger.isLevelEnabled('debug')) return;
     r.logger.debug('api request', {
       method,
-      path: url.pathname,
+      path: url?.pathname ?? req.url,
       status: res.statusCode,
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     });
   });
   try {
+    if (!url) throw new HttpError(400, `bad request target ${String(req.url)}`);
     const reply = await dispatch(r, url, method);
     if (reply) await send(r, reply);
   } catch (e) {
     const err =
       e instanceof HttpError ? e : new HttpError(500, e instanceof Error ? e.message : String(e));
     if (err.status >= 500)
-      r.logger.error('api request error', { method, path: url.pathname, error: err.message });
+      r.logger.error('api request error', { method, path: url?.pathname, error: err.message });
     if (res.headersSent) res.destroy();
     else sendError(res, err);
   }
 }
 
-async function dispatch(r: Request, url: URL, method: string): Promise<Reply | undefined> {
+async function dispatch(
+  r: Request,
+  url: { pathname: string; searchParams: URLSearchParams },
+  method: string,
+): Promise<Reply | undefined> {
   const { req } = r;
   const path = url.pathname;
   if (path !== API_ROOT && !path.startsWith(`${API_ROOT}/`))
     throw new HttpError(404, `no resource at ${path}`);
-  const segments = path.slice(API_ROOT.length).split('/').filter(Boolean);
+  const segments = pathSegments(path.slice(API_ROOT.length));
   if (segments.length === 1 && segments[0] === 'login') return login(r, method);
   if (r.auth && !r.auth.check(headerOf(req, 'x-auth-token'))) {
     throw new HttpError(401, 'authentication required: X-Auth-Token missing, unknown or expired', {
@@ -260,9 +283,11 @@ async function dispatch(r: Request, url: URL, method: string): Promise<Reply | u
     },
     headers: req.headers,
     body: async (mt: MediaType) => {
-      checkContentType(headerOf(req, 'content-type'), mt);
-      return parseJson(await readBody(req, limit));
+      const buf = await readBody(req, limit);
+      checkContentType(headerOf(req, 'content-type'), mt, buf.length);
+      return parseJson(buf);
     },
+    exclusive: (key, fn) => r.locks.run(key, fn),
   };
   return match.handler(ctx);
 }

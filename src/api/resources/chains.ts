@@ -13,6 +13,7 @@ import {
   NO_CONTENT,
   param,
   updateOp,
+  changeMembers,
   withRetry,
   type ApiRouter,
   type Ctx,
@@ -139,7 +140,7 @@ async function addAddress(ctx: Ctx): Promise<Reply> {
   if (typeof addr !== 'string' || !isIpv4(addr)) {
     throw validationFailed([{ property: 'addr', message: 'must be an IPv4 address' }]);
   }
-  await withRetry(async () => {
+  await changeMembers(ctx, `ip-addr-group/${id}`, async () => {
     const g = await mustGet(ctx, 'ip-addr-group', id);
     if (g.addresses.includes(addr)) {
       throw new HttpError(409, `IP address group already contains IP ${addr}.`, {

@@ -12,6 +12,7 @@ import {
   NO_CONTENT,
   param,
   updateOp,
+  changeMembers,
   withRetry,
   type ApiRouter,
   type Ctx,
@@ -163,7 +164,7 @@ function addTunnelZoneMembers(router: ApiRouter): void {
       hostId: string;
       ipAddress: string;
     };
-    await withRetry(async () => {
+    await changeMembers(ctx, `tunnel-zone/${id}`, async () => {
       const z = await mustGet(ctx, 'tunnel-zone', id);
       await mustGetRef(ctx, 'host', member.hostId);
       if (z.hosts.some((h) => h.hostId === member.hostId)) {
@@ -213,7 +214,8 @@ function addPortGroupMembers(router: ApiRouter): void {
     const { portId } = validateSmall(await ctx.body(MT.portGroupPort), { portId: 'id' }) as {
       portId: string;
     };
-    await withRetry(async () => {
+    // the member list is kept through the port's forward reference: the port is what changes
+    await changeMembers(ctx, `port/${portId}`, async () => {
       await mustGet(ctx, 'port-group', id);
       const port = await mustGetRef(ctx, 'port', portId);
       if (port.portGroupIds.includes(id)) {

@@ -13,6 +13,7 @@ import {
   NO_CONTENT,
   param,
   updateOp,
+  changeMembers,
   withRetry,
   type ApiRouter,
   type Ctx,
@@ -197,7 +198,8 @@ async function rewriteHosts(
   ctx: Ctx,
   change: (hosts: readonly DhcpHost[]) => readonly DhcpHost[],
 ): Promise<DhcpSubnet> {
-  return withRetry(async () => {
+  const key = `bridge/${param(ctx, 'id')}/dhcp/${param(ctx, 'subnet')}`;
+  return changeMembers(ctx, key, async () => {
     const s = await findSubnet(ctx);
     const hosts = change(s.hosts);
     await commit(ctx, [updateOp('dhcp-subnet', s, { hosts })], { kind: 'dhcp-subnet', id: s.id });
