@@ -270,17 +270,27 @@ describe('api: midonet-cli requests replayed on the medium sample', () => {
   });
 
   it('`list tenant`: GET tenants, each with its tenant-scoped collections', async () => {
+    // the CLI stamps its session tenant, '' when none is set: that is no tenant
+    const noTenant = await cli.create(root['routers'] as string, vnd('Router-v3'), {
+      name: 'cli-made',
+      tenantId: '',
+    });
     const tenants = await cli.list(root['tenants'] as string, coll('Tenant-v2'));
     expect(tenants.map((t) => t['id'])).to.deep.equal(['euca_tenant_1']);
     expectFields(tenants[0]!, { id: 'string', name: 'string', enabled: 'boolean', uri: 'string' });
     const routers = await cli.list(tenants[0]!['routers'] as string, coll('Router-v3'));
     const all = await cli.list(root['routers'] as string, coll('Router-v3'));
-    expect(routers.length).to.equal(all.length).and.be.greaterThan(0);
+    const scoped = all.filter((r) => r['tenantId'] === 'euca_tenant_1');
+    expect(routers.map((r) => r['id'])).to.deep.equal(scoped.map((r) => r['id']));
+    expect(routers.length)
+      .to.equal(all.length - 1)
+      .and.be.greaterThan(0);
     const template = (root['tenantTemplate'] as string).replace('{id}', 'euca_tenant_1');
     expect((await cli.show(template, vnd('Tenant-v2')))['id']).to.equal('euca_tenant_1');
     expect(
       (await cli.raw('GET', template.replace('euca_tenant_1', 'nobody'), vnd('Tenant-v2'))).status,
     ).to.equal(404);
+    await cli.request('DELETE', noTenant['uri'] as string, vnd('Router-v3'));
   });
 
   it('`list load-balancer`, `list vtep`, `list mirror`: empty lists, not errors', async () => {

@@ -221,7 +221,8 @@ export function addCrud<K extends Kind>(router: ApiRouter, def: CrudDef<K>): voi
       const raw = await ctx.body(mt);
       await withRetry(async () => {
         const stored = await mustGet(ctx, kind, id);
-        const body = validateRest(kind, raw, { ...keptFields(stored, def.keep), id });
+        const current = def.dto(ctx.base, stored);
+        const body = validateRest(kind, raw, { ...keptFields(stored, def.keep), id }, current);
         await def.check?.(ctx, body, id);
         const op: Op = {
           op: 'update',

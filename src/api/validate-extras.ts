@@ -9,12 +9,26 @@
 import { BACK_REFERENCE_FIELDS, type Kind } from '../store/index.js';
 import type { Violation } from './http.js';
 
-/** Marks a read-only field: any value is accepted and ignored. */
+/** Marks a link field (a URI, or a list the server keeps): any value is accepted and ignored. */
 const READ_ONLY = Symbol('read-only');
-type Extra = typeof READ_ONLY | boolean | number | readonly never[];
+/** Marks server-computed state (`active`, `alive`, …): accepted only when it equals what the
+ * server reports for the object (on a PUT), or the state of a new object (on a create). */
+const STATE = Symbol('state');
+type Extra = typeof READ_ONLY | typeof STATE | boolean | number | readonly never[];
 
 const ro = (...names: string[]): Record<string, Extra> =>
   Object.fromEntries(names.map((n) => [n, READ_ONLY]));
+const state = (...names: string[]): Record<string, Extra> =>
+  Object.fromEntries(names.map((n) => [n, STATE]));
+
+/** The state of a new object, per state field (`deviceId` is the device in the path). */
+const NEW_STATE: Readonly<Record<string, unknown>> = {
+  active: false,
+  alive: false,
+  hostInterfaces: [],
+  learned: false,
+  hostIds: [],
+};
 
 const FILTER_URIS = ro('inboundFilter', 'outboundFilter');
 const MIRRORS: Record<string, Extra> = { inboundMirrorIds: [], outboundMirrorIds: [] };
@@ -38,9 +52,10 @@ const EXTRAS: { readonly [K in Kind]: Readonly<Record<string, Extra>> } = {
     traceRequestIds: [],
   },
   port: {
-    ...ro('deviceId', 'device', 'active', 'peer', 'link', 'host', 'hostInterfacePort'),
-    ...ro('portGroups', 'tunnelKey', 'bgpStatus', 'previousHostId', 'portSubnet'),
+    ...ro('device', 'peer', 'link', 'host', 'hostInterfacePort', 'portGroups', 'portSubnet'),
     ...ro('peeringTable', 'serviceContainer', 'remotePeers'),
+    ...state('deviceId', 'active'),
+    tunnelKey: 0,
     ...FILTER_URIS,
     ...MIRRORS,
     postInFilterMirrorIds: [],
@@ -68,15 +83,16 @@ const EXTRAS: { readonly [K in Kind]: Readonly<Record<string, Extra>> } = {
     failOpen: false,
   },
   'ip-addr-group': { ...ro('addrs'), ipAddrPorts: [] },
-  route: ro('learned', 'router'),
+  route: { ...ro('router'), ...state('learned') },
   'dhcp-subnet': {},
   host: {
-    ...ro('alive', 'hostInterfaces', 'ports', 'interfaces'),
+    ...ro('ports', 'interfaces'),
+    ...state('alive', 'hostInterfaces'),
     containerWeight: 1,
     containerLimit: -1,
     enforceContainerLimit: false,
   },
-  'tunnel-zone': ro('hostIds'),
+  'tunnel-zone': state('hostIds'),
   'port-group': {},
   'bgp-peer': ro('router'),
   'bgp-network': ro('router'),
@@ -93,19 +109,26 @@ function sameDefault(v: unknown, d: Extra): boolean {
   return v === d || v === String(d);
 }
 
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 function describe(d: Extra): string {
   return Array.isArray(d) ? '[]' : String(d);
 }
 
 /**
- * Checks the body's fields outside `known` (the kind's writable fields): read-only fields and
- * unset (`null`) values pass, MidoNet defaults pass, anything else is a violation.
+ * Checks the body's fields outside `known` (the kind's writable fields): links and unset
+ * (`null`) values pass, state fields pass when they equal `current` (the object's DTO, on a
+ * PUT) or a new object's state (on a create), MidoNet defaults pass; anything else is a
+ * violation.
  */
 export function checkExtraFields(
   kind: Kind,
   body: Readonly<Record<string, unknown>>,
   known: Readonly<Record<string, unknown>>,
   out: Violation[],
+  current?: Readonly<Record<string, unknown>>,
 ): void {
   const extras = EXTRAS[kind];
   const backRefs: readonly string[] = BACK_REFERENCE_FIELDS[kind];
@@ -114,6 +137,17 @@ export function checkExtraFields(
     if (ALWAYS.has(name) || backRefs.includes(name)) continue;
     const extra = Object.hasOwn(extras, name) ? extras[name] : undefined;
     if (extra === READ_ONLY) continue;
+    if (extra === STATE) {
+      const device = body['routerId'] ?? body['bridgeId'];
+      const expected = current ? current[name] : name === 'deviceId' ? device : NEW_STATE[name];
+      if (!same(v, expected)) {
+        out.push({
+          property: name,
+          message: `is set by the server (it is ${JSON.stringify(expected ?? null)} here)`,
+        });
+      }
+      continue;
+    }
     if (extra !== undefined) {
       if (!sameDefault(v, extra)) {
         out.push({

@@ -353,20 +353,45 @@ function checkFields(
  * Validates a REST body as an object of `kind`: keeps known fields, fills defaults, coerces
  * numeric strings; throws a 400 with the violation list. A field that is not stored is refused
  * (400 naming it) unless it is read-only or carries MidoNet's default (validate-extras.ts).
- * `preset` fields (ids from the path) override the body before the check.
+ * `preset` fields (ids from the path) override the body before the check; `current` is the
+ * object's DTO on a PUT (server-computed fields must equal it).
  */
 export function validateRest(
   kind: Kind,
   body: unknown,
   preset: Readonly<Record<string, unknown>> = {},
+  current?: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   if (!isPlainObject(body)) throw new HttpError(400, 'the body must be a JSON object');
   const out: Violation[] = [];
   const merged = { ...body, ...preset };
+  checkPreset(body, preset, out);
   const result = checkFields(FIELDS[kind], merged, '', 'rest', out);
-  checkExtraFields(kind, merged, FIELDS[kind], out);
+  checkExtraFields(kind, merged, FIELDS[kind], out, current);
   if (out.length > 0) throw validationFailed(out);
   return result;
+}
+
+/**
+ * A body value for a field the path or the stored object fixes (`chainId`, `routerId`, a PUT's
+ * `id`, a port's binding or link) must be that value or unset: a different one is refused, not
+ * silently replaced. Lists (kept sub-collections, shown as URIs) are not compared.
+ */
+function checkPreset(
+  body: Readonly<Record<string, unknown>>,
+  preset: Readonly<Record<string, unknown>>,
+  out: Violation[],
+): void {
+  for (const [name, fixed] of Object.entries(preset)) {
+    const v = body[name];
+    if (v === undefined || v === null || (fixed !== undefined && typeof fixed !== 'string')) {
+      continue;
+    }
+    if (v !== fixed) {
+      const is = fixed === undefined ? 'unset' : JSON.stringify(fixed);
+      out.push({ property: name, message: `cannot be set by this request (it is ${is} here)` });
+    }
+  }
 }
 
 /** Validates a small REST body of named fields (link, binding, membership bodies). */

@@ -160,7 +160,10 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
     }
     if (
       !isRouterHost &&
-      (router.inboundFilterId !== undefined || router.outboundFilterId !== undefined)
+      (router.inboundFilterId !== undefined ||
+        router.outboundFilterId !== undefined ||
+        router.localRedirectChainId !== undefined ||
+        router.forwardChainId !== undefined)
     )
       issues.push(
         notRealized(`router/${router.id}`, 'router filter chains (realized on the router host)'),

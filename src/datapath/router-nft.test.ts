@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import type { Rule } from '../store/index.js';
-import { translateL3Rule, type L3RuleContext } from './router-nft.js';
+import type { Chain, Router, Rule } from '../store/index.js';
+import { buildRouterNft, translateL3Rule, type L3RuleContext } from './router-nft.js';
+import type { HostTopology } from './topology.js';
 
 const ctx: L3RuleContext = {
   chainName: (id) => (id === 'c-pre' ? 'vc_vpc-1_preelip' : undefined),
@@ -82,5 +83,55 @@ describe('datapath router-namespace rule translator', function () {
         ctx,
       ).text,
     ).to.equal(undefined);
+  });
+
+  it('runs the local-redirect chain before the inbound filter and the forward chain before the outbound filter', function () {
+    const chain = (id: string, ruleIds: string[]): Chain =>
+      ({ id, version: 1, name: id, metadata: [], ruleIds, jumpRuleIds: [] }) as unknown as Chain;
+    const router = {
+      id: 'rt',
+      version: 1,
+      name: 'rt',
+      adminStateUp: true,
+      localRedirectChainId: 'c-redirect',
+      inboundFilterId: 'c-in',
+      forwardChainId: 'c-fwd',
+      outboundFilterId: 'c-out',
+      portIds: [],
+      routeIds: [],
+      bgpPeerIds: [],
+      bgpNetworkIds: [],
+    } as Router;
+    const rules = new Map<string, Rule>([
+      ['r1', rule({ id: 'r1', chainId: 'c-redirect', type: 'drop', nwProto: 47 })],
+      ['r2', rule({ id: 'r2', chainId: 'c-fwd', type: 'drop', nwProto: 6 })],
+    ]);
+    const topo = {
+      hostId: 'h',
+      boundPorts: [],
+      bridges: [],
+      ports: new Map(),
+      routers: [router],
+      routes: [],
+      chains: new Map(
+        [
+          chain('c-redirect', ['r1']),
+          chain('c-in', []),
+          chain('c-fwd', ['r2']),
+          chain('c-out', []),
+        ].map((c) => [c.id, c]),
+      ),
+      rules,
+      ipAddrGroups: new Map(),
+      dhcpSubnets: [],
+      arpEntries: [],
+      macEntries: [],
+    } as HostTopology;
+    const table = buildRouterNft(router, topo, () => undefined, []);
+    const byName = new Map(table.chains.map((c) => [c.name, c.rules]));
+    expect(byName.get('eucanetd-pre')).to.deep.equal(['jump c-redirect', 'jump c-in']);
+    expect(byName.get('eucanetd-post')).to.deep.equal(['jump c-fwd', 'jump c-out']);
+    expect(byName.get('c-redirect')).to.deep.equal(['ip protocol 47 drop']);
+    expect(byName.get('c-fwd')).to.deep.equal(['ip protocol 6 drop']);
   });
 });

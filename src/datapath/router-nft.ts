@@ -144,15 +144,18 @@ export function buildRouterNft(
       roots.push(p.inboundFilterId!);
     }
   }
-  const rin = router.inboundFilterId === undefined ? undefined : name(router.inboundFilterId);
-  if (rin) {
-    pre.push(`jump ${rin}`);
-    roots.push(router.inboundFilterId!);
-  }
-  const rout = router.outboundFilterId === undefined ? undefined : name(router.outboundFilterId);
-  if (rout) {
-    post.push(`jump ${rout}`);
-    roots.push(router.outboundFilterId!);
+  // as MidoNet's RouterMapper: the local-redirect chain runs before the inbound filter, the
+  // forward chain before the outbound filter
+  for (const [id, list] of [
+    [router.localRedirectChainId, pre],
+    [router.inboundFilterId, pre],
+    [router.forwardChainId, post],
+    [router.outboundFilterId, post],
+  ] as const) {
+    const chain = id === undefined ? undefined : name(id);
+    if (!chain) continue;
+    list.push(`jump ${chain}`);
+    roots.push(id!);
   }
   for (const p of ports) {
     const dev = portDev(p.id);

@@ -171,7 +171,14 @@ export async function readHostTopology(
       ...[...ports.values()].flatMap((p) =>
         p.type === 'Bridge' || isRouterHost ? [p.inboundFilterId, p.outboundFilterId] : [],
       ),
-      ...(isRouterHost ? routers.flatMap((r) => [r.inboundFilterId, r.outboundFilterId]) : []),
+      ...(isRouterHost
+        ? routers.flatMap((r) => [
+            r.localRedirectChainId,
+            r.inboundFilterId,
+            r.forwardChainId,
+            r.outboundFilterId,
+          ])
+        : []),
     ],
     new Map(allChains.map((c) => [c.id, c])),
     groupBy(allRules, (r) => r.chainId),

@@ -41,7 +41,12 @@ export function addBgpResources(router: ApiRouter): void {
     const raw = await ctx.body(MT.bgpPeer);
     await withRetry(async () => {
       const stored = await mustGet(ctx, 'bgp-peer', id);
-      const body = validateRest('bgp-peer', raw, { id, routerId: stored.routerId });
+      const body = validateRest(
+        'bgp-peer',
+        raw,
+        { id, routerId: stored.routerId },
+        bgpPeerDto(ctx.base, stored),
+      );
       const op = { op: 'update', kind: 'bgp-peer', object: body, expectedVersion: stored.version };
       await commit(ctx, [op as never], { kind: 'bgp-peer', id });
     });
@@ -123,7 +128,7 @@ async function tenantIds(ctx: Ctx): Promise<string[]> {
   for (const kind of TENANT_KINDS as ReadonlySet<Kind>) {
     for (const o of await ctx.store.list(kind)) {
       const t = (o as { tenantId?: string }).tenantId;
-      if (t !== undefined) ids.add(t);
+      if (t !== undefined && t !== '') ids.add(t);
     }
   }
   return [...ids].sort();
