@@ -2,34 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Command } from 'commander';
-import { registerStoreCommands } from '../bin/commands/store.js';
 import { openFileStore } from '../src/store/index.js';
 import { bridge, bridgePort, router, routerPort } from './helpers/store-conformance.js';
 import { writeStoreFiles } from './helpers/store-files.js';
-
-/** Runs the store commands in-process and returns what they printed and the exit code. */
-async function run(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const program = new Command('eucanetd').exitOverride();
-  registerStoreCommands(program);
-  let stdout = '';
-  let stderr = '';
-  const origOut = process.stdout.write.bind(process.stdout);
-  const origErr = process.stderr.write.bind(process.stderr);
-  const saved = process.exitCode;
-  process.exitCode = 0;
-  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'eucanetd', ...args]);
-  } finally {
-    process.stdout.write = origOut;
-    process.stderr.write = origErr;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = saved;
-  return { stdout, stderr, code };
-}
+import { runStoreCommand as run } from './helpers/store-cli-run.js';
 
 describe('store CLI (store verify, topology list/show)', () => {
   let dir: string;

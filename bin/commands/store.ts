@@ -1,14 +1,21 @@
 /**
- * Store subcommands: `eucanetd store verify` and `eucanetd topology list|show`. They open the
- * store read-only (no lock), so they work while the daemon runs.
+ * Store subcommands: `eucanetd store verify`, `eucanetd store recover` and
+ * `eucanetd topology list|show`. All but `recover` open the store read-only (no lock), so they
+ * work while the daemon runs; `recover` takes the writer lock and changes files only with
+ * `--to-revision N --yes`, after printing what it drops.
  */
 import type { Command } from 'commander';
+import { createLogger } from '../../src/common/index.js';
 import {
+  planRecovery,
+  recoverStore,
+  type RecoveryPlan,
   isStoreError,
   KINDS,
   NAMED_KINDS,
   openFileStore,
   openStore,
+  StoreCorruptError,
   StoreError,
   verifyStore,
   type AnyObject,
@@ -124,10 +131,65 @@ async function verifyCommand(opts: { store: string }): Promise<void> {
   } catch (e) {
     if (!isStoreError(e)) throw e;
     fail(e.message);
+    if (e instanceof StoreCorruptError)
+      fail(`to see what a recovery would drop: eucanetd store recover --store ${opts.store}`);
   }
 }
 
-/** Registers `store verify` and `topology list|show` on the program. */
+function printPlan(plan: RecoveryPlan): void {
+  out(plan.problem ?? `store ${plan.dir}: opens as it is (no damage found)`);
+  const from =
+    plan.snapshotRevision === 0
+      ? 'an empty store'
+      : `the snapshot at revision ${plan.snapshotRevision}`;
+  out(
+    `recoverable: revisions up to ${plan.recoverable} (from ${from} and the journal records after it)`,
+  );
+  if (plan.committed !== undefined) out(`MANIFEST says revision ${plan.committed} was committed`);
+  if (plan.dropped.length === 0) {
+    out(`keeping revision ${plan.toRevision} drops nothing`);
+    return;
+  }
+  out(`keeping revision ${plan.toRevision} drops:`);
+  for (const d of plan.dropped) {
+    const revs =
+      d.last !== undefined ? `revisions ${d.revision}..${d.last}` : `revision ${d.revision}`;
+    const at = d.offset !== undefined ? ` (journal.log byte offset ${d.offset})` : '';
+    out(`  ${revs}${at}: ${d.what}`);
+  }
+}
+
+async function recoverCommand(opts: {
+  store: string;
+  toRevision?: string;
+  yes?: boolean;
+}): Promise<void> {
+  try {
+    const dir = opts.store.startsWith('file:') ? opts.store.slice('file:'.length) : opts.store;
+    if (dir.startsWith('etcd:') || dir.startsWith('memory'))
+      throw new StoreError('store recover works on a file store directory');
+    const to = opts.toRevision === undefined ? undefined : Number(opts.toRevision);
+    if (to !== undefined && !(Number.isInteger(to) && to >= 0))
+      throw new StoreError(`--to-revision ${opts.toRevision}: expected a revision number`);
+    const plan = await planRecovery(dir, to);
+    printPlan(plan);
+    if (to === undefined || !opts.yes) {
+      out(
+        `nothing changed; to recover, run: eucanetd store recover --store ${dir} --to-revision ${plan.toRevision} --yes`,
+      );
+      if (plan.problem !== undefined || plan.dropped.length > 0) process.exitCode = 1;
+      return;
+    }
+    const logger = createLogger({ level: 'info' });
+    const { savedTo } = await recoverStore(dir, to, logger);
+    out(`recovered: store ${dir} is at revision ${to}; the previous files are in ${savedTo}`);
+  } catch (e) {
+    if (!isStoreError(e)) throw e;
+    fail(e.message);
+  }
+}
+
+/** Registers `store verify|recover` and `topology list|show` on the program. */
 export function registerStoreCommands(program: Command): void {
   const store = program.command('store').description('inspect the embedded topology store');
   store
@@ -135,6 +197,15 @@ export function registerStoreCommands(program: Command): void {
     .description('check every binding of a store directory (exit 1 naming each broken object)')
     .option('--store <dir>', 'store directory', DEFAULT_STORE_DIR)
     .action(verifyCommand);
+  store
+    .command('recover')
+    .description(
+      'say what recovering a refused store to a revision drops; with --to-revision N --yes, do it (the old files are kept in DIR/damaged-<time>/)',
+    )
+    .option('--store <dir>', 'store directory', DEFAULT_STORE_DIR)
+    .option('--to-revision <n>', 'the revision to keep (default: the highest recoverable)')
+    .option('--yes', 'drop what is listed and write the recovered store')
+    .action(recoverCommand);
 
   const topology = program.command('topology').description('list and show topology objects');
   topology

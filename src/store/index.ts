@@ -20,5 +20,6 @@ export { createMemoryStore, type MemoryStoreOptions } from './memory.js';
 export { openFileStore, type FileStoreOptions } from './file.js';
 export { openEtcdStore, type EtcdStoreOptions } from './etcd.js';
 export { openStore, verifyStore } from './open.js';
+export { planRecovery, recoverStore, type Dropped, type RecoveryPlan } from './recover.js';
 export type { StoreProblem } from './verify.js';
 export { isValidId, isIpv4 } from './validate.js';
