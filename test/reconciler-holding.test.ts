@@ -118,6 +118,15 @@ describe('holding: bad input never takes down working topology (medium sample)',
     await expectHeld(doc, [INSTANCE]);
   });
 
+  it('an instance without networkInterfaces keeps its secondary interfaces too', async () => {
+    const doc = structuredClone(base);
+    const inst = instance(doc, 'i-1c2d3e4f');
+    expect(inst.networkInterfaces.map((n: Doc) => n.name)).to.include('eni-1c2d3e51');
+    delete inst.networkInterfaces;
+    const plan = await expectHeld(doc, ['i-1c2d3e4f', 'eni-1c2d3e51']);
+    expect(plan.held!.find((h) => h.owner === 'eni-1c2d3e51')!.reason).to.include('i-1c2d3e4f');
+  });
+
   it('an instance whose only interface has deviceIndex 1 keeps what it had', async () => {
     const doc = structuredClone(base);
     instance(doc).networkInterfaces[0].deviceIndex = 1;

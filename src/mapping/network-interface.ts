@@ -19,6 +19,9 @@ import { hostInterfaceName } from './names.js';
 import { addBridgePort } from './ports.js';
 import type { SubnetCtx } from './subnet.js';
 
+/** The `metadata` key of a secondary interface's prechain that names its instance. */
+export const INSTANCE_KEY = 'instance';
+
 const IPV4 = 0x0800;
 const ARP = 0x0806;
 
@@ -46,6 +49,11 @@ export function mapNetworkInterface(
   const path = `networkInterface/${iface.id}`;
   const t = cfg.tenantId;
   const pre = b.chain(`ic_${key}_prechain`, key);
+  // a secondary interface names its instance, so that a held instance (one whose document
+  // lost its interfaces) can hold it from the stored objects alone
+  if (key !== e.instance.id) {
+    (pre as { metadata: unknown }).metadata = [{ key: INSTANCE_KEY, value: e.instance.id }];
+  }
   const post = b.chain(`ic_${key}_postchain`, key);
   const elipPre = `elip_pre_${key}`;
   const elipPost = `elip_post_${key}`;

@@ -23,6 +23,7 @@ import type { ApplyResult } from './apply.js';
 import type { DiffOptions } from './diff.js';
 import { checkedPlan } from './plan-check.js';
 import type { CheckedPlan } from './plan-check.js';
+import { interfacesOfHeldInstances } from './hold.js';
 import type { HeldOwner, Plan } from './plan.js';
 
 /** Milliseconds spent per phase (absent when the phase did not run). */
@@ -114,7 +115,9 @@ export async function reconcileView(
       : {}),
     ...(options.withOps !== undefined ? { withOps: options.withOps } : {}),
   };
-  let checked = checkedPlan(mapping.desired, actual, mapping.held, diffOptions);
+  const cascade = interfacesOfHeldInstances(view, mapping.held, actual);
+  const held = cascade.size === 0 ? mapping.held : new Set([...mapping.held, ...cascade.keys()]);
+  let checked = checkedPlan(mapping.desired, actual, held, diffOptions);
   durations.diff_ms = since(t);
 
   if (options.dryRun) return result(checked, mapping, actual, undefined, durations);
@@ -139,7 +142,7 @@ export async function reconcileView(
       applyHolds.set(owner, true);
       actual = await discover(store);
       const { incremental: _, ...full } = diffOptions;
-      checked = checkedPlan(mapping.desired, actual, mapping.held, full, holds);
+      checked = checkedPlan(mapping.desired, actual, held, full, holds);
     }
   }
 
@@ -150,7 +153,7 @@ export async function reconcileView(
     apply: ApplyResult | undefined,
     d: Durations,
   ): ReconcileResult {
-    const plan = { ...c.plan, held: heldOwners(m, c, applyHolds) };
+    const plan = { ...c.plan, held: heldOwners(m, cascade, c, applyHolds) };
     return { plan, mapping: m, actual: a, ...(apply ? { apply } : {}), durations: d, held: c.held };
   }
 }
@@ -161,6 +164,7 @@ const MAX_APPLY_HOLDS = 16;
 /** The held owners of a cycle with their reasons, sorted by owner. */
 function heldOwners(
   mapping: MappingResult,
+  cascade: ReadonlyMap<string, string>,
   checked: CheckedPlan,
   applyHolds: ReadonlyMap<string, boolean>,
 ): HeldOwner[] {
@@ -168,6 +172,7 @@ function heldOwners(
   for (const owner of mapping.held) {
     out.push({ owner, reason: mapping.heldReasons.get(owner) ?? 'held', by: 'input' });
   }
+  for (const [owner, reason] of cascade) out.push({ owner, reason, by: 'input' });
   for (const [owner, reason] of checked.holds) {
     if (!mapping.held.has(owner))
       out.push({ owner, reason, by: applyHolds.has(owner) ? 'apply' : 'check' });

@@ -240,7 +240,7 @@ export function diffTopology(
       delta === undefined ? stored.values() : removedObjects(stored, delta[kind].removed);
     for (const a of candidates) {
       if (wanted.has(a.id)) continue;
-      if (isHeld(a)) {
+      if (isHeld(a) || (kind === 'route' && parts.keepsRoute(a))) {
         counts.held++;
         continue;
       }

@@ -4,12 +4,14 @@
  * neither changed nor deleted (the diff skips them), and its contributions to shared objects
  * stay where they are: its DHCP host entries in its subnet's DHCP subnet, its addresses in the
  * security groups' address groups, its rules at their place in shared chains (`vc_*`,
- * `eucamdrt_*`). The stored objects say what those contributions are: a DHCP host is named by
+ * `eucamdrt_*`), and route-table routes to it. The stored objects say what those contributions are: a DHCP host is named by
  * its owner, an interface's addresses are in its own `elip_pre/post_<owner>` groups, a rule
  * carries its owner.
  */
 import { derivedId } from '../common/index.js';
 import type { ActualTopology } from '../discovery/index.js';
+import type { GlobalView } from '../gni/index.js';
+import { INSTANCE_KEY } from '../mapping/index.js';
 import type { AnyObject, DhcpHost, Kind } from '../store/index.js';
 
 /**
@@ -80,6 +82,15 @@ export class HeldParts {
     return out;
   }
 
+  /** True for a stored route (of an owner not held) whose next hop is a held interface's
+   * address: a route-table route to that interface, kept while the interface is held (its
+   * document may no longer list it, or list it without a usable address). */
+  keepsRoute(a: AnyObject): boolean {
+    if (this.held.size === 0) return false;
+    const via = (a as { nextHopGateway?: string }).nextHopGateway;
+    return via !== undefined && this.heldAddresses().has(via);
+  }
+
   /**
    * The desired body of a shared object `d` with the held owners' parts of the stored `a` kept:
    * DHCP hosts named by a held owner (in place of any desired entry of that name) and, in an
@@ -112,3 +123,29 @@ export class HeldParts {
 
 const same = (s: string): string => s;
 const hostKey = (h: DhcpHost): string => `${h.name}|${h.macAddr}`;
+
+/**
+ * The stored secondary interfaces of held instances (their prechain names the instance), with
+ * the reason: a held instance holds all its interfaces, also those its document no longer
+ * lists. Scans the stored chains only when an instance of the view is held.
+ */
+export function interfacesOfHeldInstances(
+  view: GlobalView,
+  held: ReadonlySet<string>,
+  actual: ActualTopology,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (held.size === 0) return out;
+  const instances = new Set<string>();
+  for (const i of view.instances) if (held.has(i.id)) instances.add(i.id);
+  if (instances.size === 0) return out;
+  for (const chain of actual.objects.chain.values()) {
+    for (const m of chain.metadata ?? []) {
+      if (m.key !== INSTANCE_KEY || !instances.has(m.value)) continue;
+      const owner = chain.owner;
+      if (owner !== undefined && !held.has(owner))
+        out.set(owner, `its instance ${m.value} is held`);
+    }
+  }
+  return out;
+}
