@@ -38,13 +38,15 @@ function quietController(
 function flaky(inner: TopologyStore, failures: { n: number }): TopologyStore {
   return new Proxy(inner, {
     get(target, prop, receiver) {
-      if (prop === 'transaction') {
+      if (prop === 'transaction' || prop === 'bulkCreate') {
         return async (ops: readonly Op[]) => {
           if (failures.n > 0) {
             failures.n--;
             throw new StoreUnavailableError('injected failure');
           }
-          return target.transaction(ops);
+          return prop === 'transaction'
+            ? target.transaction(ops)
+            : target.bulkCreate!(ops as Extract<Op, { op: 'create' }>[]);
         };
       }
       const v = Reflect.get(target, prop, receiver) as unknown;

@@ -19,9 +19,10 @@ import type {
 import { isStoreError, KINDS } from '../store/index.js';
 import type { AnyObject, Kind, Op, TopologyStore } from '../store/index.js';
 import { applyOps } from './apply.js';
+import { applyBuild, buildPlan, holdsNoTopology } from './build.js';
 import type { ApplyResult } from './apply.js';
 import type { DiffOptions } from './diff.js';
-import { checkedPlan } from './plan-check.js';
+import { checkedPlan, checkPlan } from './plan-check.js';
 import type { CheckedPlan } from './plan-check.js';
 import { interfacesOfHeldInstances } from './hold.js';
 import type { HeldOwner, Plan } from './plan.js';
@@ -117,7 +118,17 @@ export async function reconcileView(
   };
   const cascade = interfacesOfHeldInstances(view, mapping.held, actual);
   const held = cascade.size === 0 ? mapping.held : new Set([...mapping.held, ...cascade.keys()]);
-  let checked = checkedPlan(mapping.desired, actual, held, diffOptions);
+  // a store holding none of our objects (cold build, rebuild after a flush) takes every
+  // desired object in one bulk commit, with no diff, unless the plan check holds something
+  let build = store.bulkCreate !== undefined && holdsNoTopology(actual);
+  let checked: CheckedPlan | undefined;
+  if (build) {
+    const plan = buildPlan(mapping.desired, actual, options.withOps !== false);
+    if (checkPlan(plan.storeOps, actual, held).size === 0)
+      checked = { plan, held, holds: new Map() };
+    else build = false;
+  }
+  checked ??= checkedPlan(mapping.desired, actual, held, diffOptions);
   durations.diff_ms = since(t);
 
   if (options.dryRun) return result(checked, mapping, actual, undefined, durations);
@@ -129,7 +140,9 @@ export async function reconcileView(
   };
   for (let attempt = 0; ; attempt++) {
     try {
-      const apply = await applyOps(store, checked.plan.storeOps, applyOptions);
+      const apply = build
+        ? await applyBuild(store, checked.plan.storeOps, applyOptions)
+        : await applyOps(store, checked.plan.storeOps, applyOptions);
       durations.apply_ms = since(t);
       return result(checked, mapping, actual, apply, durations);
     } catch (e) {
@@ -140,6 +153,7 @@ export async function reconcileView(
       const holds = new Map(checked.holds);
       holds.set(owner, `the store refused its ops: ${(e as Error).message}`);
       applyHolds.set(owner, true);
+      build = false;
       actual = await discover(store);
       const { incremental: _, ...full } = diffOptions;
       checked = checkedPlan(mapping.desired, actual, held, full, holds);

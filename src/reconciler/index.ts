@@ -14,6 +14,7 @@ export * from './plan.js';
 export * from './diff.js';
 export * from './equal.js';
 export * from './apply.js';
+export * from './build.js';
 export * from './cycle.js';
 export * from './flush.js';
 export * from './settings.js';

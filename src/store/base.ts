@@ -6,6 +6,7 @@
 import { StoreError } from './errors.js';
 import { NAMED_KINDS } from './schema.js';
 import { StoreState } from './state.js';
+import { runBulkCreate, type CreateOp } from './bulk.js';
 import { runTransaction } from './transaction.js';
 import type {
   ChangeEvent,
@@ -84,6 +85,22 @@ export abstract class EmbeddedStore implements TopologyStore {
     });
   }
 
+  /** Creates many new objects as one commit (see `TopologyWriter.bulkCreate`); persisted by
+   * `persistBulk`. */
+  bulkCreate(ops: readonly CreateOp[]): Promise<CommitResult> {
+    return this.exclusive(async () => {
+      this.checkWritable();
+      const changes = runBulkCreate(this.state, ops);
+      if (changes.length === 0) return { revision: this.state.revision };
+      const revision = this.state.revision + 1;
+      await this.persistBulk(revision, changes);
+      this.state.apply(changes, revision);
+      this.hub.publish({ revision, changes });
+      await this.afterBulk();
+      return { revision };
+    });
+  }
+
   async close(): Promise<void> {
     await this.exclusive(async () => {
       if (this.closed) return;
@@ -106,6 +123,14 @@ export abstract class EmbeddedStore implements TopologyStore {
 
   /** Makes a commit durable before it is applied and announced. */
   protected abstract persist(revision: number, changes: readonly Change[]): Promise<void>;
+  /** Makes a bulk commit durable before it is applied and announced (default: as a commit). */
+  protected persistBulk(revision: number, changes: readonly Change[]): Promise<void> {
+    return this.persist(revision, changes);
+  }
+  /** Housekeeping after a bulk commit (default: as after a commit). */
+  protected afterBulk(): Promise<void> {
+    return this.afterCommit();
+  }
   /** Housekeeping after a commit (snapshots), still under the mutex. */
   protected async afterCommit(): Promise<void> {}
   /** Releases files and locks. */

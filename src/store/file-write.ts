@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { encodeJournalHeader, encodeSnapshot } from './journal.js';
 import { JOURNAL_FILE, SNAPSHOT_FILE } from './layout.js';
 import { encodeManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
-import type { StoreState } from './state.js';
 import { KINDS, type AnyObject, type Kind } from './types.js';
+
+/** What a snapshot is written from: a `StoreState`, or the state a bulk commit leads to. */
+export interface SnapshotSource {
+  readonly revision: number;
+  count(): number;
+  objects(kind: Kind): { values(): Iterable<AnyObject> };
+}
 
 /** fsyncs a directory (makes its renames durable). */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -60,7 +66,7 @@ export async function replaceFile(
 }
 
 /** Every object of `state` as `[kind, object]`, kind by kind. */
-export function* allObjects(state: StoreState): Generator<readonly [Kind, AnyObject]> {
+export function* allObjects(state: SnapshotSource): Generator<readonly [Kind, AnyObject]> {
   for (const kind of KINDS) for (const obj of state.objects(kind).values()) yield [kind, obj];
 }
 
@@ -86,7 +92,7 @@ export class GenerationWriteError extends Error {
  */
 export async function writeGeneration(
   dir: string,
-  state: StoreState,
+  state: SnapshotSource,
   generation: number,
   writeManifest?: (m: Manifest) => Promise<void>,
 ): Promise<FileHandle> {

@@ -1,0 +1,94 @@
+/**
+ * The build path: when the store holds none of our objects (a cold build, a rebuild after a
+ * flush), the plan is "create every desired object" and needs no diff; it is committed with
+ * the store's `bulkCreate` (one commit; the file store writes it as a snapshot) instead of
+ * chunked transactions. Hosts are create-if-missing, as in the diff.
+ */
+import type { ActualTopology } from '../discovery/index.js';
+import type { DesiredTopology } from '../mapping/index.js';
+import { KINDS } from '../store/index.js';
+import type { Kind, Op, TopologyWriter } from '../store/index.js';
+import type { ApplyResult } from './apply.js';
+import { describeObject } from './describe.js';
+import type { Plan, PlanOp } from './plan.js';
+
+type CreateOp = Extract<Op, { readonly op: 'create' }>;
+type Desired = {
+  readonly id: string;
+  readonly owner?: string;
+  readonly ruleIds?: readonly string[];
+};
+
+/** True when the store holds no object of ours but hosts (which are never flushed). */
+export function holdsNoTopology(actual: ActualTopology): boolean {
+  for (const kind of KINDS) if (kind !== 'host' && actual.objects[kind].size > 0) return false;
+  return true;
+}
+
+/**
+ * The plan of a build into a store that holds none of our objects but hosts: every desired
+ * object created (hosts only when missing), parents first, rules chain by chain in the
+ * chain's order (so no reorder follows). Object-level ops are listed when `withOps`.
+ */
+export function buildPlan(
+  desired: DesiredTopology,
+  actual: ActualTopology,
+  withOps: boolean,
+): Plan {
+  const storeOps: CreateOp[] = [];
+  const ops: PlanOp[] = [];
+  let unchanged = 0;
+  const desiredOf = (kind: Kind): ReadonlyMap<string, Desired> =>
+    desired[kind] as ReadonlyMap<string, Desired>;
+  const create = (kind: Kind, d: Desired): void => {
+    const object = kind === 'chain' ? withoutRuleIds(d) : d;
+    storeOps.push({ op: 'create', kind, object: object as never });
+    if (!withOps) return;
+    const name = describeObject(kind, d, (k, id) => desiredOf(k).get(id));
+    ops.push({ op: 'create', kind, id: d.id, name, ...(d.owner ? { owner: d.owner } : {}) });
+  };
+  for (const kind of KINDS) {
+    if (kind === 'rule') {
+      const rules = desiredOf('rule');
+      const done = new Set<string>();
+      for (const chain of desiredOf('chain').values()) {
+        for (const id of chain.ruleIds ?? []) {
+          const r = rules.get(id);
+          if (r === undefined || done.has(id)) continue;
+          done.add(id);
+          create('rule', r);
+        }
+      }
+      for (const r of rules.values()) if (!done.has(r.id)) create('rule', r); // in no chain
+      continue;
+    }
+    for (const d of desiredOf(kind).values()) {
+      if (kind === 'host' && actual.objects.host.has(d.id)) unchanged++;
+      else create(kind, d);
+    }
+  }
+  const counts = { create: storeOps.length, update: 0, delete: 0, unchanged, held: 0 };
+  return { ops, storeOps, counts };
+}
+
+function withoutRuleIds(d: Desired): object {
+  const { ruleIds: _ruleIds, ...rest } = d;
+  return rest;
+}
+
+/** Commits a build plan's creates as one bulk commit (the writer must have `bulkCreate`). */
+export async function applyBuild(
+  store: TopologyWriter,
+  ops: readonly Op[],
+  options: {
+    readonly signal?: AbortSignal;
+    readonly onProgress?: (done: number, total: number) => void;
+  },
+): Promise<ApplyResult> {
+  if (options.signal?.aborted) return { transactions: 0, opsApplied: 0, aborted: true };
+  if (store.bulkCreate === undefined) throw new Error('applyBuild: the store has no bulkCreate');
+  const creates = ops as readonly CreateOp[];
+  const { revision } = await store.bulkCreate(creates);
+  options.onProgress?.(ops.length, ops.length);
+  return { transactions: 1, opsApplied: ops.length, revision, aborted: false };
+}

@@ -1,0 +1,188 @@
+/**
+ * Bulk creates (`bulkCreate`): the same store state as the chunked transactions of a
+ * reconcile plan, the same errors as a transaction (and nothing applied on one), and on the file
+ * store one commit written as a snapshot that a reopen, a follower and a watch all see.
+ */
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { discover } from '../src/discovery/index.js';
+import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
+import { applyOps, buildPlan, diffTopology } from '../src/reconciler/index.js';
+import {
+  AlreadyExistsError,
+  createMemoryStore,
+  InvalidFieldError,
+  KINDS,
+  NotFoundError,
+  openFileStore,
+  ReferenceConflictError,
+  type ChangeEvent,
+  type Op,
+  type TopologyStore,
+} from '../src/store/index.js';
+import { generateView } from '../scripts/lib/gni-generator.js';
+import {
+  bridge,
+  bridgePort,
+  chain,
+  host,
+  router,
+  routerPort,
+  rule,
+} from './helpers/store-conformance.js';
+import { expectReject } from './helpers/store-conformance-support.js';
+
+type CreateOp = Extract<Op, { op: 'create' }>;
+const creates = (ops: Op[]): CreateOp[] => ops as CreateOp[];
+
+/** Every object of the store, per kind in id order, without versions. */
+async function contents(store: TopologyStore): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const kind of KINDS) {
+    out[kind] = (await store.list(kind)).map((o) => {
+      const { version: _v, ...rest } = o as unknown as Record<string, unknown>;
+      return rest;
+    });
+  }
+  return out;
+}
+
+describe('store bulk create', () => {
+  const view = generateView({ size: 'S', seed: 3, gateways: 'shared-peer' });
+  const mapped = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
+
+  it('gives the state the chunked transactions of the diff give, in one commit', async () => {
+    const viaTx = createMemoryStore();
+    const plan = diffTopology(mapped.desired, await discover(viaTx), mapped.held);
+    await applyOps(viaTx, plan.storeOps, { chunkSize: 500 });
+    const viaBulk = createMemoryStore();
+    const build = buildPlan(mapped.desired, await discover(viaBulk), false);
+    expect(build.counts.create).to.equal(plan.counts.create);
+    const { revision } = await viaBulk.bulkCreate!(creates([...build.storeOps]));
+    expect(revision).to.equal(1);
+    expect(await contents(viaBulk)).to.deep.equal(await contents(viaTx));
+    // and the diff then finds nothing to do
+    const again = diffTopology(mapped.desired, await discover(viaBulk), mapped.held);
+    expect(again.storeOps).to.deep.equal([]);
+  });
+
+  it('links back-references of existing objects, rule positions and peers', async () => {
+    const store = createMemoryStore();
+    await store.transaction([host('h1'), router('r0'), routerPort('p0', 'r0')]);
+    await store.bulkCreate!(
+      creates([
+        bridge('b1'),
+        bridgePort('p1', 'b1', { hostId: 'h1', peerId: 'p2' }),
+        router('r1'),
+        routerPort('p2', 'r1', { peerId: 'p1' }),
+        bridgePort('p3', 'b1', { peerId: 'p0' }),
+        chain('c1'),
+        rule('x1', 'c1'),
+        rule('x2', 'c1'),
+        rule('x0', 'c1', {}, 1),
+      ]),
+    );
+    expect((await store.get('host', 'h1'))!.portIds).to.deep.equal(['p1']);
+    expect((await store.get('host', 'h1'))!.version).to.equal(2);
+    expect((await store.get('bridge', 'b1'))!.portIds).to.deep.equal(['p1', 'p3']);
+    expect((await store.get('port', 'p2'))!.peerId).to.equal('p1');
+    expect((await store.get('port', 'p0'))!.peerId).to.equal('p3');
+    expect((await store.get('chain', 'c1'))!.ruleIds).to.deep.equal(['x0', 'x1', 'x2']);
+    expect(Object.isFrozen(await store.get('chain', 'c1'))).to.equal(true);
+  });
+
+  const refusals: [string, () => Op[], abstract new (...a: never[]) => Error, string][] = [
+    ['a repeated id', () => [bridge('b1'), bridge('b1')], AlreadyExistsError, 'bridge/b1'],
+    ['an existing id', () => [bridge('b0')], AlreadyExistsError, 'bridge/b0'],
+    [
+      'a dangling reference',
+      () => [bridgePort('p1', 'nope')],
+      NotFoundError,
+      'port/p1: bridgeId references bridge/nope',
+    ],
+    ['an invalid field', () => [router('r1', { asNumber: -1 })], InvalidFieldError, 'router/r1'],
+    [
+      'an op that is not a create',
+      () => [{ op: 'delete', kind: 'bridge', id: 'b0' }],
+      InvalidFieldError,
+      'every op must be a create',
+    ],
+    [
+      'a peer already linked',
+      () => [bridgePort('p1', 'b0', { peerId: 'p0' }), bridgePort('p2', 'b0', { peerId: 'p0' })],
+      ReferenceConflictError,
+      'port/p0',
+    ],
+    [
+      'a rule position out of range',
+      () => [chain('c1'), rule('x1', 'c1', {}, 3)],
+      InvalidFieldError,
+      'position 3',
+    ],
+  ];
+  for (const [what, ops, type, text] of refusals) {
+    it(`refuses ${what} and applies nothing`, async () => {
+      const store = createMemoryStore();
+      await store.transaction([bridge('b0'), bridgePort('p0', 'b0')]);
+      const before = await contents(store);
+      await expectReject(store.bulkCreate!(creates(ops())), type, text);
+      expect(await store.revision()).to.equal(1);
+      expect(await contents(store)).to.deep.equal(before);
+    });
+  }
+
+  describe('file store', () => {
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'store-bulk-'));
+    });
+    afterEach(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('writes one commit as a snapshot: reopen, follower and watch see it', async () => {
+      const store = await openFileStore(join(dir, 's'));
+      const follower = await openFileStore(join(dir, 's'), { readOnly: true, pollMs: 10 });
+      try {
+        await store.transaction([host('h1')]);
+        const events: ChangeEvent[] = [];
+        const ac = new AbortController();
+        const watching = (async () => {
+          for await (const ev of store.watch(1, ac.signal)) {
+            events.push(ev);
+            if (ev.revision === 2) ac.abort();
+          }
+        })();
+        const plan = buildPlan(mapped.desired, await discover(store), false);
+        const { revision } = await store.bulkCreate!(creates([...plan.storeOps]));
+        expect(revision).to.equal(2);
+        await watching;
+        expect(events).to.have.length(1);
+        expect(events[0]!.changes.length).to.equal(plan.storeOps.length);
+        // the next generation: a snapshot at revision 2 and an empty journal after it
+        expect((await stat(join(dir, 's', 'journal.log'))).size).to.equal(40);
+        const snapshot = await readFile(join(dir, 's', 'snapshot.ndjson'), 'utf8');
+        const header = JSON.parse(snapshot.slice(0, snapshot.indexOf('\n')));
+        expect(header).to.include({ revision: 2, generation: 2, count: plan.storeOps.length + 1 });
+        const want = await contents(store);
+        for (let i = 0; i < 200 && (await follower.revision()) < 2; i++)
+          await new Promise((r) => setTimeout(r, 10));
+        expect(await contents(follower)).to.deep.equal(want);
+        // a commit after the bulk one goes to the fresh journal and survives a reopen
+        await store.transaction([host('h2')]);
+        await store.close();
+        const reopened = await openFileStore(join(dir, 's'));
+        expect(await reopened.revision()).to.equal(3);
+        const after = await contents(reopened);
+        expect({ ...after, host: want['host'] }).to.deep.equal(want);
+        expect(after['host']!.map((h) => (h as { id: string }).id)).to.include('h2');
+        await reopened.close();
+      } finally {
+        await follower.close();
+        await store.close();
+      }
+    });
+  });
+});
