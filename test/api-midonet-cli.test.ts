@@ -329,6 +329,14 @@ describe('api: midonet-cli requests replayed on the medium sample', () => {
       vnd('BgpPeer-v1'),
     );
     expect(shown).to.include({ asNumber: 65099, address: '192.0.2.99' });
+    // `router <id> bgp-peer <peer> set keep-alive 10`: PUT of the whole DTO
+    const kept = await cli.update({ ...shown, keepAlive: '10' }, vnd('BgpPeer-v1'));
+    expect(kept).to.include({ keepAlive: 10, asNumber: 65099 });
+    const moved = await cli.raw('PUT', shown['uri'] as string, vnd('BgpPeer-v1'), {
+      ...shown,
+      routerId: 'elsewhere',
+    });
+    expect(moved.status).to.equal(400);
     const dup = await cli.raw('POST', router['bgpPeers'] as string, vnd('BgpPeer-v1'), {
       asNumber: 65099,
       address: '192.0.2.99',
