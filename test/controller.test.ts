@@ -3,6 +3,8 @@
  * and a failing store (through a wrapping writer, not a mock of internals).
  */
 import { expect } from 'chai';
+import { Writable } from 'node:stream';
+import winston from 'winston';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { Controller, DEFAULT_SETTINGS, reconcileView } from '../src/reconciler/i
 import { DEFAULT_MAPPING_CONFIG, recoverAllocations } from '../src/mapping/index.js';
 import { allObjects, discover } from '../src/discovery/index.js';
 import type { GlobalView } from '../src/gni/index.js';
-import { createMemoryStore, StoreUnavailableError } from '../src/store/index.js';
+import { createMemoryStore, InvalidFieldError, StoreUnavailableError } from '../src/store/index.js';
 import type { Op, TopologyStore } from '../src/store/index.js';
 import { addInstanceLike, loadDoc, removeInstance, repoPath, viewOf } from './helpers/gni-doc.js';
 import { expectSameTopology } from './helpers/topology.js';
@@ -123,7 +125,74 @@ describe('controller', function () {
     expect(readFileSync(join(dir, 'global_network_info.version'), 'utf8')).to.equal(doc.version);
     await inner.close();
   });
+
+  it('an entity whose ops the store refuses is held with the error; the rest applies, no retry', async () => {
+    const inner = createMemoryStore();
+    const lines: Record<string, unknown>[] = [];
+    const logger = winston.createLogger({
+      format: winston.format.json(),
+      transports: [
+        new winston.transports.Stream({
+          stream: new Writable({
+            write(chunk: Buffer, _enc, done): void {
+              lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+              done();
+            },
+          }),
+        }),
+      ],
+    });
+    const c = new Controller({
+      store: refusing(inner, 'i-bad00001'),
+      gniPath: gni,
+      settings: DEFAULT_SETTINGS,
+      logger,
+      watchFile: false,
+    });
+    await c.runCycle();
+    const next = structuredClone(doc);
+    const template = next.instances[0].name;
+    addInstanceLike(next, template, 'bad00001', 201);
+    addInstanceLike(next, template, '900d0001', 202);
+    next.version = String(Number(doc.version) + 1);
+    write(next);
+    const r = await c.runCycle();
+    expect(r.result).to.equal('applied');
+    const held = r.heldOwners?.find((h) => h.owner === 'i-bad00001');
+    expect(held?.by).to.equal('apply');
+    expect(held?.reason).to.include('refused');
+    const owners = new Set([...allObjects(await discover(inner))].map((o) => o.owner));
+    expect(owners.has('i-900d0001')).to.equal(true);
+    expect(owners.has('i-bad00001')).to.equal(false);
+    expect(readFileSync(join(dir, 'global_network_info.version'), 'utf8')).to.equal(next.version);
+    const line = lines.filter((l) => l['message'] === 'main loop complete, applied GNI').pop()!;
+    expect(line['held_owners']).to.be.an('array');
+    expect((line['held_owners'] as string[]).join()).to.include('i-bad00001');
+    // the version is applied: the next cycle skips it instead of retrying with backoff
+    expect((await c.runCycle()).result).to.equal('unchanged');
+    expect(c.backoffMs()).to.equal(0);
+    await inner.close();
+  });
 });
+
+/** A store that refuses (as its validation would) every transaction writing an object owned
+ * by `owner`. */
+function refusing(inner: TopologyStore, owner: string): TopologyStore {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'transaction') {
+        return async (ops: readonly Op[]) => {
+          const bad = ops.find((op) => op.op !== 'delete' && op.object.owner === owner);
+          if (bad !== undefined && bad.op !== 'delete')
+            throw new InvalidFieldError(`invalid ${bad.kind}/${bad.object.id}: refused`);
+          return target.transaction(ops);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
 
 /** Asserts the store equals a fresh build of `view` (with the store's allocations). */
 async function expectFreshBuild(store: TopologyStore, view: GlobalView): Promise<void> {

@@ -171,6 +171,14 @@ describe('holding: bad input never takes down working topology (medium sample)',
     await expectHeld(doc, ['vpc-1a2b3c4d', 'subnet-b1000001']);
   });
 
+  it('an instance renamed to another instance id holds both, with their interfaces', async () => {
+    const doc = structuredClone(base);
+    const other = instance(doc, 'i-1c2d3e4f');
+    other.name = INSTANCE;
+    const plan = await expectHeld(doc, [INSTANCE, 'i-1c2d3e4f', 'eni-1c2d3e51']);
+    expect(plan.held!.find((h) => h.owner === 'i-1c2d3e4f')!.reason).to.include(INSTANCE);
+  });
+
   it('an address with a leading zero is refused by the reader, never by the store', async () => {
     // 010 is 8 to C's inet_aton and 10 to a decimal reading: neither is guessed
     const doc = structuredClone(base);

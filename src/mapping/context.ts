@@ -163,7 +163,14 @@ function indexInterfaces(
     for (const node of cluster.nodes) if (invalid('node', node.name)) invalidNodes.add(node.name);
   }
   for (const instance of view.instances) {
-    if (seenInstances.has(instance.id)) continue;
+    if (seenInstances.has(instance.id)) {
+      // a second copy of an id (both are invalid): its interfaces are held too
+      for (const iface of instance.networkInterfaces) {
+        const key = iface.deviceIndex === 0 ? instance.id : iface.id;
+        b.hold(key, `instance/${instance.id}/networkInterface/${iface.id}`, 'duplicate id');
+      }
+      continue;
+    }
     seenInstances.add(instance.id);
     const instanceInvalid = invalid('instance', instance.id);
     // the primary interface's objects are owned by the instance id: held even when the

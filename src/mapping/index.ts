@@ -26,4 +26,4 @@ export {
   type ParsedRouterName,
 } from './names.js';
 export { parseEgress, type EgressItem } from './metadata.js';
-export { INSTANCE_KEY } from './network-interface.js';
+export { ENI_KEY, INSTANCE_KEY } from './network-interface.js';

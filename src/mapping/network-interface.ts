@@ -19,8 +19,10 @@ import { hostInterfaceName } from './names.js';
 import { addBridgePort } from './ports.js';
 import type { SubnetCtx } from './subnet.js';
 
-/** The `metadata` key of a secondary interface's prechain that names its instance. */
+/** The `metadata` key of an interface's prechain that names its instance. */
 export const INSTANCE_KEY = 'instance';
+/** The `metadata` key of an interface's prechain that names its ENI. */
+export const ENI_KEY = 'eni';
 
 const IPV4 = 0x0800;
 const ARP = 0x0806;
@@ -49,11 +51,12 @@ export function mapNetworkInterface(
   const path = `networkInterface/${iface.id}`;
   const t = cfg.tenantId;
   const pre = b.chain(`ic_${key}_prechain`, key);
-  // a secondary interface names its instance, so that a held instance (one whose document
-  // lost its interfaces) can hold it from the stored objects alone
-  if (key !== e.instance.id) {
-    (pre as { metadata: unknown }).metadata = [{ key: INSTANCE_KEY, value: e.instance.id }];
-  }
+  // the prechain names the instance and the ENI, so that a held instance (one whose document
+  // lost its interfaces, or a second copy of an id) holds them from the stored objects alone
+  (pre as { metadata: unknown }).metadata = [
+    { key: INSTANCE_KEY, value: e.instance.id },
+    { key: ENI_KEY, value: iface.id },
+  ];
   const post = b.chain(`ic_${key}_postchain`, key);
   const elipPre = `elip_pre_${key}`;
   const elipPost = `elip_post_${key}`;

@@ -11,7 +11,7 @@
 import { derivedId } from '../common/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
-import { INSTANCE_KEY } from '../mapping/index.js';
+import { ENI_KEY, INSTANCE_KEY } from '../mapping/index.js';
 import type { AnyObject, DhcpHost, Kind } from '../store/index.js';
 
 /**
@@ -125,9 +125,11 @@ const same = (s: string): string => s;
 const hostKey = (h: DhcpHost): string => `${h.name}|${h.macAddr}`;
 
 /**
- * The stored secondary interfaces of held instances (their prechain names the instance), with
- * the reason: a held instance holds all its interfaces, also those its document no longer
- * lists. Scans the stored chains only when an instance of the view is held.
+ * The stored interfaces of held instances that the mapping could not hold by owner, with the
+ * reason: those the document no longer lists (a held instance holds all its interfaces), and
+ * those whose ENI is listed under a held instance (a second copy of an instance id) but whose
+ * objects another owner has. Each interface's prechain names its instance and ENI. Scans the
+ * stored chains only when an instance of the view is held.
  */
 export function interfacesOfHeldInstances(
   view: GlobalView,
@@ -137,14 +139,23 @@ export function interfacesOfHeldInstances(
   const out = new Map<string, string>();
   if (held.size === 0) return out;
   const instances = new Set<string>();
-  for (const i of view.instances) if (held.has(i.id)) instances.add(i.id);
+  const enis = new Map<string, string>(); // ENI id → its held instance
+  for (const i of view.instances) {
+    if (!held.has(i.id)) continue;
+    instances.add(i.id);
+    for (const n of i.networkInterfaces) enis.set(n.id, i.id);
+  }
   if (instances.size === 0) return out;
   for (const chain of actual.objects.chain.values()) {
+    const owner = chain.owner;
+    if (owner === undefined || held.has(owner) || out.has(owner)) continue;
     for (const m of chain.metadata ?? []) {
-      if (m.key !== INSTANCE_KEY || !instances.has(m.value)) continue;
-      const owner = chain.owner;
-      if (owner !== undefined && !held.has(owner))
+      if (m.key === INSTANCE_KEY && instances.has(m.value)) {
         out.set(owner, `its instance ${m.value} is held`);
+      } else if (m.key === ENI_KEY && enis.has(m.value)) {
+        out.set(owner, `its interface ${m.value} is listed by held instance ${enis.get(m.value)!}`);
+      } else continue;
+      break;
     }
   }
   return out;
