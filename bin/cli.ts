@@ -1,33 +1,38 @@
 /**
  * The composition root of the `eucanetd` CLI (commander). Each area registers its
- * subcommands from bin/commands/; this file only assembles them.
+ * subcommands from bin/commands/; this file only assembles them. A subcommand is required:
+ * a bare `eucanetd` prints the help (exit 1), an unknown one is refused with the closest
+ * names ("unknown command 'plann' … did you mean plan?").
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerGniCommands } from './commands/gni.js';
 import { registerStoreCommands } from './commands/store.js';
+import { registerTopologyCommands } from './commands/topology.js';
 import { registerReconcilerCommands } from './commands/reconciler.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerApiCommands } from './commands/api.js';
 import { registerAgentCommands } from './commands/agent.js';
-
-function packageVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  const pkg = JSON.parse(readFileSync(url, 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}
+import { registerStatusCommand } from './commands/status.js';
+import { programVersion, registerVersionCommand } from './commands/version.js';
+import { registerCompletionCommand } from './commands/completion.js';
 
 /** Builds the program with every subcommand registered. */
 export function buildProgram(): Command {
   const program = new Command('eucanetd')
     .description('VPC network controller: GNI → virtual topology → Linux datapath')
-    .version(packageVersion(), '-V, --version');
+    .version(programVersion(), '-V, --version')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run `eucanetd help` for the commands)');
   registerGniCommands(program);
   registerStoreCommands(program);
+  registerTopologyCommands(program);
   registerReconcilerCommands(program);
   registerPlanCommands(program);
+  registerStatusCommand(program);
   registerApiCommands(program);
   registerAgentCommands(program);
+  registerVersionCommand(program);
+  registerCompletionCommand(program);
   return program;
 }
 

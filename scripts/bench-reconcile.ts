@@ -234,6 +234,7 @@ async function main(): Promise<void> {
     await runCli([
       'run',
       '--flush',
+      '--yes',
       '--once',
       '--gni',
       files.gni,

@@ -157,7 +157,7 @@ describe('daemon (real binary)', function () {
     const before = await idsIn(store);
     const flush = spawnSync(
       process.execPath,
-      [BIN, 'run', '-F', '--once', '--gni', gni, '--store', store],
+      [BIN, 'run', '-F', '--yes', '--once', '--gni', gni, '--store', store],
       {
         encoding: 'utf8',
       },

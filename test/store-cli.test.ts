@@ -71,10 +71,11 @@ describe('store CLI (store verify, topology list/show)', () => {
 
   it('topology list prints a table or JSON; topology show finds by id or name', async () => {
     await populate();
-    const table = await run('topology', 'list', 'port', '--store', dir);
+    const table = await run('topology', 'list', 'port', '--store', dir, '-o', 'wide');
     expect(table.code).to.equal(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).to.match(/^ID\s+TYPE\s+ROUTERID/);
+    // sorted by name as the plan prints it: b1's port before eucart's
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).to.deep.equal(['bp1', 'p1']);
     const json = await run('topology', 'list', 'router', '--store', dir, '--json');
     expect(
@@ -89,8 +90,8 @@ describe('store CLI (store verify, topology list/show)', () => {
     expect(byId.stdout).to.match(/^peerId\s+bp1$/m);
     const unknown = await run('topology', 'show', 'port', 'zz', '--store', dir);
     expect(unknown).to.include({ code: 1 });
-    expect(unknown.stderr).to.include('port/zz not found');
+    expect(unknown.stderr).to.include('port "zz" not found');
     const badKind = await run('topology', 'list', 'widget', '--store', dir);
-    expect(badKind.stderr).to.include('unknown kind widget');
+    expect(badKind.stderr).to.include('unknown kind "widget"');
   });
 });

@@ -2,18 +2,25 @@
  * Controller subcommands: `run` (the daemon), `apply`, `flush` (`plan` and `diff`: plan.ts).
  * Only argument parsing and wiring live here; the work is in src/reconciler.
  */
-import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createLogger } from '../../src/common/index.js';
-import { Controller, flushManaged, reconcileView } from '../../src/reconciler/index.js';
-import type { TopologyStore } from '../../src/store/index.js';
-import { fail, LEVELS, progress, readView, withTopology } from './controller-common.js';
+import { createLogger, wantsHumanLogs } from '../../src/common/index.js';
+import { flushManaged, planFlush, reconcileView } from '../../src/reconciler/index.js';
+import { confirm } from './confirm.js';
+import {
+  fail,
+  LEVELS,
+  progress,
+  readView,
+  requireExistingStore,
+  withTopology,
+} from './controller-common.js';
+import { byKindText, runCommand } from './run.js';
+import type { RunOptions } from './run.js';
 import { loadSettings } from './settings.js';
-import { openTopology, storeOptions } from './topology-source.js';
+import { DEFAULT_GNI } from './status.js';
+import { storeOptions } from './topology-source.js';
 import type { TopologySourceOptions } from './topology-source.js';
-
-const DEFAULT_GNI = '/var/run/eucalyptus/global_network_info.xml';
 
 interface CommonOptions extends TopologySourceOptions {
   gni: string;
@@ -70,131 +77,51 @@ async function applyCommand(opts: CommonOptions): Promise<void> {
   }
 }
 
-async function flushCommand(
-  opts: TopologySourceOptions & {
-    keepCore?: boolean;
-    logLevel?: 'error' | 'warn' | 'info' | 'debug';
-  },
-): Promise<void> {
-  const log = createLogger({ level: opts.logLevel ?? 'info' });
+interface FlushOptions extends TopologySourceOptions {
+  keepCore?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+}
+
+async function flushCommand(opts: FlushOptions): Promise<void> {
+  const log = createLogger({ level: opts.logLevel ?? 'warn', pretty: wantsHumanLogs() });
   try {
-    const started = performance.now();
-    const onProgress = progress('flush');
-    const r = await withTopology(opts, false, log, (store) =>
-      flushManaged(store, {
+    if (opts.dryRun) await requireExistingStore(opts);
+    await withTopology(opts, opts.dryRun === true, log, async (store) => {
+      const planned = await planFlush(store, { keepCore: opts.keepCore === true });
+      const kept = opts.keepCore
+        ? `${planned.kept} core objects and hosts`
+        : `${planned.kept} hosts`;
+      const where = opts.api ?? opts.store;
+      if (opts.dryRun) {
+        process.stdout.write(
+          `dry run: flush would delete ${planned.ops.length} objects from ${where} (${byKindText(planned.byKind)}), keep ${kept}\nnothing was changed\n`,
+        );
+        return;
+      }
+      const ok = await confirm(
+        `flush deletes ${planned.ops.length} managed objects from ${where} (${byKindText(planned.byKind)}), keeping ${kept}.`,
+        { yes: opts.yes, command: 'flush' },
+      );
+      if (!ok) {
+        process.stderr.write('eucanetd: flush not confirmed; nothing changed\n');
+        process.exitCode = 1;
+        return;
+      }
+      const started = performance.now();
+      const onProgress = progress('flush');
+      const r = await flushManaged(store, {
         keepCore: opts.keepCore === true,
         ...(onProgress ? { onProgress } : {}),
-      }),
-    );
-    process.stdout.write(
-      `flushed ${r.deleted} objects${opts.keepCore ? ` (kept ${r.kept} core objects and hosts)` : ` (kept ${r.kept} hosts)`} in ${Math.round(performance.now() - started)} ms\n`,
-    );
+      });
+      process.stdout.write(
+        `flushed ${r.deleted} objects (kept ${kept}) in ${Math.round(performance.now() - started)} ms\n`,
+      );
+    });
   } catch (e) {
     fail(e);
   }
-}
-
-interface RunOptions extends CommonOptions {
-  interval?: string;
-  resyncInterval?: string;
-  versionFile?: string;
-  pidfile?: string;
-  once?: boolean;
-  flush?: boolean;
-  debounceMs?: string;
-}
-
-async function runCommand(opts: RunOptions): Promise<void> {
-  const log = createLogger({
-    level: opts.logLevel ?? 'info',
-    ...(opts.logFile ? { file: opts.logFile } : {}),
-  });
-  let store: TopologyStore | undefined;
-  try {
-    const settings = loadSettings(opts, log);
-    store = await openTopology(opts, { readOnly: false, logger: log });
-    if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
-    log.info('eucanetd started', {
-      pid: process.pid,
-      gni: opts.gni,
-      store: opts.api ?? opts.store,
-      interval_s: settings.pollingSeconds,
-    });
-    if (opts.flush) {
-      // Validate the GNI before deleting anything: never flush what cannot be rebuilt.
-      const view = await readView(opts.gni, log);
-      const t = performance.now();
-      const flushed = await flushManaged(store, {
-        ...(progress('flush') ? { onProgress: progress('flush')! } : {}),
-      });
-      const rebuilt = await reconcileView(store, view, settings.mapping, {
-        allocations: flushed.allocations,
-        ...(progress('rebuild') ? { onProgress: progress('rebuild')! } : {}),
-      });
-      log.info('eucanetd flush and rebuild complete', {
-        deleted: flushed.deleted,
-        created: rebuilt.plan.counts.create,
-        version: view.version,
-        total_ms: Math.round(performance.now() - t),
-      });
-    }
-    const controller = new Controller({
-      store,
-      gniPath: opts.gni,
-      settings,
-      logger: log,
-      ...(opts.versionFile ? { versionFile: opts.versionFile } : {}),
-      ...(opts.resyncInterval ? { resyncMs: Number(opts.resyncInterval) * 1000 } : {}),
-      ...(opts.debounceMs !== undefined ? { debounceMs: debounceOf(opts.debounceMs) } : {}),
-    });
-    if (opts.once) {
-      const report = await controller.runCycle();
-      if (report.result === 'failed' || report.result === 'rejected' || report.result === 'missing')
-        process.exitCode = 1;
-      return;
-    }
-    const onStop = (sig: string) => () => {
-      log.info('eucanetd caught signal, going down', { signal: sig });
-      controller.stop();
-    };
-    process.on('SIGTERM', onStop('SIGTERM'));
-    process.on('SIGINT', onStop('SIGINT'));
-    process.on('SIGHUP', () => {
-      log.info('eucanetd caught SIGHUP, reloading settings and re-applying');
-      try {
-        controller.reload(loadSettings(opts, log));
-      } catch (e) {
-        log.error('settings reload failed, keeping the old ones', { error: String(e) });
-        controller.reload();
-      }
-    });
-    process.on('SIGUSR1', () => controller.logCounters());
-    process.on('SIGUSR2', () => {
-      log.info('eucanetd caught SIGUSR2, full resync');
-      controller.resync();
-    });
-    await controller.run();
-    log.info('eucanetd down');
-  } catch (e) {
-    log.error('eucanetd failed', { error: e instanceof Error ? e.message : String(e) });
-    fail(e);
-  } finally {
-    await store?.close();
-    if (opts.pidfile) {
-      try {
-        unlinkSync(opts.pidfile);
-      } catch {
-        // already gone: nothing to clean up
-      }
-    }
-  }
-}
-
-function debounceOf(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 60_000)
-    throw new Error(`--debounce-ms must be a whole number of ms from 0 to 60000, got "${text}"`);
-  return n;
 }
 
 /** Registers run, apply and flush. */
@@ -209,7 +136,7 @@ export function registerReconcilerCommands(program: Command): void {
   };
   common(
     program
-      .command('run', { isDefault: true })
+      .command('run')
       .description('the controller daemon: poll and watch the GNI, reconcile the topology'),
     DEFAULT_GNI,
   )
@@ -220,16 +147,39 @@ export function registerReconcilerCommands(program: Command): void {
       'where the applied version is written (default: next to the GNI)',
     )
     .option('--pidfile <file>', 'write the process id here')
-    .option('--log-file <file>', 'also append JSON log lines to this file')
+    .option(
+      '--status-file <file>',
+      'status for `eucanetd status` (default: next to the version file)',
+    )
+    .option('--log-file <file>', 'also append JSON log lines to this file (reopened on SIGHUP)')
+    .addOption(
+      new Option('--log-format <format>', 'stderr log lines: human on a terminal, else JSON')
+        .choices(['auto', 'json', 'human'])
+        .default('auto'),
+    )
+    .option(
+      '--report-interval <seconds>',
+      'log the counters (eucanetd report) this often; 0: never',
+      '300',
+    )
+    .option('--metrics <host:port>', 'serve Prometheus /metrics, /healthz and /readyz here')
     .option('--debounce-ms <ms>', 'wait this long after a file event before reading (default 50)')
     .option('--once', 'run one cycle and exit')
     .option('-F, --flush', 'delete every managed object, core included, then rebuild from the GNI')
+    .option('--yes', 'confirm -F without asking (required when not on a terminal)')
+    .option('--dry-run', 'with -F: print what the flush would delete and the rebuild create')
     .action((opts: RunOptions) => runCommand(opts));
   common(program.command('apply').description('run one reconcile cycle and print a summary'))
     .option('--json', 'machine-readable output')
     .action((opts: CommonOptions) => applyCommand(opts));
-  storeOptions(program.command('flush').description('delete every managed object (hosts are kept)'))
+  storeOptions(
+    program
+      .command('flush')
+      .description('delete every managed object (hosts are kept); asks on a terminal, else --yes'),
+  )
     .option('--keep-core', 'keep eucart, eucabr, the gateways and the metadata core')
+    .option('--yes', 'do not ask (required when not on a terminal)')
+    .option('--dry-run', 'print what would be deleted; change nothing')
     .addOption(new Option('--log-level <level>', 'log level').choices(LEVELS))
-    .action((opts: TopologySourceOptions & { keepCore?: boolean }) => flushCommand(opts));
+    .action((opts: FlushOptions) => flushCommand(opts));
 }

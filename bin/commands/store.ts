@@ -35,10 +35,6 @@ function fail(message: string): void {
   process.exitCode = 1;
 }
 
-function parseKind(kind: string): Kind {
-  if (!(KINDS as readonly string[]).includes(kind)) {
-    throw new StoreError(`unknown kind ${kind} (kinds: ${KINDS.join(', ')})`);
-  }
   return kind as Kind;
 }
 
@@ -189,7 +185,7 @@ async function recoverCommand(opts: {
   }
 }
 
-/** Registers `store verify|recover` and `topology list|show` on the program. */
+/** Registers `store verify|recover` on the program (`topology list|show`: topology.ts). */
 export function registerStoreCommands(program: Command): void {
   const store = program.command('store').description('inspect the embedded topology store');
   store
@@ -206,39 +202,4 @@ export function registerStoreCommands(program: Command): void {
     .option('--to-revision <n>', 'the revision to keep (default: the highest recoverable)')
     .option('--yes', 'drop what is listed and write the recovered store')
     .action(recoverCommand);
-
-  const topology = program.command('topology').description('list and show topology objects');
-  topology
-    .command('list')
-    .description(`list the objects of a kind (${KINDS.join(', ')})`)
-    .argument('<kind>', 'object kind')
-    .option('--store <dir>', 'store directory', DEFAULT_STORE_DIR)
-    .option('--json', 'print JSON')
-    .action(async (kindArg: string, opts: { store: string; json?: boolean }) => {
-      await withStore(opts.store, async (s) => {
-        const kind = parseKind(kindArg);
-        const objects = await s.list(kind);
-        out(opts.json ? JSON.stringify(objects, null, 2) : formatTable(kind, objects));
-      });
-    });
-  topology
-    .command('show')
-    .description('show one object by id or name')
-    .argument('<kind>', 'object kind')
-    .argument('<idOrName>', 'object id or name')
-    .option('--store <dir>', 'store directory', DEFAULT_STORE_DIR)
-    .option('--json', 'print JSON')
-    .action(async (kindArg: string, key: string, opts: { store: string; json?: boolean }) => {
-      await withStore(opts.store, async (s) => {
-        const kind = parseKind(kindArg);
-        const obj = (await s.get(kind, key)) ?? (await s.getByName(kind, key));
-        if (!obj) throw new StoreError(`${kind}/${key} not found`);
-        if (opts.json) return out(JSON.stringify(obj, null, 2));
-        for (const [k, v] of Object.entries(obj)) {
-          out(
-            `${k.padEnd(20)} ${Array.isArray(v) || (typeof v === 'object' && v !== null) ? JSON.stringify(v) : String(v)}`,
-          );
-        }
-      });
-    });
 }

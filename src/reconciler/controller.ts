@@ -16,7 +16,8 @@ import { refreshActual } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
 import type { DesiredTopology, MappingResult } from '../mapping/index.js';
-import type { TopologyStore } from '../store/index.js';
+import { KINDS } from '../store/index.js';
+import type { Kind, TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
 import type { Durations } from './cycle.js';
 import type { HeldOwner, PlanCounts } from './plan.js';
@@ -38,6 +39,8 @@ export interface ControllerOptions {
   /** Debounce of file events (default 50 ms). */
   readonly debounceMs?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Called after every cycle of `run()` with its report (status file, metrics). */
+  readonly onCycle?: (report: CycleReport) => void;
 }
 
 /** How a cycle read its document (for its log line and report). */
@@ -59,6 +62,11 @@ export interface CycleReport {
   readonly parse?: 'incremental' | 'full';
   /** The owners this cycle held, with the reasons (absent when none). */
   readonly heldOwners?: readonly HeldOwner[];
+  /** Applied cycles: desired objects per kind (what the store holds for us now), the number
+   * of held entities, and the whole cycle's duration. */
+  readonly objects?: Readonly<Partial<Record<Kind, number>>>;
+  readonly heldEntities?: number;
+  readonly totalMs?: number;
 }
 
 /** At most this many held owners are named in a cycle's log line. */
@@ -257,7 +265,14 @@ export class Controller {
     }
     if (!view) return { result: 'rejected', durations, issues: 0 };
     if (!force && view.version !== undefined && view.version === this.lastAppliedVersion) {
-      return this.unchanged(durations);
+      // same version, but a new document was read: its content changed, which a cloud
+      // controller should not do without a new version. Apply it (plan would show the
+      // changes) and say so, instead of skipping it silently.
+      if (parsed === undefined) return this.unchanged(durations);
+      log.warn('GNI content changed but its version did not, applying it', {
+        version: view.version,
+        path: this.options.gniPath,
+      });
     }
     return this.reconcile(view, durations, resyncDue, cycleStart, parsed);
   }
@@ -342,7 +357,11 @@ export class Controller {
       this.failures = 0;
       if (resync) this.lastResyncAt = Date.now();
       if (r.mapping.issues.length) this.logIssues(r.mapping.issues);
-      log.info('main loop complete, applied GNI', {
+      const objects: Partial<Record<Kind, number>> = {};
+      for (const k of KINDS) objects[k] = r.mapping.desired[k].size;
+      const totalMs = since(started);
+      // the version is in the text too: operators grep `applied GNI <version>` as in eucanetd
+      log.info(`main loop complete, applied GNI ${version ?? '(no version)'}`, {
         version,
         created: c.create,
         updated: c.update,
@@ -355,7 +374,7 @@ export class Controller {
         resync,
         ...(parsed ? { parse: parsed.mode, scanned_kb: parsed.scanned_kb } : {}),
         ...durations,
-        total_ms: since(started),
+        total_ms: totalMs,
       });
       return {
         result: 'applied',
@@ -365,6 +384,9 @@ export class Controller {
         issues: r.mapping.issues.length,
         ...(r.plan.held?.length ? { heldOwners: r.plan.held } : {}),
         ...(parsed ? { parse: parsed.mode } : {}),
+        objects,
+        heldEntities: r.mapping.held.size,
+        totalMs,
       };
     } catch (e) {
       this.lastOk = false;
@@ -420,7 +442,8 @@ export class Controller {
     try {
       while (!this.abort.signal.aborted) {
         this.pendingWake = false;
-        await this.runCycle();
+        const report = await this.runCycle();
+        this.options.onCycle?.(report);
         if (this.abort.signal.aborted) break;
         const delay = this.failures > 0 ? this.backoffMs() : this.settings.pollingSeconds * 1000;
         await this.sleep(delay);

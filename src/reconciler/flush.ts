@@ -32,14 +32,25 @@ export interface FlushResult {
   readonly apply: ApplyResult;
 }
 
-/** Deletes the managed topology; returns the allocations that were in force. */
-export async function flushManaged(
+/** What a flush would delete (`flushManaged` with the same options carries it out). */
+export interface FlushPlan {
+  /** The deletes, children first. */
+  readonly ops: readonly Op[];
+  /** Objects to delete per kind (kinds with none left out). */
+  readonly byKind: Readonly<Partial<Record<Kind, number>>>;
+  readonly kept: number;
+  readonly allocations: Allocations;
+}
+
+/** Plans a flush without writing anything (`flush --dry-run`, `run -F --dry-run`). */
+export async function planFlush(
   store: TopologyStore,
-  options: FlushOptions = {},
-): Promise<FlushResult> {
+  options: Pick<FlushOptions, 'keepCore'> = {},
+): Promise<FlushPlan> {
   const actual = await discover(store);
   const allocations = recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
   const ops: Op[] = [];
+  const byKind: Partial<Record<Kind, number>> = {};
   let kept = 0;
   for (let i = KINDS.length - 1; i >= 0; i--) {
     const kind = KINDS[i]!;
@@ -52,8 +63,18 @@ export async function flushManaged(
         continue;
       }
       ops.push({ op: 'delete', kind, id: o.id, ignoreMissing: true });
+      byKind[kind] = (byKind[kind] ?? 0) + 1;
     }
   }
+  return { ops, byKind, kept, allocations };
+}
+
+/** Deletes the managed topology; returns the allocations that were in force. */
+export async function flushManaged(
+  store: TopologyStore,
+  options: FlushOptions = {},
+): Promise<FlushResult> {
+  const { ops, kept, allocations } = await planFlush(store, options);
   const apply = await applyOps(store, ops, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

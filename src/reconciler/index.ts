@@ -23,3 +23,5 @@ export { describeObject } from './describe.js';
 export * from './plan-report.js';
 export * from './plan-text.js';
 export { ruleSummary, rulePosition } from './describe.js';
+export type { Lookup } from './describe.js';
+export * from './metrics.js';

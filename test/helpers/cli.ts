@@ -35,3 +35,26 @@ export function cli(
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Runs `eucanetd ARGS…` on a pseudo-terminal (util-linux `script`), typing `input`; what the
+ * terminal showed comes back as `stdout` (stdout and stderr mixed, CR LF as LF). Undefined
+ * when `script` is not installed.
+ */
+export function cliOnTerminal(
+  args: readonly string[],
+  input: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): CliResult | undefined {
+  const which = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  if (which.error) return undefined;
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, TERM: 'dumb', ...options.env },
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout.replace(/\r\n/g, '\n'), stderr: r.stderr };
+}

@@ -1,6 +1,7 @@
 /** Runs the store CLI commands in-process (stdout, stderr and exit code captured). */
 import { Command } from 'commander';
 import { registerStoreCommands } from '../../bin/commands/store.js';
+import { registerTopologyCommands } from '../../bin/commands/topology.js';
 
 /** Runs the store commands in-process and returns what they printed and the exit code. */
 export async function runStoreCommand(
@@ -8,6 +9,7 @@ export async function runStoreCommand(
 ): Promise<{ stdout: string; stderr: string; code: number }> {
   const program = new Command('eucanetd').exitOverride();
   registerStoreCommands(program);
+  registerTopologyCommands(program);
   let stdout = '';
   let stderr = '';
   const origOut = process.stdout.write.bind(process.stdout);
