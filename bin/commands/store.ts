@@ -35,9 +35,6 @@ function fail(message: string): void {
   process.exitCode = 1;
 }
 
-  return kind as Kind;
-}
-
 async function openReadOnly(spec: string): Promise<TopologyStore> {
   if (spec.startsWith('etcd:') || spec.startsWith('memory'))
     return openStore(spec, { readOnly: true });
