@@ -290,12 +290,22 @@ export function buildPlanReport(input: PlanReportInput): PlanReport {
     .map(([entity, list]) => ({ entity, type: entityType(entity), changes: list }));
 
   const gniIssues = input.gniIssues ?? [];
-  const held: HeldEntity[] = [...input.held].sort().map((entity) => {
-    const reasons: string[] = [];
-    for (const i of input.mappingIssues) {
-      if (i.code === 'mapping.held' && i.message.startsWith(`${entity} held:`))
-        reasons.push(i.message.slice(entity.length + ' held: '.length));
-    }
+  // the held owners: the cycle's (with why and by what: input, plan check, apply) and the
+  // mapping's; the reasons are theirs, then the GNI read's errors about the entity
+  const fromPlan = new Map<string, string[]>();
+  for (const h of plan.held ?? []) {
+    const list = fromPlan.get(h.owner) ?? [];
+    list.push(h.by === 'input' ? h.reason : `${h.reason} (held by the ${h.by})`);
+    fromPlan.set(h.owner, list);
+  }
+  const owners = [...new Set([...input.held, ...fromPlan.keys()])].sort();
+  const held: HeldEntity[] = owners.map((entity) => {
+    const reasons: string[] = [...(fromPlan.get(entity) ?? [])];
+    if (reasons.length === 0)
+      for (const i of input.mappingIssues) {
+        if (i.code === 'mapping.held' && i.message.startsWith(`${entity} held:`))
+          reasons.push(i.message.slice(entity.length + ' held: '.length));
+      }
     const ids = entityIds(entity);
     for (const i of gniIssues) {
       if (i.severity !== 'error') continue;
