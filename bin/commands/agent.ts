@@ -7,7 +7,13 @@ import type { Command } from 'commander';
 import { createLogger } from '../../src/common/index.js';
 import { openStore, type TopologyStore } from '../../src/store/index.js';
 import { createApiClient } from '../../src/api/index.js';
-import { runAgent } from '../../src/datapath/index.js';
+import {
+  createHeartbeatLiveness,
+  createRunner,
+  HEARTBEAT_PORT,
+  runAgent,
+  type HeartbeatLiveness,
+} from '../../src/datapath/index.js';
 
 interface AgentFlags {
   host: string;
@@ -21,6 +27,7 @@ interface AgentFlags {
   once?: boolean;
   dryRun?: boolean;
   resyncInterval: string;
+  heartbeatPort: string;
   allowRootNetns?: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   logFile?: string;
@@ -50,6 +57,11 @@ export function registerAgentCommands(program: Command): void {
     .option('--once', 'one pass, then exit')
     .option('--dry-run', 'print the ip/nft commands instead of running them')
     .option('--resync-interval <seconds>', 'periodic full pass (drift repair)', '10')
+    .option(
+      '--heartbeat-port <port>',
+      'UDP port of the gateway heartbeats on the underlay (0: none, every gateway taken as alive)',
+      String(HEARTBEAT_PORT),
+    )
     .option('--allow-root-netns', 'allow programming the initial network namespace')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .option('--log-file <file>', 'also append JSON log lines to this file')
@@ -71,6 +83,19 @@ export function registerAgentCommands(program: Command): void {
             ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}),
             logger,
           });
+      const port = Number(flags.heartbeatPort);
+      let liveness: HeartbeatLiveness | undefined;
+      if (port > 0 && !flags.once && !flags.dryRun) {
+        liveness = await createHeartbeatLiveness({ port, runner: createRunner(), logger }).catch(
+          (e: unknown) => {
+            logger.warn('no gateway heartbeats: every gateway is taken as alive', {
+              port,
+              error: String(e),
+            });
+            return undefined;
+          },
+        );
+      }
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
@@ -91,6 +116,7 @@ export function registerAgentCommands(program: Command): void {
             ? { dryRun: true, print: (t: string) => process.stdout.write(t + '\n') }
             : {}),
           ...(flags.allowRootNetns ? { allowRootNetns: true } : {}),
+          ...(liveness ? { gatewayLiveness: liveness } : {}),
         });
       } catch (e) {
         logger.error('agent failed', { error: String(e) });
@@ -98,6 +124,7 @@ export function registerAgentCommands(program: Command): void {
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        await liveness?.close();
         await store.close();
       }
     });

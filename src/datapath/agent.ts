@@ -122,6 +122,7 @@ export async function syncHost(
   const stateDir = options.stateDir ?? defaultStateDir(options.netnsPrefix);
   const revision = await options.store.revision();
   const topo = await readHostTopology(options.store, hostId(options.host), options.gatewayLiveness);
+  options.gatewayLiveness?.observe?.(topo);
   const tRead = performance.now();
   const script = metadataProxyScript();
   const desired = desiredHost(topo, {
@@ -274,6 +275,12 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     if (!e || !isFilterOnlyChange(e)) isStructural = true;
     wake();
   });
+  // a gateway died or came back: re-point the router copies (gateways.ts)
+  const unsubscribe = options.gatewayLiveness?.subscribe?.(() => {
+    dirty = true;
+    isStructural = true;
+    wake();
+  });
   let failures = 0;
   let last = 0;
   let cache: ObservedCache | undefined;
@@ -321,6 +328,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       signal.addEventListener('abort', done, { once: true });
     });
   }
+  unsubscribe?.();
   await watching;
 }
 

@@ -25,6 +25,12 @@ export {
   type HostTopology,
   type GatewayLiveness,
 } from './topology.js';
+export {
+  createHeartbeatLiveness,
+  HEARTBEAT_PORT,
+  type HeartbeatLiveness,
+  type HeartbeatOptions,
+} from './heartbeat.js';
 export { ALL_LIVE, isGatewayHost, servingGateway, servedPublicRoutes } from './gateways.js';
 export { birdConfig, bgpSpec, BGP_DEFAULT_TIMERS, type BgpSpec, type BgpSession } from './bgp.js';
 export {

@@ -52,6 +52,11 @@ export interface HostTopology {
 export interface GatewayLiveness {
   /** Host ids (of `candidates`) whose agents are alive now. */
   liveHosts(candidates: readonly string[]): Promise<ReadonlySet<string>>;
+  /** Sees every topology the agent read (who the gateways are, their underlay addresses). */
+  observe?(topo: HostTopology): void;
+  /** Calls `onChange` when the live set changes (the agent runs a pass); returns an
+   * unsubscribe function. */
+  subscribe?(onChange: () => void): () => void;
 }
 
 /** The router whose bound uplink ports elect the router host (docs/mapping.md). */
