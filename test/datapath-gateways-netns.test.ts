@@ -75,7 +75,7 @@ function upstreamConfig(): string {
 }
 
 describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', function () {
-  this.timeout(180_000);
+  this.timeout(400_000);
   let lab: Lab | undefined;
   const procs: ChildProcess[] = [];
   const agents = new Map<HostTag, ChildProcess>();
@@ -246,7 +246,7 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
           (await fdb('h2')).includes(`${mac('a')} dev vx-`)
         );
       },
-      60_000,
+      150_000,
       300,
     );
     if (!ready) throw new Error(`gateways did not peer:\n${await logs()}`);
@@ -324,7 +324,7 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
           took.eip32Ms = since(stoppedAt);
         return Object.entries(took).every(([k, v]) => k === 'rejoinMs' || v >= 0);
       },
-      60_000,
+      120_000,
       50,
     );
     expect({ recovered, took }, await logs()).to.include({ recovered: true });
@@ -342,18 +342,18 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
     startAgent(servedBy);
     const rejoined = await waitFor(
       async () => (await upstreamRoutes()).includes(`${EIP_A} via ${ext}`),
-      60_000,
+      120_000,
       50,
     );
     took.rejoinMs = since(back);
     expect(rejoined, await logs()).to.equal(true);
     const out = process.env['EDPT_BENCH_OUT'];
     if (out) await writeFile(out, JSON.stringify(took) + '\n', { flag: 'a' });
-    expect(await waitFor(() => tcpConnects(net, EIP_A, 80, 1000), 20_000, 200)).to.equal(true);
+    expect(await waitFor(() => tcpConnects(net, EIP_A, 80, 1000), 60_000, 200)).to.equal(true);
     expect(
       await waitFor(
         async () => (await httpGet(inst('d').ns, `http://${UPSTREAM}:8080/`)) === NAT_PUBLIC,
-        20_000,
+        60_000,
         200,
       ),
     ).to.equal(true);

@@ -6,6 +6,7 @@
  * to the other and come back when it returns, while the other gateway's routers stay put.
  * No root needed.
  */
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { hostId } from '../src/common/index.js';
 import {
@@ -14,6 +15,7 @@ import {
   type DesiredHost,
   type GatewayLiveness,
 } from '../src/datapath/index.js';
+import { readGni } from '../src/gni/index.js';
 import { DEFAULT_MAPPING_CONFIG } from '../src/mapping/index.js';
 import { reconcileView } from '../src/reconciler/index.js';
 import { createMemoryStore, type TopologyStore } from '../src/store/index.js';
@@ -142,5 +144,42 @@ describe('datapath gateway hosts (several router hosts)', function () {
     expect(strip(one)).to.deep.equal(strip(both));
     expect(one.vxlans).to.deep.equal(both.vxlans);
     expect(one.fdb).to.deep.equal(both.fdb);
+  });
+
+  it('keeps static-route gateways as primary and backup: every router on the first live one', async function () {
+    // the same cloud with static upstream routes instead of BGP
+    const text = readFileSync(FIXTURE, 'utf8')
+      .replaceAll(
+        '<property name="bgpPeerIp"><value>198.51.100.1</value></property>',
+        '<property name="externalRouterIp"><value>198.51.100.1</value></property>',
+      )
+      .replace(/ *<property name="bgp(PeerAsn|AdRoutes|Asn)">.*<\/property>\n/g, '');
+    const read = readGni(Buffer.from(text));
+    expect(read.view, JSON.stringify(read.issues.slice(0, 3))).not.to.equal(undefined);
+    const statics = createMemoryStore();
+    await reconcileView(statics, read.view!, DEFAULT_MAPPING_CONFIG);
+    const hosts = await statics.list('host');
+    await statics.transaction(
+      HOSTS.map((name) => {
+        const h = hosts.find((x) => x.id === hostId(name))!;
+        return {
+          op: 'update' as const,
+          kind: 'host' as const,
+          object: { ...h, addresses: [name] },
+        };
+      }),
+    );
+    const targets = async (live: GatewayLiveness): Promise<string[]> => [
+      ...new Set(transitTargets(await stateOf(statics, '192.0.2.11', live)).values()),
+    ];
+    const primary = await targets(only(GW1, GW2));
+    expect(primary).to.have.length(1); // one gateway carries everything, as the upstream expects
+    const backup = primary[0] === GW1 ? GW2 : GW1;
+    expect(await targets(only(backup))).to.deep.equal([backup]);
+    expect(await targets(only(GW1, GW2))).to.deep.equal(primary);
+    // no speaker on either gateway
+    for (const gw of [GW1, GW2])
+      expect((await stateOf(statics, gw)).processes?.map((p) => p.key) ?? []).not.to.include('bgp');
+    await statics.close();
   });
 });

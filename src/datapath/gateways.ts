@@ -26,13 +26,16 @@ export function isGatewayHost(topo: HostTopology): boolean {
 }
 
 /**
- * The gateway serving a router: the live gateway with the highest rendezvous score
- * (`shortHash(router|host)`); every gateway when none is known to be alive (a guess beats
- * dropping). Undefined when there is no gateway.
+ * The gateway serving a router. BGP gateways: the live gateway with the highest rendezvous
+ * score (`shortHash(router|host)`). Static-route gateways (the upstream routes the public range
+ * to one gateway's address): the first live gateway in uplink port order, for every router.
+ * Every gateway counts when none is known to be alive (a guess beats dropping). Undefined when
+ * there is no gateway.
  */
 export function servingGateway(topo: HostTopology, routerId: string): string | undefined {
   const all = topo.gatewayHostIds ?? [];
   const live = all.filter((h) => topo.liveGatewayIds?.includes(h) ?? true);
+  if (topo.isBgpGateways !== true) return live[0] ?? all[0];
   let best: string | undefined;
   let bestScore = -1;
   for (const h of live.length > 0 ? live : all) {

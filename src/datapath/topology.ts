@@ -3,6 +3,7 @@
  * ports bound to the host, their bridges, the routers those bridges link to, and the chains,
  * rules and IP address groups reachable from the filters of those objects.
  */
+import { networkOf } from './addr.js';
 import type {
   Bridge,
   Chain,
@@ -42,8 +43,11 @@ export interface HostTopology {
   /** A host that realizes the north-south part: this host when it is a gateway, else the
    * first live gateway; undefined when the topology has no bound uplink. */
   readonly routerHostId?: string;
-  /** Every gateway host (hosts of `eucart`'s bound uplink ports), sorted (gateways.ts). */
+  /** Every gateway host (hosts of `eucart`'s bound uplink ports, in uplink port id order). */
   readonly gatewayHostIds?: readonly string[];
+  /** True when every gateway speaks BGP (routers are spread over them, gateways.ts); false:
+   * static-route gateways, the first live one serves everything. */
+  readonly isBgpGateways?: boolean;
   /** The gateway hosts known to be alive; undefined: all of them. */
   readonly liveGatewayIds?: readonly string[];
 }
@@ -115,7 +119,11 @@ export async function readHostTopology(
   const portsByRouter = groupBy(allPorts, (p) => p.routerId);
   const bridgeById = new Map(allBridges.map((b) => [b.id, b]));
   const routerById = new Map(allRouters.map((r) => [r.id, r]));
-  const gatewayHostIds = gatewayHosts(allPorts, routerById);
+  const { hosts: gatewayHostIds, isBgp: isBgpGateways } = gatewayHosts(
+    allPorts,
+    routerById,
+    allPeers,
+  );
   const live = liveness ? await liveness.liveHosts(gatewayHostIds) : undefined;
   const liveGatewayIds = live ? gatewayHostIds.filter((h) => live.has(h)) : undefined;
   const isRouterHost = gatewayHostIds.includes(hostId);
@@ -207,22 +215,39 @@ export async function readHostTopology(
     underlay: underlayAddresses(allHosts, allZones),
     ...(routerHostId !== undefined ? { routerHostId } : {}),
     gatewayHostIds,
+    isBgpGateways,
     ...(liveGatewayIds ? { liveGatewayIds } : {}),
   };
 }
 
 /** The hosts of the core router's bound uplink ports (the gateway hosts), sorted. */
-function gatewayHosts(ports: readonly Port[], routers: ReadonlyMap<string, Router>): string[] {
-  const hosts = new Set<string>();
-  for (const p of ports) {
-    if (
-      isBoundRouterPort(p) &&
-      p.routerId !== undefined &&
-      routers.get(p.routerId)?.name === CORE_ROUTER
+function gatewayHosts(
+  ports: readonly Port[],
+  routers: ReadonlyMap<string, Router>,
+  peers: readonly ObjectOf<'bgp-peer'>[],
+): { hosts: string[]; isBgp: boolean } {
+  const uplinks = ports
+    .filter(
+      (p) =>
+        isBoundRouterPort(p) &&
+        p.routerId !== undefined &&
+        routers.get(p.routerId)?.name === CORE_ROUTER,
     )
-      hosts.add(p.hostId!);
-  }
-  return [...hosts].sort();
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const hosts = [...new Set(uplinks.map((p) => p.hostId!))];
+  const speaks = (host: string): boolean =>
+    uplinks.some(
+      (u) =>
+        u.hostId === host &&
+        routers.get(u.routerId!)?.asNumber !== undefined &&
+        peers.some((peer) => peer.routerId === u.routerId && isOnNetwork(peer.address, u)),
+    );
+  return { hosts, isBgp: hosts.length > 0 && hosts.every(speaks) };
+}
+
+function isOnNetwork(addr: string, port: Port): boolean {
+  if (port.portAddress === undefined || port.networkLength === undefined) return false;
+  return networkOf(addr, port.networkLength) === networkOf(port.portAddress, port.networkLength);
 }
 
 /** hostId → underlay address (tunnel-zone membership wins over the host's own addresses). */
