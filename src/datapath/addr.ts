@@ -1,6 +1,7 @@
 /** IPv4 helpers (pure). */
 
-function toInt(addr: string): number {
+/** The 32-bit value of a dotted IPv4 address. */
+export function toInt(addr: string): number {
   return addr.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
 }
 

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import type { Issue } from '../common/index.js';
 import type { Port } from '../store/index.js';
-import { networkOf } from './addr.js';
+import { networkOf, toInt } from './addr.js';
 import type { DesiredProcess } from './desired-types.js';
 import { notRealized } from './desired-helpers.js';
 import type { HostTopology } from './topology.js';
@@ -51,10 +51,6 @@ export const BIRD_LOG = 'bird.log';
 
 /** The key of the speaker among the agent's helper processes. */
 export const BGP_PROCESS = 'bgp';
-
-function toInt(addr: string): number {
-  return addr.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-}
 
 function isOnLink(addr: string, port: Port): boolean {
   if (port.portAddress === undefined || port.networkLength === undefined) return false;
