@@ -13,6 +13,7 @@ import { applyOps, buildPlan, diffTopology } from '../src/reconciler/index.js';
 import {
   AlreadyExistsError,
   createMemoryStore,
+  ReferencedError,
   InvalidFieldError,
   KINDS,
   NotFoundError,
@@ -27,6 +28,7 @@ import {
   bridge,
   bridgePort,
   chain,
+  create,
   host,
   router,
   routerPort,
@@ -133,6 +135,86 @@ describe('store bulk create', () => {
     });
   }
 
+  describe('bulk delete', () => {
+    /** A store with the mapped topology, a foreign rule in one of its chains and a foreign
+     * router whose port peers with a new port on a managed bridge. */
+    async function built(): Promise<TopologyStore> {
+      const store = createMemoryStore();
+      const plan = buildPlan(mapped.desired, await discover(store), false);
+      await store.bulkCreate!(creates([...plan.storeOps]));
+      const notCore = (o: { owner: string }): boolean => !['core', 'md', 'hosts'].includes(o.owner);
+      const someChain = [...mapped.desired.chain.values()].find(notCore)!.id;
+      const someBridge = [...mapped.desired.bridge.values()].find(notCore)!.id;
+      await store.transaction([
+        rule('foreign-rule', someChain),
+        router('foreign-router'),
+        routerPort('foreign-port', 'foreign-router'),
+        bridgePort('foreign-bp', someBridge, { peerId: 'foreign-port' }),
+      ]);
+      return store;
+    }
+    const flushOps = async (store: TopologyStore, keep: (o: { owner?: string }) => boolean) => {
+      const ops: Op[] = [];
+      for (let i = KINDS.length - 1; i >= 0; i--) {
+        const kind = KINDS[i]!;
+        for (const o of await store.list(kind)) {
+          if (kind === 'host' || o.owner === undefined || keep(o)) continue;
+          ops.push({ op: 'delete', kind, id: o.id, ignoreMissing: true });
+        }
+      }
+      return ops as Extract<Op, { op: 'delete' }>[];
+    };
+
+    for (const keepCore of [false, true]) {
+      it(`gives the state the transactions give${keepCore ? ' (core kept)' : ''}`, async () => {
+        const keep = (o: { owner?: string }): boolean =>
+          keepCore && ['core', 'md', 'hosts'].includes(o.owner ?? '');
+        const viaTx = await built();
+        await applyOps(viaTx, await flushOps(viaTx, keep), { chunkSize: 700 });
+        const viaBulk = await built();
+        const ops = await flushOps(viaBulk, keep);
+        await viaBulk.bulkDelete!(ops);
+        const got = await contents(viaBulk);
+        expect(got).to.deep.equal(await contents(viaTx));
+        if (!keepCore) {
+          // what stays is consistent: the hosts lost their ports, the foreign port its peer
+          for (const h of got['host']!)
+            expect((h as { portIds: unknown[] }).portIds).to.deep.equal([]);
+          expect((await viaBulk.get('port', 'foreign-port'))!.peerId).to.equal(undefined);
+        }
+        expect(await viaBulk.get('rule', 'foreign-rule')).to.equal(undefined); // its chain went
+      });
+    }
+
+    it('refuses a delete an ERROR binding forbids, and applies nothing', async () => {
+      const store = createMemoryStore();
+      await store.transaction([
+        create('ip-addr-group', { id: 'g1', name: 'g1' }),
+        chain('c1'),
+        rule('x1', 'c1', { ipAddrGroupSrc: 'g1' }),
+      ]);
+      const before = await contents(store);
+      await expectReject(
+        store.bulkDelete!([{ op: 'delete', kind: 'ip-addr-group', id: 'g1' }]),
+        ReferencedError,
+        'cannot delete ip-addr-group/g1: rule/x1 references it',
+      );
+      await expectReject(
+        store.bulkDelete!([{ op: 'delete', kind: 'chain', id: 'nope' }]),
+        NotFoundError,
+        'chain/nope',
+      );
+      expect(await contents(store)).to.deep.equal(before);
+      // with the rule's chain in the same batch, the group goes too
+      await store.bulkDelete!([
+        { op: 'delete', kind: 'ip-addr-group', id: 'g1' },
+        { op: 'delete', kind: 'chain', id: 'c1' },
+      ]);
+      expect(await store.get('rule', 'x1')).to.equal(undefined);
+      expect(await store.revision()).to.equal(2);
+    });
+  });
+
   describe('file store', () => {
     let dir: string;
     beforeEach(async () => {
@@ -178,7 +260,16 @@ describe('store bulk create', () => {
         const after = await contents(reopened);
         expect({ ...after, host: want['host'] }).to.deep.equal(want);
         expect(after['host']!.map((h) => (h as { id: string }).id)).to.include('h2');
+        // a bulk delete is written the same way and survives a reopen
+        const routers = (await reopened.list('router')).map((r) => r.id);
+        await reopened.bulkDelete!(routers.map((id) => ({ op: 'delete', kind: 'router', id })));
+        const flushed = await contents(reopened);
+        expect(flushed['router']).to.deep.equal([]);
         await reopened.close();
+        const again = await openFileStore(join(dir, 's'));
+        expect(await again.revision()).to.equal(4);
+        expect(await contents(again)).to.deep.equal(flushed);
+        await again.close();
       } finally {
         await follower.close();
         await store.close();

@@ -2,7 +2,8 @@
  * Flush: delete every managed object (children first), optionally keeping the core
  * (`eucart`, `eucabr`, gateways, metadata core). Hosts are registrations, not topology: they are
  * never flushed. The allocations in force before the flush are returned, so a rebuild gives
- * every object the same name and id as before.
+ * every object the same name and id as before. A store with `bulkDelete` takes the flush as
+ * one commit; others take chunked transactions, children first.
  */
 import { allObjects, discover } from '../discovery/index.js';
 import { recoverAllocations } from '../mapping/index.js';
@@ -12,6 +13,8 @@ import type { AnyObject, Binding, Kind, Op, TopologyStore } from '../store/index
 import type { ActualTopology } from '../discovery/index.js';
 import { applyOps } from './apply.js';
 import type { ApplyResult } from './apply.js';
+
+type DeleteOp = Extract<Op, { readonly op: 'delete' }>;
 
 /** Owners that make up the core (kept by `keepCore`). */
 export const CORE_OWNERS: ReadonlySet<string> = new Set(['core', 'md', 'hosts']);
@@ -35,7 +38,7 @@ export interface FlushResult {
 /** What a flush would delete (`flushManaged` with the same options carries it out). */
 export interface FlushPlan {
   /** The deletes, children first. */
-  readonly ops: readonly Op[];
+  readonly ops: readonly DeleteOp[];
   /** Objects to delete per kind (kinds with none left out). */
   readonly byKind: Readonly<Partial<Record<Kind, number>>>;
   readonly kept: number;
@@ -49,7 +52,7 @@ export async function planFlush(
 ): Promise<FlushPlan> {
   const actual = await discover(store);
   const allocations = recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
-  const ops: Op[] = [];
+  const ops: DeleteOp[] = [];
   const byKind: Partial<Record<Kind, number>> = {};
   let kept = 0;
   for (let i = KINDS.length - 1; i >= 0; i--) {
@@ -75,12 +78,27 @@ export async function flushManaged(
   options: FlushOptions = {},
 ): Promise<FlushResult> {
   const { ops, kept, allocations } = await planFlush(store, options);
-  const apply = await applyOps(store, ops, {
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
-  });
+  const apply =
+    store.bulkDelete !== undefined
+      ? await bulkFlush(store.bulkDelete.bind(store), ops, options)
+      : await applyOps(store, ops, {
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+        });
   return { deleted: apply.opsApplied, kept, allocations, apply };
+}
+
+/** The flush as one bulk commit (the store computes the deletes for the whole set at once). */
+async function bulkFlush(
+  bulkDelete: (ops: readonly DeleteOp[]) => Promise<{ revision: number }>,
+  ops: readonly DeleteOp[],
+  options: FlushOptions,
+): Promise<ApplyResult> {
+  if (options.signal?.aborted) return { transactions: 0, opsApplied: 0, aborted: true };
+  const { revision } = await bulkDelete(ops);
+  options.onProgress?.(ops.length, ops.length);
+  return { transactions: 1, opsApplied: ops.length, revision, aborted: false };
 }
 
 /**

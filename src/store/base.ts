@@ -6,6 +6,7 @@
 import { StoreError } from './errors.js';
 import { NAMED_KINDS } from './schema.js';
 import { StoreState } from './state.js';
+import { runBulkDelete, type DeleteOp } from './bulk-delete.js';
 import { runBulkCreate, type CreateOp } from './bulk.js';
 import { runTransaction } from './transaction.js';
 import type {
@@ -88,9 +89,19 @@ export abstract class EmbeddedStore implements TopologyStore {
   /** Creates many new objects as one commit (see `TopologyWriter.bulkCreate`); persisted by
    * `persistBulk`. */
   bulkCreate(ops: readonly CreateOp[]): Promise<CommitResult> {
+    return this.bulk(() => runBulkCreate(this.state, ops));
+  }
+
+  /** Deletes many objects as one commit (see `TopologyWriter.bulkDelete`); persisted by
+   * `persistBulk`. */
+  bulkDelete(ops: readonly DeleteOp[]): Promise<CommitResult> {
+    return this.bulk(() => runBulkDelete(this.state, ops));
+  }
+
+  private bulk(run: () => Change[]): Promise<CommitResult> {
     return this.exclusive(async () => {
       this.checkWritable();
-      const changes = runBulkCreate(this.state, ops);
+      const changes = run();
       if (changes.length === 0) return { revision: this.state.revision };
       const revision = this.state.revision + 1;
       await this.persistBulk(revision, changes);

@@ -53,31 +53,35 @@ export interface FileStoreOptions {
   readonly logger?: Logger;
 }
 
-/** The state `changes` (creates and updates, as a bulk commit makes) lead to, at `revision`. */
+/** The state a bulk commit's `changes` lead to, at `revision`. */
 function stateAfter(
   state: StoreState,
   changes: readonly Change[],
   revision: number,
 ): SnapshotSource {
-  const updated = new Map<Kind, Map<string, AnyObject>>();
+  const replaced = new Map<Kind, Map<string, AnyObject | null>>();
   const created = new Map<Kind, AnyObject[]>();
+  let count = state.count();
   for (const c of changes) {
-    if (c.type === 'deleted') throw new StoreError(`bulk commit: ${c.kind}/${c.id} deleted`);
     if (c.type === 'created') {
       let list = created.get(c.kind);
       if (list === undefined) created.set(c.kind, (list = []));
       list.push(c.object!);
-    } else {
-      let m = updated.get(c.kind);
-      if (m === undefined) updated.set(c.kind, (m = new Map()));
-      m.set(c.id, c.object!);
+      count++;
+      continue;
     }
+    let m = replaced.get(c.kind);
+    if (m === undefined) replaced.set(c.kind, (m = new Map()));
+    m.set(c.id, c.type === 'deleted' ? null : c.object!);
+    if (c.type === 'deleted') count--;
   }
-  let count = state.count();
-  for (const list of created.values()) count += list.length;
   function* values(kind: Kind): Generator<AnyObject> {
-    const m = updated.get(kind);
-    for (const obj of state.objects(kind).values()) yield m?.get(obj.id) ?? obj;
+    const m = replaced.get(kind);
+    for (const obj of state.objects(kind).values()) {
+      const now = m === undefined ? obj : m.get(obj.id);
+      if (now === undefined) yield obj;
+      else if (now !== null) yield now;
+    }
     yield* created.get(kind) ?? [];
   }
   return { revision, count: () => count, objects: (kind) => ({ values: () => values(kind) }) };

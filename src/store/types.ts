@@ -480,6 +480,12 @@ export interface TopologyWriter {
    * may point anywhere in the batch. Optional: backends without it take chunked transactions.
    */
   bulkCreate?(ops: readonly Extract<Op, { readonly op: 'create' }>[]): Promise<CommitResult>;
+  /**
+   * Deletes many objects as one commit (a flush): the result of a transaction of the same
+   * deletes in an order that works (cascades, ERROR refusals, CLEARed fields and edited lists
+   * of the objects that stay), computed for the whole set at once. Optional like `bulkCreate`.
+   */
+  bulkDelete?(ops: readonly Extract<Op, { readonly op: 'delete' }>[]): Promise<CommitResult>;
 }
 
 /** A store backend. */
