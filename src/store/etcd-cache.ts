@@ -9,6 +9,7 @@ import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from '../common/index.js';
 import { StoreUnavailableError } from './errors.js';
 import { decodeObject, type EtcdKeys } from './etcd-keys.js';
+import { checkRevKey, type RevKey } from './etcd-check.js';
 import { StoreState } from './state.js';
 import { KINDS, type Change, type ChangeEvent, type Kind } from './types.js';
 import { WatchHub } from './watch.js';
@@ -288,11 +289,17 @@ async function readAll(client: Etcd3, keys: EtcdKeys): Promise<Snapshot> {
   const objects: Snapshot['objects'][number][] = [];
   let revision = 0;
   let commitModRevision = 0;
+  let rev: RevKey | undefined;
   for (const kv of res.kvs) {
     const key = kv.key.toString('utf8');
     if (key === keys.revision) {
-      revision = Number(kv.value.toString('utf8'));
-      commitModRevision = Number(kv.mod_revision);
+      rev = {
+        value: kv.value.toString('utf8'),
+        version: Number(kv.version),
+        modRevision: Number(kv.mod_revision),
+      };
+      revision = Number(rev.value);
+      commitModRevision = rev.modRevision;
       continue;
     }
     const ref = keys.parseObject(key);
@@ -303,6 +310,7 @@ async function readAll(client: Etcd3, keys: EtcdKeys): Promise<Snapshot> {
       modRevision: Number(kv.mod_revision),
     });
   }
+  checkRevKey(keys.root, rev, objects);
   return { revision, commitModRevision, etcdRevision: Number(res.header.revision), objects };
 }
 
