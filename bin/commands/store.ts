@@ -1,8 +1,7 @@
 /**
- * Store subcommands: `eucanetd store verify`, `eucanetd store recover` and
- * `eucanetd topology list|show`. All but `recover` open the store read-only (no lock), so they
- * work while the daemon runs; `recover` takes the writer lock and changes files only with
- * `--to-revision N --yes`, after printing what it drops.
+ * Store subcommands: `eucanetd store verify` opens the store read-only (no lock), so it works
+ * while the daemon runs; `eucanetd store recover` takes the writer lock and changes files only
+ * with `--to-revision N --yes`, after printing what it drops. (`topology list|show`: topology.ts.)
  */
 import type { Command } from 'commander';
 import { createLogger } from '../../src/common/index.js';
