@@ -40,5 +40,17 @@ export async function openTopology(
       logger: how.logger,
     });
   }
-  return openStore(opts.store, { readOnly: how.readOnly, logger: how.logger });
+  try {
+    return await openStore(opts.store, { readOnly: how.readOnly, logger: how.logger });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw e;
+    // e.g. `EACCES: permission denied, open '/var/lib/eucanetd/LOCK'`: say what it means
+    throw new Error(
+      `cannot open the store ${opts.store}${how.readOnly ? '' : ' for writing'}: ` +
+        `${code === 'EROFS' ? 'read-only file system' : 'permission denied'} ` +
+        `(run as the store's owner, or read it with --api) [${(e as Error).message}]`,
+      { cause: e },
+    );
+  }
 }

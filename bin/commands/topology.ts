@@ -26,7 +26,7 @@ export function parseKind(text: string): Kind {
     const hit = KINDS.find((kind) => kind === cand || bare(kind) === bare(cand));
     if (hit) return hit;
   }
-  const near = closest(singular, KINDS, 3);
+  const near = closest(singular, KINDS, 2);
   throw new Error(
     `unknown kind "${text}"${near.length ? ` (did you mean ${near.slice(0, 2).join(' or ')}?)` : ''}; kinds: ${KINDS.join(', ')}`,
   );

@@ -20,6 +20,16 @@ function nameVia(lookup: Lookup, kind: Kind, id: unknown): string {
   return typeof name === 'string' ? name : id.slice(0, 8);
 }
 
+/** `to-<device>` for a port without interface or address that is linked to another device. */
+function peerDevice(port: object, lookup: Lookup): string {
+  const peerId = field(port, 'peerId');
+  const peer = typeof peerId === 'string' ? lookup('port', peerId) : undefined;
+  if (!peer) return '';
+  return field(peer, 'type') === 'Router'
+    ? `to-${nameVia(lookup, 'router', field(peer, 'routerId'))}`
+    : `to-${nameVia(lookup, 'bridge', field(peer, 'bridgeId'))}`;
+}
+
 /** 1-based position of a rule in its chain's `ruleIds`, or undefined when not listed. */
 export function rulePosition(rule: object, lookup: Lookup): number | undefined {
   const chainId = field(rule, 'chainId');
@@ -41,7 +51,7 @@ export function describeObject(kind: Kind, o: object, lookup: Lookup): string {
         f('type') === 'Router'
           ? nameVia(lookup, 'router', field(o, 'routerId'))
           : nameVia(lookup, 'bridge', field(o, 'bridgeId'));
-      const detail = f('interfaceName') || f('portAddress') || 'port';
+      const detail = f('interfaceName') || f('portAddress') || peerDevice(o, lookup) || 'port';
       return `${device}:${detail}`;
     }
     case 'rule': {
