@@ -14,6 +14,7 @@ import {
   AlreadyExistsError,
   createMemoryStore,
   ReferencedError,
+  RevisionCompactedError,
   InvalidFieldError,
   KINDS,
   NotFoundError,
@@ -93,6 +94,10 @@ describe('store bulk create', () => {
     expect((await store.get('port', 'p0'))!.peerId).to.equal('p3');
     expect((await store.get('chain', 'c1'))!.ruleIds).to.deep.equal(['x0', 'x1', 'x2']);
     expect(Object.isFrozen(await store.get('chain', 'c1'))).to.equal(true);
+    // announced but not kept in the watch history: resuming from before it means re-listing
+    const it = store.watch(1)[Symbol.asyncIterator]();
+    await expectReject(it.next(), RevisionCompactedError, 'history starts after revision 2');
+    await store.close();
   });
 
   const refusals: [string, () => Op[], abstract new (...a: never[]) => Error, string][] = [

@@ -107,6 +107,10 @@ export abstract class EmbeddedStore implements TopologyStore {
       await this.persistBulk(revision, changes);
       this.state.apply(changes, revision);
       this.hub.publish({ revision, changes });
+      // announced, not kept: a bulk commit's history would hold every object it wrote (and
+      // their replaced versions) until 10,000 more commits; a watch resuming from before it
+      // gets RevisionCompactedError and re-lists
+      this.hub.reset(revision);
       await this.afterBulk();
       return { revision };
     });
