@@ -67,6 +67,14 @@ describe('store CLI (store verify, topology list/show)', () => {
     const missing = await run('store', 'verify', '--store', join(dir, 'nope'));
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.include('no store at');
+    // an empty directory holds no store: not "ok: 0 objects"
+    const empty = await mkdtemp(join(tmpdir(), 'store-cli-empty-'));
+    try {
+      const r2 = await run('store', 'verify', '--store', empty);
+      expect(r2).to.deep.equal({ stdout: '', stderr: `eucanetd: no store at ${empty}\n`, code: 1 });
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 
   it('topology list prints a table or JSON; topology show finds by id or name', async () => {
