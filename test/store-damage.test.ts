@@ -182,6 +182,27 @@ describe('store file backend: damaged files are refused and named, never loaded 
     expect(outcomes.refused, JSON.stringify(outcomes)).to.be.greaterThan(all.length - 5);
   });
 
+  it('refuses journal records out of order, naming the offset and the revision expected', async () => {
+    const dir = join(root, 'swapped');
+    await cp(pristine, dir, { recursive: true });
+    const recs = recordBounds(journal);
+    const [a, b, end] = [recs[0]!, recs[1]!, recs[2]!];
+    const swapped = Buffer.concat([
+      journal.subarray(0, a),
+      journal.subarray(b, end),
+      journal.subarray(a, b),
+    ]);
+    await writeFile(join(dir, 'journal.log'), swapped);
+    const err = await openFileStore(dir).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).to.be.instanceOf(StoreCorruptError);
+    expect(err?.message).to.equal(
+      `store ${dir}: journal.log record at byte offset ${a} has revision 8, expected 7`,
+    );
+  });
+
   it('refuses a damaged last record named by offset and revision (zeroed payload byte)', async () => {
     const dir = join(root, 'last-zero');
     await cp(pristine, dir, { recursive: true });
