@@ -6,7 +6,8 @@
  * writes fixtures/datapath/multi-gateway.xml through it, one agent per host. Checks: both
  * gateways' sessions establish and the upstream learns the public range from both, elastic IP
  * and NAT gateway traffic and metadata work; one gateway stopped (agent and speaker killed):
- * the upstream withdraws its routes (measured); started again: it rejoins (measured).
+ * the upstream withdraws its routes and traffic moves to the other (measured); started again:
+ * it rejoins (measured); the same with only its uplink down.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -289,21 +290,24 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
     expect(await httpGet(inst('b').ns, MD_URL)).to.equal('i-0000010b');
   });
 
-  it('withdraws a stopped gateway, moves its traffic to the other, and takes it back', async function () {
-    // the gateway serving the elastic IP's VPC router stops: agent and speaker killed, its
-    // uplink and underlay down (nothing crosses it any more)
+  /** Stops the gateway serving the elastic IP's VPC router (`host`: agent and speaker killed,
+   * uplink and underlay down, nothing crosses it any more; `uplink`: only its external device
+   * down, the agent lives), measures the failover, brings it back and measures the rejoin. */
+  const failover = async (how: 'host' | 'uplink'): Promise<Record<string, number>> => {
     const servedBy = (await upstreamRoutes()).includes(`${EIP_A} via 198.51.100.2`) ? 'g1' : 'g2';
     const ext = servedBy === 'g1' ? '198.51.100.2' : '198.51.100.3';
     const otherExt = servedBy === 'g1' ? '198.51.100.3' : '198.51.100.2';
-    const pid = Number(
-      (await readFile(join(lab!.dir, `state-${servedBy}`, 'bird.pid'), 'utf8')).trim(),
-    );
     const net = { ns: netNs(), hostDev: 'ext', mac: '' };
+    const devs = how === 'host' ? ['eth1', 'eth0'] : ['eth1'];
     const stoppedAt = Date.now();
-    await stop(agents.get(servedBy)!, 'SIGKILL');
-    process.kill(pid, 'SIGKILL');
-    for (const d of ['eth1', 'eth0'])
-      await sh(['ip', '-n', hostNs(servedBy), 'link', 'set', d, 'down']);
+    if (how === 'host') {
+      const pid = Number(
+        (await readFile(join(lab!.dir, `state-${servedBy}`, 'bird.pid'), 'utf8')).trim(),
+      );
+      await stop(agents.get(servedBy)!, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
+    }
+    for (const d of devs) await sh(['ip', '-n', hostNs(servedBy), 'link', 'set', d, 'down']);
     const took = { withdrawnMs: -1, eipMs: -1, natMs: -1, mdMs: -1, eip32Ms: -1, rejoinMs: -1 };
     const since = (t0: number): number => Date.now() - t0;
     const recovered = await waitFor(
@@ -328,18 +332,17 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
       50,
     );
     expect({ recovered, took }, await logs()).to.include({ recovered: true });
-    // the survivor now advertises every public address
+    // the survivor now advertises every public address, and carries the elastic IP both ways
     const routes = await upstreamRoutes();
     expect(routes).not.to.include(ext);
-    expect(routes).to.match(
-      new RegExp(`${EIP_A.replaceAll('.', '\\.')} via 198\\.51\\.100\\.[23]`),
-    );
+    expect(routes).to.include(`${EIP_A} via ${otherExt}`);
+    expect(routes).to.include(`${NAT_PUBLIC} via ${otherExt}`);
     expect(await httpGet(inst('a').ns, `http://${UPSTREAM}:8080/`)).to.equal(EIP_A);
     // back: the gateway rejoins and serves its routers again
-    for (const d of ['eth0', 'eth1'])
+    for (const d of [...devs].reverse())
       await sh(['ip', '-n', hostNs(servedBy), 'link', 'set', d, 'up']);
     const back = Date.now();
-    startAgent(servedBy);
+    if (how === 'host') startAgent(servedBy);
     const rejoined = await waitFor(
       async () => (await upstreamRoutes()).includes(`${EIP_A} via ${ext}`),
       120_000,
@@ -348,7 +351,7 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
     took.rejoinMs = since(back);
     expect(rejoined, await logs()).to.equal(true);
     const out = process.env['EDPT_BENCH_OUT'];
-    if (out) await writeFile(out, JSON.stringify(took) + '\n', { flag: 'a' });
+    if (out) await writeFile(out, JSON.stringify({ how, ...took }) + '\n', { flag: 'a' });
     expect(await waitFor(() => tcpConnects(net, EIP_A, 80, 1000), 60_000, 200)).to.equal(true);
     expect(
       await waitFor(
@@ -357,6 +360,15 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
         200,
       ),
     ).to.equal(true);
+    return took;
+  };
+
+  it('withdraws a stopped gateway, moves its traffic to the other, and takes it back', async function () {
+    await failover('host');
+  });
+
+  it('does the same for a gateway whose uplink goes down while its agent lives', async function () {
+    await failover('uplink');
   });
 
   it('tears the lab down, speakers included', async function () {
