@@ -179,6 +179,18 @@ describe('holding: bad input never takes down working topology (medium sample)',
     expect(plan.held!.find((h) => h.owner === 'i-1c2d3e4f')!.reason).to.include(INSTANCE);
   });
 
+  it('an invalid gateway holds the core and every VPC with all under it (NAT gateways, routes)', async () => {
+    const doc = structuredClone(base);
+    const mido = property(doc, 'mido');
+    mido.property.find((p: Doc) => p.name === 'bgpAsn').value = ['5000000000'];
+    await expectHeld(doc, [
+      'core',
+      'vpc-1a2b3c4d',
+      'nat-0a1b2c3d4e5f60718',
+      'subnet-a1000001/routes',
+    ]);
+  });
+
   it('an address with a leading zero is refused by the reader, never by the store', async () => {
     // 010 is 8 to C's inet_aton and 10 to a decimal reading: neither is guessed
     const doc = structuredClone(base);

@@ -200,7 +200,10 @@ async function checkMutant(p: Prepared, text: string, f: FuzzFigures, fail: Fail
   }
   if (held.size > 0) f.withHeld++;
   if ((dry.plan.held ?? []).some((h) => h.by === 'check')) f.planCheckHolds++;
-  const planned = heldViolations(dry.plan.storeOps, dry.actual, held);
+  const planned = [
+    ...heldViolations(dry.plan.storeOps, dry.actual, held),
+    ...erasedOwners(view, dry.plan.storeOps, dry.actual, held),
+  ];
   const before = heldObjects(dry.actual, held);
   try {
     const r = await reconcileView(store, view, config);
@@ -307,4 +310,51 @@ export function heldViolations(
     }
   }
   return out;
+}
+
+/**
+ * Entities of the document that are not held yet lose every object they have, with nothing
+ * created or changed for them: an entity still listed must either map (something of it
+ * stays) or be held. Route-table routes are left out (a table may lose all its routes).
+ */
+export function erasedOwners(
+  view: GlobalView,
+  ops: readonly Op[],
+  actual: ActualTopology,
+  held: ReadonlySet<string>,
+): string[] {
+  const present = new Set<string>();
+  for (const v of view.vpcs) {
+    present.add(v.id);
+    for (const x of v.subnets) present.add(x.id);
+    for (const a of v.networkAcls) present.add(`${v.id}/${a.id}`);
+    for (const n of v.natGateways) present.add(n.id);
+  }
+  for (const g of view.securityGroups) present.add(g.id);
+  for (const i of view.instances)
+    for (const n of i.networkInterfaces) present.add(n.deviceIndex === 0 ? i.id : n.id);
+  const owner = (kind: Kind, id: string): string | undefined =>
+    (actual.objects[kind] as ReadonlyMap<string, AnyObject>).get(id)?.owner;
+  const deletes = new Map<string, number>();
+  const written = new Set<string>();
+  for (const op of ops) {
+    if (op.op !== 'delete') {
+      written.add(op.object.owner ?? '');
+      continue;
+    }
+    const o = owner(op.kind, op.id);
+    if (o !== undefined && present.has(o) && !held.has(o))
+      deletes.set(o, (deletes.get(o) ?? 0) + 1);
+  }
+  if (deletes.size === 0) return [];
+  const stored = new Map<string, number>();
+  for (const kind of KINDS) {
+    for (const o of (actual.objects[kind] as ReadonlyMap<string, AnyObject>).values()) {
+      if (o.owner !== undefined && deletes.has(o.owner))
+        stored.set(o.owner, (stored.get(o.owner) ?? 0) + 1);
+    }
+  }
+  return [...deletes]
+    .filter(([o, n]) => !written.has(o) && stored.get(o) === n)
+    .map(([o, n]) => `${o} is in the document, not held, and loses all its ${n} objects`);
 }

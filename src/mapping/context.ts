@@ -229,3 +229,18 @@ function uniqueIds(ids: readonly string[]): readonly string[] {
   const set = new Set(ids);
   return set.size === ids.length ? ids : [...set];
 }
+
+/** Holds a VPC and everything under it (subnets, their routes, ACLs, NAT gateways): for a VPC
+ * that cannot be mapped (the core is held, or no router id is left). */
+export function holdVpcTree(b: TopologyBuilder, vpc: Vpc, why: string): void {
+  const path = `vpc/${vpc.id}`;
+  b.hold(vpc.id, path, why);
+  const under = `its VPC ${vpc.id} is held`;
+  for (const s of vpc.subnets) {
+    b.hold(s.id, `${path}/subnet/${s.id}`, under);
+    b.hold(`${s.id}/routes`, `${path}/subnet/${s.id}`, under);
+  }
+  for (const acl of vpc.networkAcls)
+    b.hold(`${vpc.id}/${acl.id}`, `${path}/networkAcl/${acl.id}`, under);
+  for (const nat of vpc.natGateways) b.hold(nat.id, `${path}/natGateway/${nat.id}`, under);
+}

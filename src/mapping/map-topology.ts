@@ -17,7 +17,7 @@ import type { GlobalView, SecurityGroup } from '../gni/index.js';
 import type { DhcpHost } from '../store/index.js';
 import { allocate } from './allocation.js';
 import { sameList, TopologyBuilder, type UnitLog } from './builder.js';
-import { indexView, type InterfaceEntry, type ViewIndex } from './context.js';
+import { holdVpcTree, indexView, type InterfaceEntry, type ViewIndex } from './context.js';
 import { mapCore, type CoreRefs } from './core.js';
 import { mapHosts } from './host.js';
 import { mapInterfaceMetadata, mapMetadataCore, type MdRefs } from './metadata.js';
@@ -201,7 +201,7 @@ function mapPass(
       memo.vpcs.set(vpc.id, { sig, log: b.end(), ctx, seen: pass });
     }
   } else {
-    for (const vpc of idx.vpcs) b.hold(vpc.id, `vpc/${vpc.id}`, 'core held');
+    for (const vpc of idx.vpcs) holdVpcTree(b, vpc, 'core held');
   }
   const subnetSigs = new Map<SubnetCtx, string>();
   for (const e of idx.interfaces) {
@@ -390,7 +390,7 @@ function mapVpcTree(
 ): VpcCtx | undefined {
   const rtid = alloc.routerIds.get(vpc.id);
   if (b.held.has(vpc.id) || rtid === undefined) {
-    for (const s of vpc.subnets) b.hold(s.id, `subnet/${s.id}`, `its VPC ${vpc.id} is held`);
+    holdVpcTree(b, vpc, b.held.has(vpc.id) ? 'held' : 'no router id left');
     return undefined;
   }
   const v: VpcCtx = mapVpc(b, core, md, vpc, rtid);
