@@ -18,7 +18,7 @@
  * a fragment that does not end where the walk expects, a missing section) makes the caller
  * read the document in full. Pure: no I/O.
  */
-import { BuildContext, type Mutable } from './build-context.js';
+import { BuildContext } from './build-context.js';
 import { buildItem } from './build-entities.js';
 import { IssueSink } from './issues.js';
 import { LayoutRecorder, type DocLayout, type SectionLayout } from './layout.js';
@@ -34,7 +34,7 @@ import {
   type ReadOptions,
 } from './read.js';
 import { ROOT, ROOT_NAME, type Plain } from './schema.js';
-import type { Instance, ReadResult } from './types.js';
+import type { ReadResult } from './types.js';
 import { Scanner } from './xml-builder.js';
 import { FORBIDDEN_CHARS } from './xml-scanner.js';
 import { Fatal } from './xml-text.js';
@@ -151,7 +151,7 @@ class IncrementalRead {
     for (const s of layout.sections) {
       const len = s.end - oldEnd;
       if (this.same(oldEnd, pos, len)) {
-        const value = reuseSection(s.name, oldRoot[s.name]);
+        const value = reuseSection(oldRoot[s.name]);
         if (!scanner.injectSection(s.name, value, shifted(s, pos - oldEnd))) return undefined;
         pos += len;
       } else if (s.itemEnds !== undefined) {
@@ -190,14 +190,12 @@ class IncrementalRead {
     if (!this.scanner.inWrapper(s.name)) return -1;
     pos += head;
     const endTag = `</${spec.item}>`;
-    const instances = s.name === 'instances';
     for (let k = 0; ;) {
       if (k < ends.length) {
         const from = k === 0 ? s.openEnd : ends[k - 1]!;
         const len = ends[k]! - from;
         if (this.same(from, pos, len)) {
-          const item = instances ? unplaced(items[k] as Instance) : items[k];
-          this.scanner.injectItem(item, pos + len);
+          this.scanner.injectItem(items[k], pos + len);
           pos += len;
           k++;
           continue;
@@ -293,18 +291,11 @@ function shifted(s: SectionLayout, shift: number): SectionLayout {
   };
 }
 
-/** A section's built form for a new root: instances as built (before placement), wrapper
- * lists copied, anything else shared (nothing changes a built section afterwards). */
-function reuseSection(name: string, value: unknown): unknown {
-  if (!Array.isArray(value)) return value;
-  return name === 'instances' ? value.map((i) => unplaced(i as Instance)) : [...value];
-}
-
-/**
- * An instance as its builder made it: placement (node, cluster) is added later from the node
- * lists, by writing into the instance, so the last read's instance is copied without it.
- */
-function unplaced(instance: Instance): Instance {
-  const { node: _node, cluster: _cluster, ...rest } = instance as Mutable<Instance>;
-  return rest as Instance;
+/** A section's built form for a new root: wrapper lists copied (the entities are shared),
+ * anything else shared (nothing changes a built section afterwards). Reused instances keep
+ * the placement (node, cluster) of the last read: placement sets it again from the node lists,
+ * or removes it from an instance no node lists, so the result is the full read's without a
+ * copy of every instance per read. */
+function reuseSection(value: unknown): unknown {
+  return Array.isArray(value) ? [...value] : value;
 }

@@ -355,21 +355,30 @@ function placeInstances(view: ViewParts, ctx: BuildContext): void {
     }
   }
   const ids = new Set<string>();
-  for (const inst of view.instances) {
+  // An instance an incremental read reused carries the last read's placement and belongs to
+  // that read's view too: it is replaced by a copy when its placement changes, never written.
+  const instances = view.instances;
+  instances.forEach((inst, i) => {
     ids.add(inst.id);
     const p = placement.get(inst.id);
     if (p === undefined) {
+      if (inst.node !== undefined || inst.cluster !== undefined) {
+        const { node: _node, cluster: _cluster, ...rest } = inst;
+        instances[i] = rest;
+      }
       ctx.bad(
         entityKey('instance', inst.id),
         paths.instance(inst.id),
         'not-placed',
         'instance is not listed on any node',
       );
-    } else {
-      inst.node = p.node;
+    } else if (inst.node === undefined && inst.cluster === undefined) {
+      inst.node = p.node; // built by this read: not shared
       inst.cluster = p.cluster;
+    } else if (inst.node !== p.node || inst.cluster !== p.cluster) {
+      instances[i] = { ...inst, node: p.node, cluster: p.cluster };
     }
-  }
+  });
   for (const [id, p] of placement) {
     if (!ids.has(id))
       ctx.warn(
