@@ -71,7 +71,7 @@ describe('store file backend: damaged files are refused and named, never loaded 
   this.timeout(120_000);
   let root: string;
   let pristine: string;
-  /** Copies of the files taken earlier: [older generation, same generation before 2 commits]. */
+  /** Copies of the files: [older generation, same generation before a commit, another store]. */
   const older: Map<string, Buffer>[] = [];
   let expected: { revision: number; objects: AnyObject[][] };
   let journal: Buffer;
@@ -80,17 +80,21 @@ describe('store file backend: damaged files are refused and named, never loaded 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'store-damage-'));
     pristine = join(root, 'pristine');
-    const s = await openFileStore(pristine, { snapshotEvery: 3 });
-    await s.transaction([router('r1'), chain('c1')]);
-    for (let i = 0; i < 2; i++) await s.transaction([routerPort(`p${i}`, 'r1')]);
-    older.push(await filesOf(pristine)); // generation 2 at revision 3, no records
-    await s.transaction([rule('x1', 'c1')]);
-    await s.transaction([routerPort('p3', 'r1')]);
-    await s.transaction([rule('x2', 'c1'), rule('x3', 'c1')]); // compaction: generation 3
-    await s.transaction([routerPort('p4', 'r1')]);
-    older.push(await filesOf(pristine)); // generation 3, record 7
-    await s.transaction([rule('x4', 'c1')]);
-    await s.close();
+    // the same commits in a second store: files alike but for the store's id
+    for (const [i, dir] of [pristine, join(root, 'twin')].entries()) {
+      const s = await openFileStore(dir, { snapshotEvery: 3 });
+      await s.transaction([router('r1'), chain('c1')]);
+      for (let k = 0; k < 2; k++) await s.transaction([routerPort(`p${k}`, 'r1')]);
+      if (i === 0) older.push(await filesOf(dir)); // generation 2 at revision 3, no records
+      await s.transaction([rule('x1', 'c1')]);
+      await s.transaction([routerPort('p3', 'r1')]);
+      await s.transaction([rule('x2', 'c1'), rule('x3', 'c1')]); // compaction: generation 3
+      await s.transaction([routerPort('p4', 'r1')]);
+      if (i === 0) older.push(await filesOf(dir)); // generation 3, record 7
+      await s.transaction([rule('x4', 'c1')]);
+      await s.close();
+    }
+    older.push(await filesOf(join(root, 'twin')));
     expected = await contents(pristine);
     expect(expected.revision).to.equal(8);
     journal = await readFile(join(pristine, 'journal.log'));
@@ -139,6 +143,7 @@ describe('store file backend: damaged files are refused and named, never loaded 
       out.push({ file, name: 'delete', apply: () => undefined });
       out.push({ file, name: 'older generation copy', apply: (_b, o) => o[0]!.get(file) });
       out.push({ file, name: 'same-generation older copy', apply: (_b, o) => o[1]!.get(file) });
+      out.push({ file, name: 'copy from another store', apply: (_b, o) => o[2]!.get(file) });
     }
     return out;
   }

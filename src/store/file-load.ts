@@ -37,6 +37,8 @@ export interface Loaded {
   readonly manifest?: Manifest;
   /** The highest generation among the files (0 for format 1). */
   readonly generation: number;
+  /** The store's id (0 for format 1 and for stores written before ids). */
+  readonly store: number;
   /** The open journal. */
   readonly journal: {
     readonly handle: FileHandle;
@@ -181,6 +183,7 @@ export async function loadDir(dir: string): Promise<Loaded> {
       events,
       snapshotRevision,
       layout,
+      store: manifest?.store ?? snapshot?.store ?? header.store,
       generation: Math.max(manifest?.generation ?? 0, snapshot?.generation ?? 0, header.generation),
       ...(manifest ? { manifest } : {}),
       journal: scan.end.kind === 'torn' ? { ...journal, torn: scan.end } : journal,

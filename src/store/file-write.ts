@@ -3,6 +3,7 @@
  * fsync the directory) and a new generation (snapshot, then journal, then manifest), shared by
  * the writer's compaction, store creation and `store recover`.
  */
+import { randomInt } from 'node:crypto';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeJournalHeader, encodeSnapshot } from './journal.js';
@@ -83,8 +84,13 @@ export class GenerationWriteError extends Error {
   }
 }
 
+/** A new store id: random, never 0 (0 marks files written before ids existed). */
+export function newStoreId(): number {
+  return randomInt(1, 2 ** 32 - 1);
+}
+
 /**
- * Writes generation `generation` of `state` into `dir`: the snapshot and a fresh journal to
+ * Writes generation `generation` of store `store` from `state` into `dir`: the snapshot and a fresh journal to
  * temp files (fsynced), renames the snapshot, then the journal, fsyncs the directory, and
  * finally writes the manifest (in place through `manifest` when given, else atomically).
  * Returns the new journal, open for appending. Every crash point leaves a loadable directory
@@ -93,27 +99,28 @@ export class GenerationWriteError extends Error {
 export async function writeGeneration(
   dir: string,
   state: SnapshotSource,
-  generation: number,
+  id: { readonly store: number; readonly generation: number },
   writeManifest?: (m: Manifest) => Promise<void>,
 ): Promise<FileHandle> {
+  const { store, generation } = id;
   const revision = state.revision;
   const snap = await writeTemp(
     dir,
     SNAPSHOT_FILE,
-    encodeSnapshot(revision, allObjects(state), state.count(), generation),
+    encodeSnapshot(revision, allObjects(state), state.count(), generation, store),
   );
   const tmp = join(dir, `${JOURNAL_FILE}.tmp`);
   const fresh = await open(tmp, 'w+', 0o644);
   let snapshotReplaced = false;
   try {
-    await writeAll(fresh, encodeJournalHeader(revision, generation), 0);
+    await writeAll(fresh, encodeJournalHeader(revision, generation, store), 0);
     await fresh.sync();
     await rename(snap, join(dir, SNAPSHOT_FILE));
     snapshotReplaced = true;
     // The handle is opened before the rename, so it always names the file at the path.
     await rename(tmp, join(dir, JOURNAL_FILE));
     await fsyncDir(dir);
-    const m: Manifest = { generation, baseRevision: revision, revision };
+    const m: Manifest = { store, generation, baseRevision: revision, revision };
     if (writeManifest) await writeManifest(m);
     else await replaceFile(dir, MANIFEST_FILE, [encodeManifest(m)]);
     return fresh;

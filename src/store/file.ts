@@ -14,6 +14,7 @@ import { StoreError, StoreNotFoundError } from './errors.js';
 import { JOURNAL_FILE, loadDir, type Loaded } from './file-load.js';
 import {
   GenerationWriteError,
+  newStoreId,
   replaceFile,
   writeAll,
   writeGeneration,
@@ -93,6 +94,7 @@ class FileStore extends EmbeddedStore {
   private failure: Error | undefined;
   private generation: number;
   private baseRevision: number;
+  private readonly storeId: number;
 
   constructor(
     private readonly dir: string,
@@ -109,6 +111,8 @@ class FileStore extends EmbeddedStore {
     this.journalSize = loaded.journal.offset;
     this.recordsSinceSnapshot = loaded.events.length;
     this.generation = loaded.generation;
+    // a format-1 store gets its id when the upgrade writes its first format-2 generation
+    this.storeId = loaded.store === 0 && loaded.layout === 'format-1' ? newStoreId() : loaded.store;
     this.baseRevision = loaded.snapshotRevision;
   }
 
@@ -139,7 +143,12 @@ class FileStore extends EmbeddedStore {
       });
     }
     try {
-      const m = { generation: this.generation, baseRevision: this.baseRevision, revision };
+      const m = {
+        store: this.storeId,
+        generation: this.generation,
+        baseRevision: this.baseRevision,
+        revision,
+      };
       await this.manifest!.write(m, sync);
     } catch (e) {
       // The manifest may or may not name this revision now: cut the record off and stop
@@ -198,13 +207,18 @@ class FileStore extends EmbeddedStore {
     const generation = this.generation + 1;
     let fresh: FileHandle;
     try {
-      fresh = await writeGeneration(this.dir, source, generation, async (m) => {
-        if (!this.manifest) {
-          // format 1 had no manifest: create it whole (atomically), then rewrite it in place
-          await replaceFile(this.dir, MANIFEST_FILE, [encodeManifest(m)]);
-          this.manifest = await ManifestFile.open(this.dir);
-        } else await this.manifest.write(m, true);
-      });
+      fresh = await writeGeneration(
+        this.dir,
+        source,
+        { store: this.storeId, generation },
+        async (m) => {
+          if (!this.manifest) {
+            // format 1 had no manifest: create it whole (atomically), then rewrite it in place
+            await replaceFile(this.dir, MANIFEST_FILE, [encodeManifest(m)]);
+            this.manifest = await ManifestFile.open(this.dir);
+          } else await this.manifest.write(m, true);
+        },
+      );
     } catch (e) {
       if (e instanceof GenerationWriteError && e.snapshotReplaced) this.failure ??= e;
       throw e;
@@ -252,12 +266,13 @@ class FileStore extends EmbeddedStore {
 
 /** Creates a new, empty store in `dir` (generation 1 at revision 0; the manifest last). */
 async function createStore(dir: string, logger: Logger): Promise<void> {
-  await replaceFile(dir, SNAPSHOT_FILE, encodeSnapshot(0, [], 0, 1));
-  await replaceFile(dir, JOURNAL_FILE, [encodeJournalHeader(0, 1)]);
+  const store = newStoreId();
+  await replaceFile(dir, SNAPSHOT_FILE, encodeSnapshot(0, [], 0, 1, store));
+  await replaceFile(dir, JOURNAL_FILE, [encodeJournalHeader(0, 1, store)]);
   await replaceFile(dir, MANIFEST_FILE, [
-    encodeManifest({ generation: 1, baseRevision: 0, revision: 0 }),
+    encodeManifest({ store, generation: 1, baseRevision: 0, revision: 0 }),
   ]);
-  logger.info('store created', { dir });
+  logger.info('store created', { dir, store });
 }
 
 async function loadOrCreate(dir: string, logger: Logger): Promise<Loaded> {

@@ -33,20 +33,23 @@ export const RECORD_HEADER_SIZE = 20;
 /** Upper bound of one record's payload (a sanity check for damaged lengths). */
 export const MAX_RECORD_SIZE = 1 << 30;
 
-/** A decoded journal header. `generation` is 0 for format 1. */
+/** A decoded journal header. `generation` and `store` are 0 for format 1. */
 export interface JournalHeader {
   readonly version: number;
   readonly baseRevision: number;
   readonly generation: number;
+  /** The store's id (random, fixed at creation; 0 when none was given). */
+  readonly store: number;
   /** Where the first record starts. */
   readonly size: number;
 }
 
 /** Encodes the journal file header (format 2). */
-export function encodeJournalHeader(baseRevision: number, generation: number): Buffer {
+export function encodeJournalHeader(baseRevision: number, generation: number, store = 0): Buffer {
   const b = Buffer.alloc(JOURNAL_HEADER_SIZE);
   b.write(JOURNAL_MAGIC, 0, 'latin1');
   b.writeUInt32LE(FORMAT_VERSION, 8);
+  b.writeUInt32LE(store, 12);
   b.writeBigUInt64LE(BigInt(baseRevision), 16);
   b.writeBigUInt64LE(BigInt(generation), 24);
   b.writeUInt32LE(crc32(b.subarray(0, 32)), 32);
@@ -60,7 +63,8 @@ export function decodeJournalHeader(b: Buffer): JournalHeader | { error: string 
     return { error: 'not a store journal (bad magic)' };
   const version = b.readUInt32LE(8);
   const baseRevision = Number(b.readBigUInt64LE(16));
-  if (version === 1) return { version, baseRevision, generation: 0, size: JOURNAL_HEADER_SIZE_V1 };
+  if (version === 1)
+    return { version, baseRevision, generation: 0, store: 0, size: JOURNAL_HEADER_SIZE_V1 };
   if (version !== FORMAT_VERSION) {
     return {
       error: `unsupported journal format version ${version} (this build reads ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION})`,
@@ -69,10 +73,10 @@ export function decodeJournalHeader(b: Buffer): JournalHeader | { error: string 
   if (b.length < JOURNAL_HEADER_SIZE) return { error: 'journal header is truncated' };
   if (b.readUInt32LE(32) !== crc32(b.subarray(0, 32)))
     return { error: 'journal header checksum mismatch' };
-  if (b.readUInt32LE(12) !== 0 || b.readUInt32LE(36) !== 0)
-    return { error: 'journal header reserved bytes are not zero' };
+  if (b.readUInt32LE(36) !== 0) return { error: 'journal header reserved bytes are not zero' };
   const generation = Number(b.readBigUInt64LE(24));
-  return { version, baseRevision, generation, size: JOURNAL_HEADER_SIZE };
+  const store = b.readUInt32LE(12);
+  return { version, baseRevision, generation, store, size: JOURNAL_HEADER_SIZE };
 }
 
 /** Encodes one commit record. */
@@ -189,6 +193,8 @@ export interface SnapshotHeader {
   readonly version: number;
   /** Absent in format 1 (read as 0). */
   readonly generation?: number;
+  /** The store's id (absent in format 1 and in stores written before ids: read as 0). */
+  readonly store?: number;
   readonly revision: number;
   readonly count: number;
 }
@@ -205,10 +211,12 @@ export function* encodeSnapshot(
   objects: Iterable<readonly [Kind, AnyObject]>,
   count: number,
   generation = 1,
+  store = 0,
 ): Generator<Buffer> {
   const header: SnapshotHeader = {
     format: 'eucanetd-store-snapshot',
     version: FORMAT_VERSION,
+    store,
     generation,
     revision,
     count,

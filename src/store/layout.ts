@@ -35,6 +35,11 @@ function refuse(dir: string, what: string): never {
   throw new StoreCorruptError(`store ${dir}: ${what}; nothing was changed (${RECOVER})`);
 }
 
+/** A store id as operators see it (8 hex digits). */
+function hex(id: number): string {
+  return id.toString(16).padStart(8, '0');
+}
+
 function generationOf(s: SnapshotHeader): number {
   return s.version === 1 ? 0 : (s.generation ?? 0);
 }
@@ -49,6 +54,16 @@ export function checkLayout(dir: string, found: Found): Layout {
   if (!journal) refuse(dir, `${JOURNAL_FILE} is missing, ${m}`);
   if (snapshot.version === 1) refuse(dir, `${SNAPSHOT_FILE} is format 1, older than ${m}`);
   if (journal.version === 1) refuse(dir, `${JOURNAL_FILE} is format 1, older than ${m}`);
+  for (const [file, id] of [
+    [SNAPSHOT_FILE, snapshot.store ?? 0],
+    [JOURNAL_FILE, journal.store],
+  ] as const) {
+    if (id !== manifest.store)
+      refuse(
+        dir,
+        `${file} is from store ${hex(id)}, ${MANIFEST_FILE} from store ${hex(manifest.store)}: a copy from another store`,
+      );
+  }
   const sg = generationOf(snapshot);
   const s = `${SNAPSHOT_FILE} is generation ${sg} at revision ${snapshot.revision}`;
   const j = `${JOURNAL_FILE} is generation ${journal.generation} from revision ${journal.baseRevision}`;
@@ -76,7 +91,12 @@ function withoutManifest(dir: string, found: Found): Layout {
   if (snapshot?.version === 1 || journal?.version === 1) return formatOne(dir, found);
   const s1 = snapshot && snapshot.generation === 1;
   const j1 = journal && journal.generation === 1 && !found.journalRecords;
-  if (s1 && j1 && journal.baseRevision === snapshot.revision) {
+  if (
+    s1 &&
+    j1 &&
+    journal.baseRevision === snapshot.revision &&
+    journal.store === (snapshot.store ?? 0)
+  ) {
     // A new store writes its snapshot and journal (generation 1, revision 0), then the
     // manifest; an upgrade from format 1 does the same at the store's revision. Without the
     // manifest, those two hold no commit beyond the snapshot's.

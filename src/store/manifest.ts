@@ -5,7 +5,7 @@
  * after each commit's journal record is synced, and syncs it before acknowledging the commit,
  * so a journal that ends before the manifest's revision has lost acknowledged commits.
  *
- * Layout (64 bytes): `EUCAMNFT`, u32 format version, u32 zero, u64 generation, u64 base
+ * Layout (64 bytes): `EUCAMNFT`, u32 format version, u32 store id, u64 generation, u64 base
  * revision, u64 committed revision, u32 crc32 of the previous 40 bytes, 20 zero bytes.
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
@@ -22,6 +22,8 @@ export const MANIFEST_SIZE = 64;
 
 /** The decoded manifest. */
 export interface Manifest {
+  /** The store's id: random, fixed at creation, carried by every file (0: none given). */
+  readonly store: number;
   /** Bumped by each compaction; the snapshot and journal of this generation carry it. */
   readonly generation: number;
   /** Revision of this generation's snapshot, and base revision of its journal. */
@@ -35,6 +37,7 @@ export function encodeManifest(m: Manifest): Buffer {
   const b = Buffer.alloc(MANIFEST_SIZE);
   b.write(MAGIC, 0, 'latin1');
   b.writeUInt32LE(FORMAT_VERSION, 8);
+  b.writeUInt32LE(m.store, 12);
   b.writeBigUInt64LE(BigInt(m.generation), 16);
   b.writeBigUInt64LE(BigInt(m.baseRevision), 24);
   b.writeBigUInt64LE(BigInt(m.revision), 32);
@@ -48,8 +51,7 @@ export function decodeManifest(b: Buffer): Manifest | { error: string } {
     return { error: `is ${b.length} bytes long, expected ${MANIFEST_SIZE}` };
   if (b.toString('latin1', 0, 8) !== MAGIC) return { error: 'is not a store manifest (bad magic)' };
   if (b.readUInt32LE(40) !== crc32(b.subarray(0, 40))) return { error: 'checksum mismatch' };
-  if (b.readUInt32LE(12) !== 0 || b.subarray(44).some((x) => x !== 0))
-    return { error: 'reserved bytes are not zero' };
+  if (b.subarray(44).some((x) => x !== 0)) return { error: 'reserved bytes are not zero' };
   const version = b.readUInt32LE(8);
   if (version !== FORMAT_VERSION)
     return { error: `has unsupported format version ${version} (this build reads 2)` };
@@ -58,7 +60,7 @@ export function decodeManifest(b: Buffer): Manifest | { error: string } {
   const revision = Number(b.readBigUInt64LE(32));
   if (generation < 1 || revision < baseRevision)
     return { error: `is inconsistent (generation ${generation}, revisions ${baseRevision}..)` };
-  return { generation, baseRevision, revision };
+  return { store: b.readUInt32LE(12), generation, baseRevision, revision };
 }
 
 /** Reads `dir/MANIFEST`: undefined when absent; `StoreCorruptError` naming the file on damage. */

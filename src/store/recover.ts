@@ -47,6 +47,8 @@ export interface RecoveryPlan {
   readonly dropped: readonly Dropped[];
   /** The highest generation among the files (the recovered store gets the next). */
   readonly generation: number;
+  /** The store's id, kept by the recovered store. */
+  readonly store: number;
 }
 
 interface Readable {
@@ -77,18 +79,20 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
 function baseState(dir: string, snapshot: Buffer | undefined, journalBase: number | undefined) {
   const state = new StoreState();
   let generation = 0;
+  let store = 0;
   let problem = snapshot ? undefined : 'missing';
   if (snapshot) {
     try {
       const h = decodeSnapshot(snapshot, (kind, obj) => state.put(kind, obj as AnyObject));
       state.revision = h.revision;
       generation = h.generation ?? 0;
+      store = h.store ?? 0;
     } catch (e) {
       problem = errorText(e);
     }
   }
-  if (problem === undefined) return { state, generation };
-  if (journalBase === 0) return { state: new StoreState(), generation };
+  if (problem === undefined) return { state, generation, store };
+  if (journalBase === 0) return { state: new StoreState(), generation, store };
   throw new StoreCorruptError(
     `store ${dir}: cannot recover: ${SNAPSHOT_FILE} is unreadable (${problem}) and ${JOURNAL_FILE} does not start at revision 0; restore the directory from a backup`,
   );
@@ -110,7 +114,7 @@ async function readable(dir: string, toRevision?: number): Promise<Readable> {
   const header = journalBuf ? decodeJournalHeader(journalBuf) : undefined;
   const jh = header && !('error' in header) ? header : undefined;
   const snap = await readOptional(join(dir, SNAPSHOT_FILE));
-  const { state, generation } = baseState(dir, snap, jh?.baseRevision);
+  const { state, generation, store } = baseState(dir, snap, jh?.baseRevision);
   const snapshotRevision = state.revision;
   const dropped: Dropped[] = [];
   const usable: JournalRecord[] = [];
@@ -174,6 +178,7 @@ async function readable(dir: string, toRevision?: number): Promise<Readable> {
     toRevision: to,
     dropped: [...kept, ...dropped, ...missing],
     generation: Math.max(generation, jh?.generation ?? 0, manifest?.generation ?? 0),
+    store: manifest?.store || store || jh?.store || 0,
   };
   return { plan, state };
 }
@@ -210,7 +215,10 @@ export async function recoverStore(
       });
     }
     await fsyncDir(savedTo);
-    const journal = await writeGeneration(dir, state, plan.generation + 1);
+    const journal = await writeGeneration(dir, state, {
+      store: plan.store,
+      generation: plan.generation + 1,
+    });
     await journal.close();
     logger.warn('store recovered', {
       dir,

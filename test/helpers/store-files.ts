@@ -22,6 +22,6 @@ export async function writeStoreFiles(
   await writeFile(join(dir, 'journal.log'), encodeJournalHeader(revision, 1));
   await writeFile(
     join(dir, 'MANIFEST'),
-    encodeManifest({ generation: 1, baseRevision: revision, revision }),
+    encodeManifest({ store: 0, generation: 1, baseRevision: revision, revision }),
   );
 }
