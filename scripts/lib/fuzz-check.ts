@@ -8,6 +8,8 @@
  * 3. applied: no store error (an owner held because the store refused its ops counts as one),
  *    and afterwards every object of a held entity byte-equal to what it was;
  * 4. undone: the source applied again converges (a second pass plans nothing).
+ * Also, as the daemon does it: mapping patches the source's mapping and the diff looks at the
+ * delta; that plan must be the full plan.
  * A mutant taking longer than `hangMs` counts as a hang.
  */
 import { readFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { discover } from '../../src/discovery/index.js';
 import type { ActualTopology } from '../../src/discovery/index.js';
 import { readGni, readGniWithState, writeGniJson, writeGniXml } from '../../src/gni/index.js';
 import type { GlobalView, GniReadState } from '../../src/gni/index.js';
-import { DEFAULT_MAPPING_CONFIG } from '../../src/mapping/index.js';
+import { DEFAULT_MAPPING_CONFIG, mapTopology } from '../../src/mapping/index.js';
 import { reconcileView, writableView } from '../../src/reconciler/index.js';
 import { createMemoryStore, KINDS } from '../../src/store/index.js';
 import type { AnyObject, DhcpHost, Kind, Op, TopologyStore } from '../../src/store/index.js';
@@ -41,7 +43,13 @@ export interface FuzzFailure {
   readonly source: string;
   readonly operator: string;
   readonly check:
-    'exception' | 'hang' | 'incremental-read' | 'held-changed' | 'unappliable' | 'not-converged';
+    | 'exception'
+    | 'hang'
+    | 'incremental-read'
+    | 'incremental-plan'
+    | 'held-changed'
+    | 'unappliable'
+    | 'not-converged';
   readonly detail: string;
   /** The mutant's text (first 200 KiB). */
   readonly text: string;
@@ -58,6 +66,9 @@ export interface FuzzFigures {
   exceptions: number;
   hangs: number;
   incrementalMismatches: number;
+  incrementalPlanMismatches: number;
+  /** Validated mutants whose mapping was a patch of the source's (the daemon's fast path). */
+  patched: number;
   heldChanged: number;
   unappliable: number;
   notConverged: number;
@@ -124,6 +135,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzFigures> {
     exceptions: 0,
     hangs: 0,
     incrementalMismatches: 0,
+    incrementalPlanMismatches: 0,
+    patched: 0,
     heldChanged: 0,
     unappliable: 0,
     notConverged: 0,
@@ -200,6 +213,24 @@ async function checkMutant(p: Prepared, text: string, f: FuzzFigures, fail: Fail
   }
   if (held.size > 0) f.withHeld++;
   if ((dry.plan.held ?? []).some((h) => h.by === 'check')) f.planCheckHolds++;
+  // the daemon's path: mapping patches the source's mapping, the diff looks at its delta
+  const previous = mapTopology(p.view, dry.mapping.allocations, config);
+  const patched = await reconcileView(store, view, config, {
+    dryRun: true,
+    withOps: false,
+    actual: dry.actual,
+    allocations: previous.allocations,
+    previousMapping: previous,
+    previous: previous.desired,
+  });
+  if (patched.mapping.delta !== undefined) f.patched++;
+  if (!sameOps(patched.plan.storeOps, dry.plan.storeOps)) {
+    f.incrementalPlanMismatches++;
+    fail(
+      'incremental-plan',
+      `patched mapping plans ${patched.plan.storeOps.length} ops, a full one ${dry.plan.storeOps.length}`,
+    );
+  }
   const planned = [
     ...heldViolations(dry.plan.storeOps, dry.actual, held),
     ...erasedOwners(view, dry.plan.storeOps, dry.actual, held),
@@ -357,4 +388,13 @@ export function erasedOwners(
   return [...deletes]
     .filter(([o, n]) => !written.has(o) && stored.get(o) === n)
     .map(([o, n]) => `${o} is in the document, not held, and loses all its ${n} objects`);
+}
+
+/** The same store ops, in any order. */
+function sameOps(a: readonly Op[], b: readonly Op[]): boolean {
+  if (a.length !== b.length) return false;
+  const key = (o: Op): string => JSON.stringify(o);
+  const x = a.map(key).sort();
+  const y = b.map(key).sort();
+  return x.every((k, i) => k === y[i]);
 }
