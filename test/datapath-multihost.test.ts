@@ -43,6 +43,9 @@ const INSTANCES = [
   { name: 'b', host: 'h2', ip: '10.20.1.11', gw: '10.20.1.1' },
   { name: 'c', host: 'h1', ip: '10.20.2.10', gw: '10.20.2.1' },
   { name: 'd', host: 'h2', ip: '10.20.2.11', gw: '10.20.2.1' },
+  // alone on the gateway (router) host in its subnet: the compute hosts' router copies send
+  // into that subnet over VXLAN
+  { name: 'e', host: 'gw', ip: '10.20.3.10', gw: '10.20.3.1' },
 ] as const;
 const EIP_A = '203.0.113.31';
 const NAT_PUBLIC = '203.0.113.30';
@@ -203,22 +206,20 @@ describe('datapath across hosts (2 compute hosts, a gateway host, internet, meta
           `${lab.prefix}${h.tag}-`,
           '--state-dir',
           join(lab.dir, `state-${h.tag}`),
-          '--resync-interval',
-          '2',
           '--metadata-backend',
           `unix:${mdSock}`,
         ]),
       );
     }
-    // ready: both compute hosts forward each other's MACs, the gateway knows all four
+    // ready: every host forwards the other hosts' instance MACs over VXLAN (the agents run
+    // at their default resync interval: changes are realized by the watch, not the period)
     const ready = await waitFor(
       async () => {
-        const [f1, f2, fg] = await Promise.all([fdb('h1'), fdb('h2'), fdb('gw')]);
+        const f = { h1: await fdb('h1'), h2: await fdb('h2'), gw: await fdb('gw') };
         return (
-          f1.includes(`${mac('b')} dev vx-`) &&
-          f2.includes(`${mac('a')} dev vx-`) &&
-          INSTANCES.every((i) => fg.includes(`${mac(i.name)} dev vx-`)) &&
-          existsSync(join(lab!.dir, 'state-gw', 'md-proxy.pid'))
+          HOSTS.every((h) =>
+            INSTANCES.every((i) => i.host === h.tag || f[h.tag].includes(`${mac(i.name)} dev vx-`)),
+          ) && existsSync(join(lab!.dir, 'state-gw', 'md-proxy.pid'))
         );
       },
       45_000,
@@ -255,6 +256,16 @@ describe('datapath across hosts (2 compute hosts, a gateway host, internet, meta
     expect(f1).not.to.match(/00:00:00:00:00:00 dev vx-/);
   });
 
+  it('reaches an instance alone on the gateway host from both compute hosts, both ways', async function () {
+    const r = await Promise.all([
+      ping(inst('a'), '10.20.3.10'), // a (h1, subnet 1) → e (gw, subnet 3)
+      ping(inst('d'), '10.20.3.10'), // d (h2, subnet 2) → e
+      ping(inst('e'), '10.20.1.11'), // e → b (h2)
+      ping(inst('e'), '10.20.2.10'), // e → c (h1)
+    ]);
+    expect(r, await logs()).to.deep.equal([true, true, true, true]);
+  });
+
   it('reaches an instance from the internet by its elastic IP, and shows that IP outbound', async function () {
     const net = { ns: netNs(), hostDev: 'eth0', mac: '' };
     expect(await ping(net, EIP_A)).to.equal(true);
@@ -266,6 +277,7 @@ describe('datapath across hosts (2 compute hosts, a gateway host, internet, meta
     // d (h2) and c (h1) have no elastic IP; subnet-000000c2 routes 0/0 to nat-0000000c
     expect(await httpGet(inst('d').ns, `http://${UPSTREAM}:8080/`)).to.equal(NAT_PUBLIC);
     expect(await httpGet(inst('c').ns, `http://${UPSTREAM}:8080/`)).to.equal(NAT_PUBLIC);
+    expect(await httpGet(inst('e').ns, `http://${UPSTREAM}:8080/`)).to.equal(NAT_PUBLIC);
     // and nobody reaches them from outside through that address
     const net = { ns: netNs(), hostDev: 'eth0', mac: '' };
     expect(await tcpConnects(net, NAT_PUBLIC, 80, 1000)).to.equal(false);

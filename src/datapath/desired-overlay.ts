@@ -10,7 +10,7 @@ import { notRealized } from './desired-helpers.js';
 
 /**
  * The overlay of the bridges that span hosts: one VXLAN device per bridge with a remote
- * bound port (VNI from the bridge), a static forwarding entry for every remote MAC (to the
+ * bound port or realized by another host too (`sharedBridges`; VNI from the bridge), a static forwarding entry for every remote MAC (to the
  * underlay address of the port's host) and a permanent neighbor for every remote address, so
  * ARP is answered locally and nothing floods between hosts.
  */
@@ -32,10 +32,9 @@ export function overlayOf(
         p.interfaceName !== undefined &&
         p.hostId !== topo.hostId,
     );
-    // the router host realizes every bridge, and router copies reach remote ports: a bridge
-    // spans hosts as soon as another host realizes it
-    const elsewhere = topo.routerHostId !== undefined && topo.routerHostId !== topo.hostId;
-    if (remote.length === 0 && !elsewhere) continue;
+    // a bridge spans hosts as soon as another host realizes it (a bound port there, a router
+    // copy there linked to it, or the router host): that host's router copies send into it
+    if (remote.length === 0 && !(topo.sharedBridges?.has(b.id) ?? false)) continue;
     if (b.vni === undefined) {
       issues.push(notRealized(`bridge/${b.id}`, 'bridge with ports on other hosts but no VNI'));
       continue;

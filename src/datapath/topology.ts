@@ -40,6 +40,9 @@ export interface HostTopology {
   /** Underlay address of every host that has one: tunnel-zone membership first, else the
    * host object's first address (the address equal to its name when it has several). */
   readonly underlay?: ReadonlyMap<string, string>;
+  /** The bridges (of `bridges`) that another host realizes too: they span hosts, so this
+   * host needs their VXLAN device even when all their bound ports are local. */
+  readonly sharedBridges?: ReadonlySet<string>;
   /** A host that realizes the north-south part: this host when it is a gateway, else the
    * first live gateway; undefined when the topology has no bound uplink. */
   readonly routerHostId?: string;
@@ -135,41 +138,47 @@ export async function readHostTopology(
       p.bridgeId !== undefined &&
       p.interfaceName !== undefined,
   );
-  // Walk the graph from what is bound here. A compute host realizes the subnet bridges of its
-  // ports, a copy of every router linked to them and the routers' other subnet bridges (those
-  // with a VNI); the router host realizes everything reachable from its bound uplinks.
-  const bridgeIds = new Set<string>();
-  const routerIds = new Set<string>();
-  const queue: { kind: 'bridge' | 'router'; id: string }[] = [
-    ...boundPorts.map((p) => ({ kind: 'bridge' as const, id: p.bridgeId as string })),
-  ];
-  if (isRouterHost) {
-    for (const p of allPorts) {
-      if (isBoundRouterPort(p) && p.routerId !== undefined)
-        queue.push({ kind: 'router', id: p.routerId });
-    }
+  const graph = { portById, portsByBridge, portsByRouter, bridgeById, routerById };
+  // a gateway host realizes everything reachable from the bound uplinks (docs/datapath.md)
+  const uplinkRouters = allPorts.flatMap((p) =>
+    isBoundRouterPort(p) && p.routerId !== undefined ? [p.routerId] : [],
+  );
+  const boundBridgesOf = (host: (h: string) => boolean): string[] =>
+    allPorts.flatMap((p) =>
+      p.hostId !== undefined &&
+      host(p.hostId) &&
+      p.type === 'Bridge' &&
+      p.bridgeId !== undefined &&
+      p.interfaceName !== undefined
+        ? [p.bridgeId]
+        : [],
+    );
+  const { bridgeIds, routerIds } = realizedBy(
+    graph,
+    boundPorts.map((p) => p.bridgeId!),
+    isRouterHost ? uplinkRouters : [],
+    isRouterHost,
+  );
+  // Which of those bridges another host realizes too (they span hosts): what the other
+  // hosts' bound ports reach (one walk from all of them is the union of their walks), and
+  // what the other gateway hosts reach from the uplinks.
+  const elsewhere = realizedBy(
+    graph,
+    boundBridgesOf((h) => h !== hostId),
+    [],
+    false,
+  ).bridgeIds;
+  const otherGateways = new Set(gatewayHostIds.filter((h) => h !== hostId));
+  if (otherGateways.size > 0) {
+    const ofGateways = realizedBy(
+      graph,
+      boundBridgesOf((h) => otherGateways.has(h)),
+      uplinkRouters,
+      true,
+    ).bridgeIds;
+    for (const id of ofGateways) elsewhere.add(id);
   }
-  while (queue.length > 0) {
-    const { kind, id } = queue.pop()!;
-    if (kind === 'bridge') {
-      if (bridgeIds.has(id) || !bridgeById.has(id)) continue;
-      bridgeIds.add(id);
-      for (const p of portsByBridge.get(id) ?? []) {
-        const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
-        if (peer?.type === 'Router' && peer.routerId !== undefined)
-          queue.push({ kind: 'router', id: peer.routerId });
-      }
-    } else {
-      if (routerIds.has(id) || !routerById.has(id)) continue;
-      routerIds.add(id);
-      for (const p of portsByRouter.get(id) ?? []) {
-        const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
-        const bridge = peer?.bridgeId === undefined ? undefined : bridgeById.get(peer.bridgeId);
-        if (bridge && (isRouterHost || bridge.vni !== undefined))
-          queue.push({ kind: 'bridge', id: bridge.id });
-      }
-    }
-  }
+  const sharedBridges = new Set([...bridgeIds].filter((id) => elsewhere.has(id)));
   const ports = new Map<string, Port>();
   const sortedBridgeIds = [...bridgeIds].sort();
   const bridges = sortedBridgeIds.map((id) => bridgeById.get(id)!);
@@ -213,11 +222,64 @@ export async function readHostTopology(
     bgpPeers: allPeers.filter((p) => routerIds.has(p.routerId)),
     bgpNetworks: allNetworks.filter((n) => routerIds.has(n.routerId)),
     underlay: underlayAddresses(allHosts, allZones),
+    sharedBridges,
     ...(routerHostId !== undefined ? { routerHostId } : {}),
     gatewayHostIds,
     isBgpGateways,
     ...(liveGatewayIds ? { liveGatewayIds } : {}),
   };
+}
+
+/** The indexes `realizedBy` walks. */
+interface TopologyGraph {
+  readonly portById: ReadonlyMap<string, Port>;
+  readonly portsByBridge: ReadonlyMap<string, readonly Port[]>;
+  readonly portsByRouter: ReadonlyMap<string, readonly Port[]>;
+  readonly bridgeById: ReadonlyMap<string, Bridge>;
+  readonly routerById: ReadonlyMap<string, Router>;
+}
+
+/**
+ * The bridges and routers a host realizes, walking the graph from what is bound there: the
+ * bridges of its bound ports (`bridges`), a copy of every router linked to them and the
+ * routers' other subnet bridges (those with a VNI), transitively; from the routers of its
+ * bound uplinks (`routers`, the router host) every bridge reachable (`anyBridge`).
+ */
+function realizedBy(
+  graph: TopologyGraph,
+  bridges: readonly string[],
+  routers: readonly string[],
+  anyBridge: boolean,
+): { bridgeIds: Set<string>; routerIds: Set<string> } {
+  const { portById, portsByBridge, portsByRouter, bridgeById, routerById } = graph;
+  const bridgeIds = new Set<string>();
+  const routerIds = new Set<string>();
+  const queue: { kind: 'bridge' | 'router'; id: string }[] = [
+    ...bridges.map((id) => ({ kind: 'bridge' as const, id })),
+    ...routers.map((id) => ({ kind: 'router' as const, id })),
+  ];
+  while (queue.length > 0) {
+    const { kind, id } = queue.pop()!;
+    if (kind === 'bridge') {
+      if (bridgeIds.has(id) || !bridgeById.has(id)) continue;
+      bridgeIds.add(id);
+      for (const p of portsByBridge.get(id) ?? []) {
+        const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
+        if (peer?.type === 'Router' && peer.routerId !== undefined)
+          queue.push({ kind: 'router', id: peer.routerId });
+      }
+    } else {
+      if (routerIds.has(id) || !routerById.has(id)) continue;
+      routerIds.add(id);
+      for (const p of portsByRouter.get(id) ?? []) {
+        const peer = p.peerId === undefined ? undefined : portById.get(p.peerId);
+        const bridge = peer?.bridgeId === undefined ? undefined : bridgeById.get(peer.bridgeId);
+        if (bridge && (anyBridge || bridge.vni !== undefined))
+          queue.push({ kind: 'bridge', id: bridge.id });
+      }
+    }
+  }
+  return { bridgeIds, routerIds };
 }
 
 /** The hosts of the core router's bound uplink ports (the gateway hosts), sorted. */
