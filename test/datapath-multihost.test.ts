@@ -52,6 +52,26 @@ const NAT_PUBLIC = '203.0.113.30';
 const UPSTREAM = '198.51.100.1';
 const MD_URL = 'http://169.254.169.254/latest/meta-data/instance-id';
 
+const NAT_MAC = 'd0:0d:00:00:0c:05';
+// an instance forging frames: broadcast ARP requests (who-has TPA tell SPA) whose Ethernet and
+// ARP sender is each forged MAC in turn, every 20 ms for the given seconds
+// argv: device SPA TPA MAC... SECONDS
+const FORGE = [
+  'import socket,sys,time',
+  'a=sys.argv[1:]',
+  "ip=lambda t:bytes(int(x) for x in t.split('.'))",
+  "macs=[bytes.fromhex(m.replace(':','')) for m in a[3:-1]]",
+  'end=time.time()+float(a[-1])',
+  's=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)',
+  's.bind((a[0],0))',
+  'while time.time()<end:',
+  '  for m in macs:',
+  '    arp=bytes([0,1,8,0,6,4,0,1])+m+ip(a[1])+bytes(6)+ip(a[2])',
+  '    s.send((bytes([255]*6)+m+bytes([8,6])+arp).ljust(60,bytes(1)))',
+  "  print('sending',flush=True)",
+  '  time.sleep(0.02)',
+].join('\n');
+
 const BACKEND = `const http=require('node:http');const fs=require('node:fs');const p=process.argv[1];try{fs.unlinkSync(p)}catch{};http.createServer((q,s)=>{s.end(String(q.headers['euca-instance-id']))}).listen(p)`;
 
 describe('datapath across hosts (2 compute hosts, a gateway host, internet, metadata)', function () {
@@ -286,6 +306,50 @@ describe('datapath across hosts (2 compute hosts, a gateway host, internet, meta
   it('answers 169.254.169.254 with the requesting instance id', async function () {
     const ids = await Promise.all(INSTANCES.map((i) => httpGet(inst(i.name).ns, MD_URL)));
     expect(ids).to.deep.equal(INSTANCES.map((i) => `i-0000010${i.name}`));
+  });
+
+  it("keeps the victims' traffic while an instance forges their source MACs", async function () {
+    // a (h1, subnet 1) claims b's MAC (an instance on h2) and the NAT gateway's MAC; learning
+    // is off on instance ports, so h1's bridge moves neither entry to a's port
+    const forged = [mac('b'), NAT_MAC];
+    const forger = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        inst('a').ns,
+        'python3',
+        '-c',
+        FORGE,
+        'eth0',
+        '10.20.1.11',
+        '10.20.1.1',
+      ].concat([...forged, '6']),
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const exited = new Promise((r) => forger.once('exit', r));
+    const sending = new Promise<boolean>((resolve) => {
+      forger.stdout!.once('data', () => resolve(true));
+      forger.once('exit', () => resolve(false));
+    });
+    try {
+      expect(await sending, 'the forger sends').to.equal(true);
+      forger.stdout!.resume();
+      await new Promise((r) => setTimeout(r, 300)); // a few hundred forged frames
+      const during = await Promise.all([
+        ping(inst('c'), '10.20.1.11'), // c (h1) → b (h2) through h1's bridge of subnet 1
+        httpGet(inst('c').ns, `http://${UPSTREAM}:8080/`), // c → the NAT gateway on subnet 1
+        ping(inst('d'), '10.20.1.11'), // d (h2) → b: the victim itself answers
+      ]);
+      const f1 = await fdb('h1');
+      expect(forger.exitCode, 'the forger was still sending').to.equal(null);
+      expect(during, await logs()).to.deep.equal([true, NAT_PUBLIC, true]);
+      for (const m of forged) expect(f1).not.to.include(`${m} dev ${dev('a')} `);
+      expect(f1).to.match(new RegExp(`${mac('b')} dev vx-\\S+ master \\S+ static`));
+    } finally {
+      forger.kill();
+      await exited;
+    }
   });
 
   it('moves an instance to another host with its connectivity', async function () {

@@ -45,6 +45,12 @@ export interface DesiredFdb {
   readonly dst: string;
 }
 
+/** A static bridge entry: `mac` is behind the bridge port `dev`. */
+export interface DesiredPortFdb {
+  readonly mac: string;
+  readonly dev: string;
+}
+
 /** The VXLAN device of a bridge that spans hosts. */
 export interface DesiredVxlan {
   readonly dev: string;
@@ -105,8 +111,12 @@ export interface DesiredRouterNs {
 export interface DesiredHost {
   /** Linux bridges: dev → topology bridge id. */
   readonly bridges: ReadonlyMap<string, string>;
-  /** Bound interfaces (`vn_<eni>`) → the bridge dev they belong to. */
+  /** Bound interfaces (`vn_<eni>`) → the bridge dev they belong to. Learning is off on them:
+   * a frame sent from an instance never moves or adds a forwarding entry. */
   readonly slaves: ReadonlyMap<string, string>;
+  /** Static bridge entries of the instances' own MACs on their interfaces (`mac-entry` of the
+   * bound port), so traffic to them is forwarded without learning. */
+  readonly portFdb?: readonly DesiredPortFdb[];
   readonly routerNamespaces: readonly DesiredRouterNs[];
   readonly dhcp: readonly DesiredDhcp[];
   readonly nft: ReturnType<typeof buildNftTables>;

@@ -26,6 +26,7 @@ import type {
   DesiredHost,
   DesiredNeighbor,
   DesiredOptions,
+  DesiredPortFdb,
   DesiredProcess,
   DesiredRouterLink,
   DesiredRouterNs,
@@ -42,6 +43,7 @@ export type {
   DesiredHost,
   DesiredNeighbor,
   DesiredOptions,
+  DesiredPortFdb,
   DesiredProcess,
   DesiredRoute,
   DesiredRouterLink,
@@ -58,11 +60,17 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
   const bridges = new Map<string, string>();
   for (const b of topo.bridges) bridges.set(bridgeDev(b.id), b.id);
   const slaves = new Map<string, string>();
+  const portFdb: DesiredPortFdb[] = [];
   for (const p of topo.boundPorts) {
     if (p.interfaceName !== undefined && p.bridgeId !== undefined && p.adminStateUp) {
       slaves.set(p.interfaceName, bridgeDev(p.bridgeId));
+      for (const m of topo.macEntries) {
+        if (m.portId === p.id && m.bridgeId === p.bridgeId)
+          portFdb.push({ mac: m.macAddr.toLowerCase(), dev: p.interfaceName });
+      }
     }
   }
+  portFdb.sort((a, b) => a.dev.localeCompare(b.dev) || a.mac.localeCompare(b.mac));
   const portDevs = new Map<string, string>();
   for (const p of topo.boundPorts) {
     if (p.interfaceName !== undefined) portDevs.set(p.id, p.interfaceName);
@@ -202,6 +210,7 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
   return {
     bridges,
     slaves,
+    portFdb,
     routerNamespaces,
     dhcp,
     nft,

@@ -28,9 +28,12 @@ export function idTag(id: string): string {
   return (shortHash(id) + shortHash('x' + id)).slice(0, 10);
 }
 
+/** Name prefix of the agent's Linux bridges. */
+export const BRIDGE_PREFIX = 'eb-';
+
 /** Host-namespace Linux bridge that realizes a topology bridge. */
 export function bridgeDev(bridgeId: string): string {
-  return `eb-${idTag(bridgeId)}`;
+  return `${BRIDGE_PREFIX}${idTag(bridgeId)}`;
 }
 
 /** Host end of the veth that links a subnet bridge to a router port. */

@@ -15,7 +15,7 @@ import type {
   ObservedProcess,
 } from './plan.js';
 import { routeKey, type PlanScope } from './plan.js';
-import { MD_MAP, MD_PROXY_PID, NFT_TABLE, ROUTE_PROTO } from './names.js';
+import { BRIDGE_PREFIX, MD_MAP, MD_PROXY_PID, NFT_TABLE, ROUTE_PROTO } from './names.js';
 import { BGP_PROCESS, BIRD_CONF, BIRD_PID } from './bgp.js';
 import { RULE_PREF } from './desired.js';
 import type { DesiredRouterNs } from './desired.js';
@@ -26,6 +26,7 @@ interface IpLink {
   master?: string;
   ifalias?: string;
   address?: string;
+  linkinfo?: { info_slave_kind?: string; info_slave_data?: { learning?: boolean } };
   addr_info?: { family: string; local: string; prefixlen: number }[];
 }
 
@@ -41,6 +42,10 @@ function toLink(l: IpLink): ObservedLink {
     ...(l.master !== undefined ? { master: l.master } : {}),
     ...(l.ifalias !== undefined ? { alias: l.ifalias } : {}),
     ...(l.address !== undefined ? { mac: l.address } : {}),
+    ...(l.linkinfo?.info_slave_kind === 'bridge' &&
+    l.linkinfo.info_slave_data?.learning !== undefined
+      ? { learning: l.linkinfo.info_slave_data.learning }
+      : {}),
     ...(l.addr_info
       ? {
           addrs: l.addr_info
@@ -82,7 +87,10 @@ export async function observeHost(
     };
   }
   const links = new Map(
-    parseJson<IpLink>(await run(['ip', '-json', 'link', 'show'])).map((l) => [l.ifname, toLink(l)]),
+    parseJson<IpLink>(await run(['ip', '-d', '-json', 'link', 'show'])).map((l) => [
+      l.ifname,
+      toLink(l),
+    ]),
   );
   const all = parseJson<{ name: string }>(await run(['ip', '-json', 'netns', 'list']));
   const namespaces = new Map<string, ObservedNs>();
@@ -106,13 +114,17 @@ export async function observeHost(
   const fdb = new Set<string>();
   const masterFdb = new Set<string>();
   const proxyNeighbors = new Set<string>();
-  if (vx) {
+  // static entries of the ports of the agent's bridges (VXLAN devices and instance ports)
+  if ([...links.values()].some((l) => l.master?.startsWith(BRIDGE_PREFIX))) {
     for (const e of parseJson<FdbEntry>(await run(['bridge', '-json', 'fdb', 'show']))) {
-      if (!e.ifname?.startsWith('vx-')) continue;
-      if (e.dst !== undefined) fdb.add(`${e.mac} ${e.ifname} ${e.dst}`);
-      else if (e.master !== undefined && e.state === 'static')
+      if (e.ifname === undefined) continue;
+      if (e.ifname.startsWith('vx-') && e.dst !== undefined)
+        fdb.add(`${e.mac} ${e.ifname} ${e.dst}`);
+      else if (e.master?.startsWith(BRIDGE_PREFIX) && e.state === 'static')
         masterFdb.add(`${e.mac} ${e.ifname}`);
     }
+  }
+  if (vx) {
     for (const n of parseJson<{ dst: string; dev: string; lladdr?: string }>(
       await run(['ip', '-json', 'neigh', 'show', 'nud', 'permanent']),
     )) {

@@ -211,6 +211,36 @@ describe('datapath planner', () => {
     expect(d.dhcp[0]!.hosts).to.equal('d0:0d:00:00:00:01,10.0.1.10\n');
   });
 
+  it('turns learning off on instance ports and holds their MACs in static entries', () => {
+    const mac = 'd0:0d:00:00:00:01';
+    const withMac: HostTopology = {
+      ...topo,
+      macEntries: [{ ...base, id: 'm1', bridgeId: 'br', portId: 'vm', macAddr: mac.toUpperCase() }],
+    };
+    const d = desiredHost(withMac, options);
+    expect(d.portFdb).to.deep.equal([{ mac, dev: 'vn_eni-1' }]);
+    const plugged = (learning: boolean, fdb: string[]): ObservedHost => ({
+      ...empty,
+      links: new Map([
+        ['vn_eni-1', { name: 'vn_eni-1', isUp: true, master: bridgeDev('br'), learning }],
+      ]),
+      masterFdb: new Set(fdb),
+    });
+    const lines = (o: ObservedHost): string[] =>
+      planHost(d, o).flatMap((a) => (a.type === 'ip' || a.type === 'bridge' ? a.lines : []));
+    // a forged entry on the port (learned before learning was off) is removed
+    const first = lines(plugged(true, ['02:00:00:00:00:99 vn_eni-1']));
+    expect(first).to.include.members([
+      'link set dev vn_eni-1 type bridge_slave learning off',
+      `fdb replace ${mac} dev vn_eni-1 master static`,
+      'fdb del 02:00:00:00:00:99 dev vn_eni-1 master',
+    ]);
+    const again = lines(plugged(false, [`${mac} vn_eni-1`]));
+    expect(again.filter((l) => l.includes('vn_eni-1'))).to.deep.equal([]);
+    // not plugged yet: no entry for it
+    expect(lines(empty).filter((l) => l.includes('vn_eni-1'))).to.deep.equal([]);
+  });
+
   it('plans nothing when the host already matches (a restart disturbs nothing)', () => {
     const d = desiredHost(topo, options);
     const nsState: ObservedNs = {
@@ -246,7 +276,7 @@ describe('datapath planner', () => {
             alias: linkAlias('rport', 'rp'),
           },
         ],
-        ['vn_eni-1', { name: 'vn_eni-1', isUp: true, master: bridgeDev('br') }],
+        ['vn_eni-1', { name: 'vn_eni-1', isUp: true, master: bridgeDev('br'), learning: false }],
       ]),
       namespaces: new Map([[ns, nsState]]),
       dhcp: new Map([[d.dhcp[0]!.key, { ...d.dhcp[0]!, isRunning: true, pid: 42 }]]),

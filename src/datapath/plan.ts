@@ -16,6 +16,8 @@ export interface ObservedLink {
   readonly master?: string;
   readonly alias?: string;
   readonly mac?: string;
+  /** Learning of a bridge port (absent: not a bridge port). */
+  readonly learning?: boolean;
   /** IPv4 `addr/len` list (router namespaces only). */
   readonly addrs?: readonly string[];
 }
@@ -63,7 +65,8 @@ export interface ObservedHost {
   readonly dhcp: ReadonlyMap<string, ObservedDhcp>;
   readonly nft: ReadonlyMap<NftFamily, ObservedNftTable | undefined>;
   readonly isBridgeNfCallOn: boolean;
-  /** VXLAN entries of the agent's devices: `mac dev dst` (self) and `mac dev` (bridge). */
+  /** VXLAN entries of the agent's devices: `mac dev dst` (self); static entries of the ports
+   * of the agent's bridges (VXLAN devices and instance ports): `mac dev` (master). */
   readonly fdb?: ReadonlySet<string>;
   readonly masterFdb?: ReadonlySet<string>;
   /** Permanent neighbors on the agent's VXLAN devices (`ip mac dev`). */
@@ -231,11 +234,9 @@ function planHostLinks(
         `link set dev ${vx.dev} alias ${vx.alias}`,
       );
     }
-    if (found?.master !== vx.master)
-      create.push(
-        `link set dev ${vx.dev} master ${vx.master}`,
-        `link set dev ${vx.dev} type bridge_slave learning off`,
-      );
+    if (found?.master !== vx.master) create.push(`link set dev ${vx.dev} master ${vx.master}`);
+    if (found?.master !== vx.master || found.learning !== false)
+      create.push(`link set dev ${vx.dev} type bridge_slave learning off`);
     if (!found?.isUp) create.push(`link set dev ${vx.dev} up`);
   }
   for (const r of desired.routerNamespaces) {
@@ -283,6 +284,9 @@ function planHostLinks(
     const found = links.get(dev);
     if (!found) continue; // not plugged yet (the node controller creates it); next pass
     if (found.master !== master) create.push(`link set dev ${dev} master ${master}`);
+    // no learning on an instance port: a forged source MAC moves or adds no entry
+    if (found.master !== master || found.learning !== false)
+      create.push(`link set dev ${dev} type bridge_slave learning off`);
     if (!found.isUp) create.push(`link set dev ${dev} up`);
   }
   const ourBridges = new Set(
@@ -410,6 +414,29 @@ function diffFdb(
   return lines;
 }
 
+/** `bridge` batch lines for the static entries of the instance ports (plugged ones only):
+ * every other static entry on a port of the agent's bridges is removed. */
+function diffPortFdb(
+  desired: DesiredHost,
+  observed: readonly string[],
+  links: ReadonlyMap<string, ObservedLink>,
+): string[] {
+  const lines: string[] = [];
+  const want = (desired.portFdb ?? []).filter((f) => links.has(f.dev));
+  const wantKeys = new Set(want.map((f) => `${f.mac} ${f.dev}`));
+  const seen = new Set(observed);
+  for (const key of [...seen].sort()) {
+    if (wantKeys.has(key)) continue;
+    const [mac, dev] = key.split(' ') as [string, string];
+    lines.push(`fdb del ${mac} dev ${dev} master`);
+  }
+  for (const f of want) {
+    if (!seen.has(`${f.mac} ${f.dev}`))
+      lines.push(`fdb replace ${f.mac} dev ${f.dev} master static`);
+  }
+  return lines;
+}
+
 /** Forwarding entries and proxy neighbors of the host's VXLAN devices. */
 function planOverlay(
   desired: DesiredHost,
@@ -418,9 +445,18 @@ function planOverlay(
 ): Action[] {
   const actions: Action[] = [];
   const keep = (k: string): boolean => !fresh.has(k.split(' ')[1]!);
+  const isVx = (k: string): boolean => k.split(' ')[1]!.startsWith('vx-');
+  const masterFdb = [...(observed.masterFdb ?? [])];
   const fdbLines = diffFdb(desired.fdb ?? [], new Set([...(observed.fdb ?? [])].filter(keep)), {
-    observed: new Set([...(observed.masterFdb ?? [])].filter(keep)),
+    observed: new Set(masterFdb.filter((k) => isVx(k) && keep(k))),
   });
+  fdbLines.push(
+    ...diffPortFdb(
+      desired,
+      masterFdb.filter((k) => !isVx(k)),
+      observed.links,
+    ),
+  );
   if (fdbLines.length > 0) actions.push({ type: 'bridge', lines: fdbLines });
   const lines: string[] = [];
   const want = new Set((desired.proxyNeighbors ?? []).map((n) => `${n.ip} ${n.mac} ${n.dev}`));

@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -168,25 +168,36 @@ export interface Lease {
   readonly dns: string;
 }
 
+const scripts = new Map<string, Promise<void>>();
+
 /** Runs busybox udhcpc in the instance and applies the lease (address, default route). */
 export async function dhcp(lab: Lab, inst: Instance): Promise<Lease | undefined> {
   const script = join(lab.dir, 'udhcpc.sh');
-  if (!existsSync(script)) {
-    await writeFile(
-      script,
-      [
-        '#!/bin/sh',
-        'case "$1" in bound|renew)',
-        '  ip addr flush dev "$interface"',
-        '  ip addr add "$ip/$mask" dev "$interface"',
-        '  [ -n "$router" ] && ip route replace default via "$router" dev "$interface"',
-        '  echo "{\\"ip\\":\\"$ip\\",\\"mask\\":\\"$mask\\",\\"router\\":\\"$router\\",\\"dns\\":\\"$dns\\"}" > "$LEASE_FILE"',
-        ';; esac',
-        '',
-      ].join('\n'),
-    );
-    await chmod(script, 0o755);
+  // written once per lab, complete and executable before any client runs it (several
+  // instances ask for leases at once: a client must never run a half-written script)
+  let ready = scripts.get(script);
+  if (!ready) {
+    ready = (async () => {
+      const tmp = `${script}.tmp`;
+      await writeFile(
+        tmp,
+        [
+          '#!/bin/sh',
+          'case "$1" in bound|renew)',
+          '  ip addr flush dev "$interface"',
+          '  ip addr add "$ip/$mask" dev "$interface"',
+          '  [ -n "$router" ] && ip route replace default via "$router" dev "$interface"',
+          '  echo "{\\"ip\\":\\"$ip\\",\\"mask\\":\\"$mask\\",\\"router\\":\\"$router\\",\\"dns\\":\\"$dns\\"}" > "$LEASE_FILE"',
+          ';; esac',
+          '',
+        ].join('\n'),
+      );
+      await chmod(tmp, 0o755);
+      await rename(tmp, script);
+    })();
+    scripts.set(script, ready);
   }
+  await ready;
   const leaseFile = join(lab.dir, `${inst.ns}.lease`);
   await rm(leaseFile, { force: true });
   const ok = await succeeds(
