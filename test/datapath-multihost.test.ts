@@ -257,7 +257,13 @@ describe('datapath across hosts (2 compute hosts, a gateway host, internet, meta
   it('gives every instance its lease from its own host', async function () {
     const leases = await Promise.all(INSTANCES.map((i) => dhcp(lab!, inst(i.name))));
     INSTANCES.forEach((i, k) => {
-      expect(leases[k], `lease of ${i.name}`).to.include({ ip: i.ip, mask: '24', router: i.gw });
+      // the underlay (MTU 1600) leaves 1550 after VXLAN: the instance links' 1500 is offered
+      expect(leases[k], `lease of ${i.name}`).to.include({
+        ip: i.ip,
+        mask: '24',
+        router: i.gw,
+        mtu: '1500',
+      });
     });
   });
 
@@ -301,6 +307,34 @@ describe('datapath across hosts (2 compute hosts, a gateway host, internet, meta
     // and nobody reaches them from outside through that address
     const net = { ns: netNs(), hostDev: 'eth0', mac: '' };
     expect(await tcpConnects(net, NAT_PUBLIC, 80, 1000)).to.equal(false);
+  });
+
+  it('drops a private source at the uplink instead of sending it to the internet', async function () {
+    // b (h2) has no public address and its subnet routes 0/0 to the internet gateway: the
+    // internet counts every packet that arrives from the VPC's private range
+    await sh(
+      ['ip', 'netns', 'exec', netNs(), 'nft', '-f', '-'],
+      'table ip leak {\n chain in {\n  type filter hook prerouting priority 0;\n  ip saddr 10.20.0.0/16 counter\n }\n}\n',
+    );
+    const out = await Promise.all([
+      ping(inst('b'), UPSTREAM),
+      httpGet(inst('b').ns, `http://${UPSTREAM}:8080/`, 1000),
+    ]);
+    const listing = await sh([
+      'ip',
+      'netns',
+      'exec',
+      netNs(),
+      'nft',
+      'list',
+      'table',
+      'ip',
+      'leak',
+    ]);
+    expect(out).to.deep.equal([false, undefined]);
+    expect(listing).to.match(/ip saddr 10\.20\.0\.0\/16 counter packets 0 bytes 0/);
+    // a public source still goes out (a's elastic IP)
+    expect(await httpGet(inst('a').ns, `http://${UPSTREAM}:8080/`)).to.equal(EIP_A);
   });
 
   it('answers 169.254.169.254 with the requesting instance id', async function () {

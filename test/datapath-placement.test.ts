@@ -8,8 +8,9 @@ import { expect } from 'chai';
 import { hostId } from '../src/common/index.js';
 import { desiredHost, readHostTopology } from '../src/datapath/index.js';
 import { vxlanDev } from '../src/datapath/names.js';
+import { UPLINK_EGRESS_CHAIN, UPLINK_SOURCES } from '../src/datapath/uplink-egress.js';
 import { DEFAULT_MAPPING_CONFIG } from '../src/mapping/index.js';
-import { reconcileView } from '../src/reconciler/index.js';
+import { reconcileView } from '../src/reconciler/cycle.js';
 import { createMemoryStore, type TopologyStore } from '../src/store/index.js';
 import { loadDoc, removeInstance, repoPath, viewOf, type Doc } from './helpers/gni-doc.js';
 
@@ -111,5 +112,37 @@ describe('datapath placement across hosts (multi-host fixture)', function () {
     expect(h1.bridges.size).to.be.greaterThan(1);
     expect(h1.vxlans ?? []).to.deep.equal([]);
     expect(h1.fdb ?? []).to.deep.equal([]);
+  });
+
+  it('lets only public sources out of the gateway uplink', async () => {
+    const store = await open(loadDoc(FIXTURE));
+    const gw = await desiredOf(store, GW);
+    const tables = gw.routerNamespaces.flatMap((r) =>
+      r.nft?.chains.some((c) => c.name === UPLINK_EGRESS_CHAIN) ? [r.nft] : [],
+    );
+    expect(tables).to.have.length(1); // the core router's, nobody else's
+    const set = tables[0]!.sets.find((x) => x.name === UPLINK_SOURCES)!;
+    // a's elastic IP and the NAT gateway's public address, the uplink's own address
+    expect([...set.elements.keys()]).to.include.members([
+      '203.0.113.31',
+      '203.0.113.30',
+      '198.51.100.2',
+    ]);
+    expect([...set.elements.keys()].filter((a) => a.startsWith('10.'))).to.deep.equal([]);
+    const chain = tables[0]!.chains.find((c) => c.name === UPLINK_EGRESS_CHAIN)!;
+    expect(chain.hook).to.deep.include({ hook: 'forward' });
+    // the uplink (eth1's macvlan inside the core router's namespace)
+    expect(chain.rules).to.have.length(1);
+    expect(chain.rules[0]).to.match(
+      /^oifname \{ "rp-[0-9a-f]{10}" \} ip saddr != @uplink_sources drop$/,
+    );
+    for (const host of [H1, H2]) {
+      const d = await desiredOf(store, host);
+      const chains = d.routerNamespaces.flatMap((r) => r.nft?.chains ?? []);
+      expect(
+        chains.map((c) => c.name),
+        host,
+      ).to.not.include(UPLINK_EGRESS_CHAIN);
+    }
   });
 });

@@ -27,6 +27,7 @@ interface AgentFlags {
   once?: boolean;
   dryRun?: boolean;
   resyncInterval: string;
+  instanceMtu?: string;
   heartbeatPort: string;
   allowRootNetns?: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -58,6 +59,10 @@ export function registerAgentCommands(program: Command): void {
     .option('--dry-run', 'print the ip/nft commands instead of running them')
     .option('--resync-interval <seconds>', 'periodic full pass (drift repair)', '10')
     .option(
+      '--instance-mtu <bytes>',
+      'MTU offered to instances by DHCP (default: the underlay device MTU minus 50, at most 1500)',
+    )
+    .option(
       '--heartbeat-port <port>',
       'UDP port of the gateway heartbeats on the underlay (0: none, every gateway taken as alive)',
       String(HEARTBEAT_PORT),
@@ -70,6 +75,17 @@ export function registerAgentCommands(program: Command): void {
         level: flags.logLevel,
         ...(flags.logFile ? { file: flags.logFile } : {}),
       });
+      const instanceMtu = flags.instanceMtu === undefined ? undefined : Number(flags.instanceMtu);
+      if (
+        instanceMtu !== undefined &&
+        (!Number.isInteger(instanceMtu) || instanceMtu < 576 || instanceMtu > 65535)
+      ) {
+        logger.error('--instance-mtu must be an integer from 576 to 65535', {
+          value: flags.instanceMtu,
+        });
+        process.exitCode = 2;
+        return;
+      }
       if ((flags.store === undefined) === (flags.api === undefined)) {
         logger.error('agent needs exactly one of --store DIR or --api URL');
         process.exitCode = 2;
@@ -108,6 +124,7 @@ export function registerAgentCommands(program: Command): void {
           logger,
           signal: controller.signal,
           resyncMs: Math.max(0.1, Number(flags.resyncInterval)) * 1000,
+          ...(instanceMtu !== undefined ? { instanceMtu } : {}),
           register: flags.api !== undefined,
           metadataBackend: flags.metadataBackend,
           ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),

@@ -20,6 +20,7 @@ import { appliedNs, observeHost, type ObservedCache } from './observe.js';
 import { appliedTable } from './nft.js';
 import { planHost, type Action, type PlanScope } from './plan.js';
 import { readHostTopology, type GatewayLiveness } from './topology.js';
+import { deviceMtuOf, instanceMtuFor } from './mtu.js';
 
 /** Options of `runAgent` and `syncHost`. */
 export interface AgentOptions {
@@ -50,6 +51,10 @@ export interface AgentOptions {
   readonly metadataBackend?: string;
   /** Which gateway hosts are alive (default: all; docs/datapath.md, "Gateways"). */
   readonly gatewayLiveness?: GatewayLiveness;
+  /** MTU offered to instances by DHCP when a subnet sets none (default: the underlay
+   * device's MTU minus the VXLAN overhead, at most 1500; none when the host has no underlay
+   * address). */
+  readonly instanceMtu?: number;
   /** Called after every pass (tests, benchmarks). */
   readonly onPass?: (result: PassResult) => void;
 }
@@ -123,11 +128,13 @@ export async function syncHost(
   const revision = await options.store.revision();
   const topo = await readHostTopology(options.store, hostId(options.host), options.gatewayLiveness);
   options.gatewayLiveness?.observe?.(topo);
+  const instanceMtu = options.instanceMtu ?? (await derivedMtu(run, topo, cache));
   const tRead = performance.now();
   const script = metadataProxyScript();
   const desired = desiredHost(topo, {
     netnsPrefix: options.netnsPrefix,
     stateDir,
+    ...(instanceMtu !== undefined ? { instanceMtu } : {}),
     ...(script
       ? {
           metadataProxy: {
@@ -169,6 +176,7 @@ export async function syncHost(
   const applied: ObservedCache = {
     namespaces: new Map(desired.routerNamespaces.map((r) => [r.ns, appliedNs(r)])),
     nft: new Map(desired.nft.map((t) => [t.family, appliedTable(t)])),
+    ...(instanceMtu !== undefined ? { instanceMtu } : {}),
   };
   const phases = {
     read: Math.round(tRead - started),
@@ -200,6 +208,20 @@ export async function syncHost(
     dry_run: options.dryRun ?? false,
   });
   return result;
+}
+
+/** The instance MTU the underlay leaves: from the cache on an event-driven pass, else from
+ * the device holding the host's underlay address (undefined when it has none). */
+async function derivedMtu(
+  run: CommandRunner,
+  topo: { hostId: string; underlay?: ReadonlyMap<string, string> },
+  cache: ObservedCache | undefined,
+): Promise<number | undefined> {
+  if (cache?.instanceMtu !== undefined) return cache.instanceMtu;
+  const address = topo.underlay?.get(topo.hostId);
+  if (address === undefined) return undefined;
+  const mtu = await deviceMtuOf(run, address).catch(() => undefined);
+  return mtu === undefined ? undefined : instanceMtuFor(mtu);
 }
 
 /** Where instance metadata requests go when no backend is configured. */

@@ -138,6 +138,8 @@ export interface DesiredOptions {
   readonly netnsPrefix: string;
   /** Directory of the DHCP servers' config and pid files. */
   readonly stateDir: string;
+  /** MTU offered to instances by DHCP (option 26) when a subnet sets none. */
+  readonly instanceMtu?: number;
   /** The metadata proxy: node binary, script and backend URL (no proxy when absent). */
   readonly metadataProxy?: {
     readonly node: string;

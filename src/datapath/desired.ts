@@ -35,6 +35,7 @@ import { notRealized, routerLink } from './desired-helpers.js';
 import { neighborsOf, routesOf } from './desired-routes.js';
 import { metadataEndpoint } from './desired-metadata.js';
 import { overlayOf } from './desired-overlay.js';
+import { withUplinkEgress } from './uplink-egress.js';
 import { bgpSpeaker, bgpSpec } from './bgp.js';
 import { isGatewayHost, servedPublicRoutes, servingGateway } from './gateways.js';
 
@@ -155,7 +156,11 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
       rules,
       fdb,
       neighbors: [...neighborsOf(topo, links), ...extraNeighbors],
-      ...(isRouterHost ? { nft: buildRouterNft(router, topo, devOf, issues) } : {}),
+      ...(isRouterHost
+        ? {
+            nft: withUplinkEgress(buildRouterNft(router, topo, devOf, issues), router, topo, devOf),
+          }
+        : {}),
     });
     const spec =
       isRouterHost && router.name === CORE_ROUTER
@@ -189,7 +194,9 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
       issues.push(notRealized(`bridge/${b.id}`, 'DHCP without a router port on the bridge'));
       return [];
     }
-    return [dhcpConfig(idTag(b.id), ns.ns, link.nsDev, subnets, options.stateDir)];
+    return [
+      dhcpConfig(idTag(b.id), ns.ns, link.nsDev, subnets, options.stateDir, options.instanceMtu),
+    ];
   });
   const { vxlans, fdb, proxyNeighbors } = overlayOf(topo, issues);
   const zones = new Map([...bridges].map(([dev, id]) => [dev, conntrackZone(id)]));

@@ -30,6 +30,8 @@ export function dhcpConfig(
   dev: string,
   subnets: readonly DhcpSubnet[],
   stateDir: string,
+  /** MTU offered (option 26) when a subnet sets none (`interfaceMTU`). */
+  mtu?: number,
 ): DesiredDhcp {
   const base = join(stateDir, `dhcp-${key}`);
   const conf = [
@@ -63,8 +65,8 @@ export function dhcpConfig(
         conf.push(`dhcp-option=tag:${tag},option:domain-name,${s.domainName}`);
       if (s.ntpServers.length > 0)
         conf.push(`dhcp-option=tag:${tag},option:ntp-server,${s.ntpServers.join(',')}`);
-      if (s.interfaceMTU !== undefined)
-        conf.push(`dhcp-option=tag:${tag},option:mtu,${s.interfaceMTU}`);
+      const offered = s.interfaceMTU ?? mtu;
+      if (offered !== undefined) conf.push(`dhcp-option=tag:${tag},option:mtu,${offered}`);
       if (s.opt121Routes.length > 0) {
         const routes = s.opt121Routes.map(
           (r) => `${r.destinationPrefix}/${r.destinationLength},${r.gatewayAddr}`,

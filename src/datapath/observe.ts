@@ -60,6 +60,8 @@ function toLink(l: IpLink): ObservedLink {
 export interface ObservedCache {
   readonly namespaces: ReadonlyMap<string, ObservedNs>;
   readonly nft: ReadonlyMap<NftFamily, ObservedNftTable | undefined>;
+  /** The instance MTU derived by the last full pass (undefined: none derived). */
+  readonly instanceMtu?: number;
 }
 
 /** Reads everything the planner compares. */

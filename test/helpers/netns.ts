@@ -166,6 +166,8 @@ export interface Lease {
   readonly mask: string;
   readonly router: string;
   readonly dns: string;
+  /** Option 26, when the server offered it. */
+  readonly mtu?: string;
 }
 
 const scripts = new Map<string, Promise<void>>();
@@ -187,7 +189,8 @@ export async function dhcp(lab: Lab, inst: Instance): Promise<Lease | undefined>
           '  ip addr flush dev "$interface"',
           '  ip addr add "$ip/$mask" dev "$interface"',
           '  [ -n "$router" ] && ip route replace default via "$router" dev "$interface"',
-          '  echo "{\\"ip\\":\\"$ip\\",\\"mask\\":\\"$mask\\",\\"router\\":\\"$router\\",\\"dns\\":\\"$dns\\"}" > "$LEASE_FILE"',
+          '  m=""; [ -n "$mtu" ] && m=",\\"mtu\\":\\"$mtu\\""',
+          '  echo "{\\"ip\\":\\"$ip\\",\\"mask\\":\\"$mask\\",\\"router\\":\\"$router\\",\\"dns\\":\\"$dns\\"$m}" > "$LEASE_FILE"',
           ';; esac',
           '',
         ].join('\n'),
@@ -218,6 +221,8 @@ export async function dhcp(lab: Lab, inst: Instance): Promise<Lease | undefined>
       '6',
       '-T',
       '1',
+      '-O',
+      'mtu', // asked for, as cloud images' clients do
       '-s',
       script,
     ],
