@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createLogger } from '../../src/common/index.js';
-import { openStore, type TopologyStore } from '../../src/store/index.js';
+import { openEtcdStore, openStore, type TopologyStore } from '../../src/store/index.js';
 import { createApiClient } from '../../src/api/index.js';
 import {
   createHeartbeatLiveness,
@@ -91,8 +91,13 @@ export function registerAgentCommands(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      // etcd accepts writes from many clients (optimistic commits): the agent registers its
+      // host there directly, without the controller lock; a file store is a read-only follower
+      const isEtcd = flags.store?.startsWith('etcd:') ?? false;
       const store: TopologyStore = flags.store
-        ? await openStore(flags.store, { readOnly: true, waitForStore: true, logger }) // file follower (waits for the daemon to create the store) or etcd reader
+        ? isEtcd
+          ? await openEtcdStore(flags.store, { lock: false, logger })
+          : await openStore(flags.store, { readOnly: true, waitForStore: true, logger }) // file follower (waits for the daemon to create the store)
         : createApiClient({
             url: flags.api!,
             ...(flags.token ? { token: flags.token } : {}),

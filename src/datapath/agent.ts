@@ -247,11 +247,13 @@ function localAddresses(): string[] {
 }
 
 /** Updates (or creates) the host object with this host's addresses; true when the object
- * holds them afterwards. */
+ * holds them afterwards. A failure is logged at `failureLevel` (the agent's first attempt
+ * warns: other hosts cannot reach this one's instances until it registers). */
 export async function registerHost(
   store: TopologyStore,
   name: string,
   logger: Logger,
+  failureLevel: 'warn' | 'debug' = 'debug',
 ): Promise<boolean> {
   const id = hostId(name);
   const addresses = localAddresses();
@@ -270,7 +272,11 @@ export async function registerHost(
   } catch (e) {
     // a read-only follower refuses writes; a race with the controller creating the host
     // object is retried before the next pass
-    logger.debug('host not registered', { host: name, error: String(e) });
+    logger.log(
+      failureLevel,
+      'host not registered: other hosts do not learn its underlay address (use --api, or a store that accepts writes)',
+      { host: name, host_id: id, addresses, error: String(e) },
+    );
     return false;
   }
 }
@@ -280,7 +286,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const log = options.logger;
   if (!options.dryRun && !options.allowRootNetns) assertNotRootNetns();
   const register = options.register !== false && !options.dryRun;
-  let registered = register ? await registerHost(options.store, options.host, log) : true;
+  let registered = register ? await registerHost(options.store, options.host, log, 'warn') : true;
   if (options.once) {
     const result = await syncHost(options);
     options.onPass?.(result);
