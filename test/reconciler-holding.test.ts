@@ -247,13 +247,22 @@ describe('holding: bad input never takes down working topology (medium sample)',
     expect([...allObjects(await discover(store))].some((o) => o.owner === b)).to.equal(true);
   });
 
-  it('a security group listed twice on an interface is one membership, no warning', async () => {
+  it('a group listed twice on an interface, a route listed twice: merged, no warning, patched', async () => {
+    const first = await reconcileView(store, viewOf(base), config);
     const doc = structuredClone(base);
     const eni = instance(doc).networkInterfaces[0];
     eni.securityGroups = [...eni.securityGroups, ...eni.securityGroups];
-    const r = await reconcileView(store, viewOf(doc), config);
+    const table = doc.vpcs
+      .flatMap((v: Doc) => v.routeTables ?? [])
+      .find((t: Doc) => (t.routes ?? []).length > 0);
+    table.routes.push(structuredClone(table.routes[table.routes.length - 1]));
+    const r = await reconcileView(store, viewOf(doc), config, {
+      previousMapping: first.mapping,
+      previous: first.mapping.desired,
+    });
     expect(r.plan.storeOps).to.deep.equal([]);
     expect(r.mapping.issues.filter((i) => i.severity === 'warning')).to.deep.equal([]);
+    expect(r.mapping.delta, 'the mapping patched the last one').to.not.equal(undefined);
   });
 
   it('two gateways peering with one BGP router: no warning, and every cycle after the first patches', async () => {

@@ -31,6 +31,7 @@ export function mapRouteTable(b: TopologyBuilder, idx: ViewIndex, s: SubnetCtx):
     b.hold(owner, path, `internet gateway ${badIgw.gatewayId ?? ''} invalid`);
     return;
   }
+  const seen = new Set<string>();
   for (const route of table.routes) {
     const target = route.target;
     if (target === undefined || target.type === 'local') continue;
@@ -49,8 +50,12 @@ export function mapRouteTable(b: TopologyBuilder, idx: ViewIndex, s: SubnetCtx):
     const port = via.port ?? v.uplinkId;
     const src = formatIp(s.cidr.addr);
     const dstText = formatIp(dst.addr);
+    const key = `route:${v.routerName}:${src}/${s.cidr.len}:${dstText}/${dst.len}:${via.role}`;
+    // the same route listed twice is one route (merged silently, as eucanetd does)
+    if (seen.has(key)) continue;
+    seen.add(key);
     b.put('route', {
-      id: b.id(`route:${v.routerName}:${src}/${s.cidr.len}:${dstText}/${dst.len}:${via.role}`),
+      id: b.id(key),
       owner,
       routerId: v.routerId,
       type: 'Normal',
