@@ -6,7 +6,14 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KINDS, openFileStore } from '../src/store/index.js';
@@ -132,6 +139,8 @@ describe('CLI guards (real binary)', function () {
   });
 
   it('run -F: --dry-run prints what it would delete and rebuild; without --yes it is refused', async () => {
+    const SMALL = join(dir, 'global_network_info.xml'); // run writes files beside its GNI
+    copyFileSync(repoPath('fixtures/gni/small.xml'), SMALL);
     cli(['apply', '--gni', SMALL, '--store', store]);
     const before = await count(store);
     const dry = cli(['run', '-F', '--dry-run', '--once', '--gni', SMALL, '--store', store]);

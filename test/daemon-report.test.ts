@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -49,6 +50,13 @@ async function ruleCount(store: string): Promise<number> {
   } finally {
     await s.close();
   }
+}
+
+/** small.xml copied into `dir` (the daemon writes files beside its GNI: never in fixtures/). */
+function copyOfSmall(dir: string): string {
+  const path = join(dir, 'global_network_info.xml');
+  copyFileSync(SMALL, path);
+  return path;
 }
 
 type Line = Record<string, unknown> & { message: string };
@@ -185,6 +193,7 @@ describe('daemon reporting (real binary)', function () {
 
   it('human log lines on a terminal, JSON otherwise', async function () {
     const store = join(dir, 'store');
+    const SMALL = copyOfSmall(dir); // the daemon writes its version and status files beside it
     const tty = cliOnTerminal(['run', '--once', '--gni', SMALL, '--store', store], '', {
       env: { NO_COLOR: '1' },
     });
@@ -209,6 +218,7 @@ describe('daemon reporting (real binary)', function () {
   it('settings: the default file when there is one, defaults otherwise; a missing --config is fatal once', () => {
     const store = join(dir, 'store');
     const root = join(dir, 'euca');
+    const SMALL = copyOfSmall(dir);
     const none = cli(['run', '--once', '--gni', SMALL, '--store', store], {
       env: { EUCALYPTUS: root },
     });

@@ -5,9 +5,9 @@
  * `<device>:…`), --api against a real API server, and clear errors instead of stack traces.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, cli, cliBuilt } from './helpers/cli.js';
@@ -103,6 +103,32 @@ describe('topology list/show (real binary)', function () {
     expect(nope.status).to.equal(1);
     expect(nope.stderr).to.match(/^eucanetd: no store at .*nope/);
     expect(nope.stderr).to.not.match(/\n\s+at /);
+  });
+
+  it('a store this user cannot write or read: one clear line, no stack trace', async function () {
+    // needs another user than root: runuser to nobody, when the repository is readable by it
+    const probe = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'version'], {
+      encoding: 'utf8',
+    });
+    if (probe.status !== 0) this.skip();
+    chmodSync(dir, 0o755);
+    const asNobody = (args: string[]) =>
+      spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, ...args], {
+        encoding: 'utf8',
+        input: '',
+      });
+    const apply = asNobody(['apply', '--gni', SMALL, '--store', store]);
+    expect(apply.status).to.equal(1);
+    expect(apply.stderr).to.match(
+      /^eucanetd: cannot open the store .* for writing: permission denied \(run as the store's owner, or read it with --api\)/,
+    );
+    expect(apply.stderr).to.not.match(/\n\s+at /);
+    const locked = join(dir, 'locked');
+    mkdirSync(locked, { mode: 0o700 });
+    const list = asNobody(['topology', 'list', 'router', '--store', join(locked, 'store')]);
+    expect(list.status).to.equal(1);
+    expect(list.stderr.trim().split('\n')).to.have.length(1);
+    expect(list.stderr).to.not.match(/\n\s+at /);
   });
 
   it('--api: the same listing from a running API server', async () => {

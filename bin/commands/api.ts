@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createLogger, isTerminalError } from '../../src/common/index.js';
+import { wantsHumanLogs, createLogger, isTerminalError } from '../../src/common/index.js';
 import { loadAuthFile, parseListen, startApiServer } from '../../src/api/index.js';
 import { openStore } from '../../src/store/index.js';
 
@@ -36,6 +36,7 @@ export function registerApiCommands(program: Command): void {
     .option('--log-file <file>', 'also append JSON log lines to this file')
     .action(async (opts: ApiOptions) => {
       const logger = createLogger({
+        pretty: wantsHumanLogs(),
         level: opts.logLevel,
         ...(opts.logFile ? { file: opts.logFile } : {}),
       });

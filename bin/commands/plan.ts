@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { createLogger } from '../../src/common/index.js';
+import { createLogger, wantsHumanLogs } from '../../src/common/index.js';
 import type { Issue, Logger } from '../../src/common/index.js';
 import {
   buildPlanReport,
@@ -78,7 +78,7 @@ function failPlan(e: unknown, json: boolean | undefined): void {
 }
 
 async function planCommand(opts: PlanOptions): Promise<void> {
-  const log = createLogger({ level: opts.logLevel ?? 'warn' });
+  const log = createLogger({ level: opts.logLevel ?? 'warn', pretty: wantsHumanLogs() });
   try {
     const settings = loadSettings(opts, log);
     const doc = await readDocument(opts.gni);
@@ -145,6 +145,11 @@ export function registerPlanCommands(program: Command): void {
     )
     .option('--no-color', 'no colours on a terminal')
     .action((oldFile: string, newFile: string, opts: { json?: boolean; color?: boolean }) =>
-      diffCommand(oldFile, newFile, opts, createLogger({ level: 'warn' })),
+      diffCommand(
+        oldFile,
+        newFile,
+        opts,
+        createLogger({ level: 'warn', pretty: wantsHumanLogs() }),
+      ),
     );
 }

@@ -31,7 +31,7 @@ interface CommonOptions extends TopologySourceOptions {
 }
 
 async function applyCommand(opts: CommonOptions): Promise<void> {
-  const log = createLogger({ level: opts.logLevel ?? 'warn' });
+  const log = createLogger({ level: opts.logLevel ?? 'warn', pretty: wantsHumanLogs() });
   try {
     const settings = loadSettings(opts, log);
     const view = await readView(opts.gni, log);
