@@ -12,6 +12,7 @@ import type {
   DhcpHost,
   DhcpSubnet,
   Host,
+  HostInterface,
   IpAddrGroup,
   Port,
   PortGroup,
@@ -44,6 +45,7 @@ export const MT = {
   dhcpHost: { name: 'DhcpHost', version: 2 },
   host: { name: 'Host', version: 3 },
   hostInterfacePort: { name: 'HostInterfacePort', version: 1 },
+  hostInterface: { name: 'Interface', version: 1 },
   tunnelZone: { name: 'TunnelZone', version: 1 },
   tunnelZoneHost: { name: 'TunnelZoneHost', version: 1 },
   systemState: { name: 'SystemState', version: 2 },
@@ -307,13 +309,35 @@ export function dhcpHostDto(base: string, s: DhcpSubnet, h: DhcpHost): Dto {
   return { ...h, uri: `${subnet}/hosts/${macKey(h.macAddr)}` };
 }
 
-/** Host → JSON. Liveness is not tracked by the store, so `alive` is false. */
+/** True while the host's agent heartbeat counts (`heartbeatAt + heartbeatTtlMs`). */
+export function isHostAlive(h: Host, now = Date.now()): boolean {
+  return h.heartbeatAt !== undefined && now < h.heartbeatAt + (h.heartbeatTtlMs ?? 30_000);
+}
+
+/** A host interface as its agent reported it → MidoNet's Interface JSON. */
+export function hostInterfaceDto(base: string, h: Host, i: HostInterface): Dto {
+  return {
+    hostId: h.id,
+    name: i.name,
+    mac: i.mac ?? null,
+    mtu: i.mtu ?? 0,
+    status: i.isUp ? 3 : 0, // MidoNet's bits: 1 up, 2 carrier
+    type: 'Unknown',
+    endpoint: 'UNKNOWN',
+    portType: null,
+    addresses: i.addresses,
+    uri: `${base}/hosts/${h.id}/interfaces/${encodeURIComponent(i.name)}`,
+  };
+}
+
+/** Host → JSON: `alive` from the agent's heartbeat, `hostInterfaces` from its report. */
 export function hostDto(base: string, h: Host): Dto {
   const uri = `${base}/hosts/${h.id}`;
+  const { interfaces, heartbeatAt: _at, heartbeatTtlMs: _ttl, ...rest } = h;
   return {
-    ...h,
-    alive: false,
-    hostInterfaces: [],
+    ...rest,
+    alive: isHostAlive(h),
+    hostInterfaces: (interfaces ?? []).map((i) => hostInterfaceDto(base, h, i)),
     floodingProxyWeight: h.floodingProxyWeight ?? 1,
     containerWeight: 1,
     containerLimit: -1,

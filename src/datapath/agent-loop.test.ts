@@ -100,4 +100,32 @@ describe('agent loop', function () {
     await new Promise((r) => setTimeout(r, 300));
     expect(passes.length).to.equal(idle + 1);
   });
+
+  it("passes for another host's new address, not for its heartbeat", async () => {
+    start({});
+    const { revision: created } = await store.transaction([host(3)]);
+    expect(await passAt(created, 3000)).to.not.equal(undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    const settled = passes.length;
+    const update = (addresses: string[], at: number) =>
+      store.transaction([
+        {
+          op: 'update',
+          kind: 'host',
+          object: { id: 'h-3', name: 'h3', addresses, heartbeatAt: at, heartbeatTtlMs: 30_000 },
+        } as never,
+      ]);
+    await update([], Date.now()); // the book learns h-3's addresses (unknown before)
+    await new Promise((r) => setTimeout(r, 300));
+    const learned = passes.length;
+    expect(learned).to.be.at.most(settled + 1);
+    await update([], Date.now() + 1); // a heartbeat: same addresses
+    await update([], Date.now() + 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(passes.length, 'no pass for heartbeats').to.equal(learned);
+    const { revision } = await update(['192.0.2.33'], Date.now() + 3);
+    expect(await passAt(revision, 3000), 'a pass for a new underlay address').to.not.equal(
+      undefined,
+    );
+  });
 });

@@ -8,7 +8,6 @@
  * tables and the metadata map.
  */
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Issue, Logger } from '../common/index.js';
 import { hostId, TerminalError } from '../common/index.js';
@@ -21,6 +20,9 @@ import { appliedTable } from './nft.js';
 import { planHost, type Action, type PlanScope } from './plan.js';
 import { readHostTopology, type GatewayLiveness } from './topology.js';
 import { deviceMtuOf, instanceMtuFor } from './mtu.js';
+import { HostAddressBook, hostInterfaces, registerHost, type Heartbeat } from './register.js';
+
+export { registerHost } from './register.js';
 
 /** Options of `runAgent` and `syncHost`. */
 export interface AgentOptions {
@@ -237,68 +239,35 @@ function ms(t0: number): number {
   return Math.round(performance.now() - t0);
 }
 
-/** Returns the host's non-internal IPv4 addresses (as seen in the agent's namespace). */
-function localAddresses(): string[] {
-  return Object.values(networkInterfaces())
-    .flatMap((list) => list ?? [])
-    .filter((a) => a.family === 'IPv4' && !a.internal)
-    .map((a) => a.address)
-    .sort();
-}
-
-/** Updates (or creates) the host object with this host's addresses; true when the object
- * holds them afterwards. A failure is logged at `failureLevel` (the agent's first attempt
- * warns: other hosts cannot reach this one's instances until it registers). */
-export async function registerHost(
-  store: TopologyStore,
-  name: string,
-  logger: Logger,
-  failureLevel: 'warn' | 'debug' = 'debug',
-): Promise<boolean> {
-  const id = hostId(name);
-  const addresses = localAddresses();
-  const existing = await store.get('host', id).catch(() => undefined);
-  if (existing && existing.addresses.join(',') === addresses.join(',')) return true;
-  const object = {
-    id,
-    name: existing?.name ?? name,
-    addresses,
-    ...(existing?.owner ? { owner: existing.owner } : {}),
-  };
-  try {
-    await store.transaction([{ op: existing ? 'update' : 'create', kind: 'host', object }]);
-    logger.info('host registered', { host: name, host_id: id, addresses });
-    return true;
-  } catch (e) {
-    // a read-only follower refuses writes; a race with the controller creating the host
-    // object is retried before the next pass
-    logger.log(
-      failureLevel,
-      'host not registered: other hosts do not learn its underlay address (use --api, or a store that accepts writes)',
-      { host: name, host_id: id, addresses, error: String(e) },
-    );
-    return false;
-  }
-}
-
 /** Runs the agent until `signal` aborts (or after one pass with `once`). */
 export async function runAgent(options: AgentOptions): Promise<void> {
   const log = options.logger;
   if (!options.dryRun && !options.allowRootNetns) assertNotRootNetns();
   const register = options.register !== false && !options.dryRun;
-  let registered = register ? await registerHost(options.store, options.host, log, 'warn') : true;
+  const resyncMs = options.resyncMs ?? 10_000;
+  const runner = options.runner ?? createRunner();
+  // the heartbeat counts for three periodic passes
+  const beat = async (): Promise<Heartbeat> => ({
+    interfaces: await hostInterfaces(runner).catch(() => []),
+    ttlMs: 3 * resyncMs,
+    at: Date.now(),
+  });
+  let registered = register
+    ? await registerHost(options.store, options.host, log, 'warn', await beat())
+    : true;
   if (options.once) {
     const result = await syncHost(options);
     options.onPass?.(result);
     return;
   }
-  const resyncMs = options.resyncMs ?? 10_000;
   const signal = options.signal ?? new AbortController().signal;
   let dirty = true;
   // a change since the last pass that may touch more than the filters (unknown: true)
   let isStructural = true;
   let wake: () => void = () => undefined;
+  const book = new HostAddressBook();
   const watching = watchStore(options.store, await options.store.revision(), signal, log, (e) => {
+    if (e && book.isHeartbeatOnly(e)) return; // another agent's heartbeat: nothing to realize
     dirty = true;
     if (!e || !isFilterOnlyChange(e)) isStructural = true;
     wake();
@@ -319,7 +288,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       const scope: PlanScope = isStructural ? 'all' : 'filters';
       isStructural = false;
       if (register && (!registered || isPeriodic))
-        registered = await registerHost(options.store, options.host, log);
+        registered = await registerHost(options.store, options.host, log, 'debug', await beat());
       try {
         const result = await syncHost(
           options,

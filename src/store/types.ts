@@ -292,9 +292,25 @@ export interface Host extends BaseObject {
   readonly addresses: readonly string[];
   /** MidoNet's flooding-proxy weight (0-65535); unset means MidoNet's default 1. */
   readonly floodingProxyWeight?: number;
+  /** The host's interfaces as its agent last reported them. */
+  readonly interfaces?: readonly HostInterface[];
+  /** When the host's agent last reported (ms since the epoch) and how long that counts
+   * (`alive` until `heartbeatAt + heartbeatTtlMs`). */
+  readonly heartbeatAt?: number;
+  readonly heartbeatTtlMs?: number;
   // back-references
   readonly portIds: readonly string[];
   readonly tunnelZoneIds: readonly string[];
+}
+
+/** One interface of a host, as its agent reports it. */
+export interface HostInterface {
+  readonly name: string;
+  readonly mac?: string;
+  readonly mtu?: number;
+  readonly isUp: boolean;
+  /** IPv4 addresses (`a.b.c.d`). */
+  readonly addresses: readonly string[];
 }
 
 export interface TunnelZoneHost {

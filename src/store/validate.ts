@@ -183,6 +183,19 @@ const FIELDS: { readonly [K in Kind]: Fields } = {
     name: req(str),
     addresses: list(ipv4),
     floodingProxyWeight: int(0, 65535),
+    // absent until the host's agent reports (no default: hosts the mapping makes stay as made)
+    interfaces: {
+      t: 'list',
+      of: obj({
+        name: req(str),
+        mac: mac,
+        mtu: int(0, 65535),
+        isUp: def(bool, false),
+        addresses: list(ipv4),
+      }),
+    },
+    heartbeatAt: int(0, Number.MAX_SAFE_INTEGER),
+    heartbeatTtlMs: int(0, 86_400_000),
   },
   'tunnel-zone': {
     ...common,

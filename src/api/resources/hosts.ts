@@ -20,6 +20,7 @@ import {
 } from '../context.js';
 import {
   hostDto,
+  hostInterfaceDto,
   hostInterfacePortDto,
   MT,
   portGroupDto,
@@ -58,6 +59,7 @@ export function addHostResources(router: ApiRouter): void {
     },
   });
   addBindingResources(router);
+  addInterfaceResources(router);
 
   addCrud(router, {
     kind: 'tunnel-zone',
@@ -85,6 +87,23 @@ export function addHostResources(router: ApiRouter): void {
     },
   });
   addPortGroupMembers(router);
+}
+
+function addInterfaceResources(router: ApiRouter): void {
+  // what the host's agent last reported (read-only, as in MidoNet)
+  router.add('GET', '/hosts/:id/interfaces', async (ctx) => {
+    const h = await mustGet(ctx, 'host', param(ctx, 'id'));
+    const body = (h.interfaces ?? []).map((i) => hostInterfaceDto(ctx.base, h, i));
+    return { status: 200, body, media: MT.hostInterface, collection: true };
+  });
+  router.add('GET', '/hosts/:id/interfaces/:name', async (ctx) => {
+    const h = await mustGet(ctx, 'host', param(ctx, 'id'));
+    const name = param(ctx, 'name');
+    const i = (h.interfaces ?? []).find((x) => x.name === name);
+    if (!i)
+      throw new HttpError(404, `host/${h.id} has no interface ${name}`, { kind: 'host', id: h.id });
+    return { status: 200, body: hostInterfaceDto(ctx.base, h, i), media: MT.hostInterface };
+  });
 }
 
 function addBindingResources(router: ApiRouter): void {
