@@ -171,6 +171,16 @@ describe('holding: bad input never takes down working topology (medium sample)',
     await expectHeld(doc, ['vpc-1a2b3c4d', 'subnet-b1000001']);
   });
 
+  it('a NAT gateway renamed to its VPC id: one id for two kinds holds both', async () => {
+    const doc = structuredClone(base);
+    doc.vpcs[0].natGateways[0].name = doc.vpcs[0].name;
+    const read = readGni(JSON.stringify(doc));
+    const shared = read.issues.filter((i) => i.code === 'duplicate-id');
+    expect(shared.map((i) => i.message).join()).to.include('natGateway');
+    // the old NAT gateway id is gone from the document: its objects go; the VPC tree stays
+    await expectHeld(doc, ['vpc-1a2b3c4d', 'subnet-a1000001'], { othersChange: true });
+  });
+
   it('an instance renamed to another instance id holds both, with their interfaces', async () => {
     const doc = structuredClone(base);
     const other = instance(doc, 'i-1c2d3e4f');

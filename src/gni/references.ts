@@ -12,6 +12,7 @@ import {
   type Vpc,
 } from './types.js';
 import { paths } from './build-entities.js';
+import { sharedIds } from './shared-ids.js';
 import { quote, type BuildContext, type Mutable } from './build-context.js';
 import { cidrContainsCidr, cidrContainsIp, parseCidr, parseIpv4, type Cidr } from './net.js';
 
@@ -130,6 +131,7 @@ function buildIndex(view: ViewParts, ctx: BuildContext): Index {
     unique(index.dopts, 'dhcpOptionSet', d.id, paths.dopt(d.id), ctx);
   for (const g of view.internetGateways)
     unique(index.topIgws, 'internetGateway', g.id, paths.igw(g.id), ctx);
+  sharedIds(view, ctx);
   return index;
 }
 
