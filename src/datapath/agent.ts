@@ -264,10 +264,13 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   let dirty = true;
   // a change since the last pass that may touch more than the filters (unknown: true)
   let isStructural = true;
+  // the highest revision the watch announced (Infinity: a resync, revision unknown)
+  let announced = 0;
   let wake: () => void = () => undefined;
   const book = new HostAddressBook();
   const watching = watchStore(options.store, await options.store.revision(), signal, log, (e) => {
     if (e && book.isHeartbeatOnly(e)) return; // another agent's heartbeat: nothing to realize
+    announced = Math.max(announced, e ? e.revision : Infinity);
     dirty = true;
     if (!e || !isFilterOnlyChange(e)) isStructural = true;
     wake();
@@ -285,6 +288,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     const isPeriodic = performance.now() - last >= resyncMs;
     if (dirty || isPeriodic) {
       dirty = false;
+      announced = 0; // what was announced before the pass is at or below the revision it reads
       const scope: PlanScope = isStructural ? 'all' : 'filters';
       isStructural = false;
       if (register && (!registered || isPeriodic))
@@ -296,6 +300,13 @@ export async function runAgent(options: AgentOptions): Promise<void> {
           scope,
         );
         if (isPeriodic) last = performance.now();
+        // a change announced while the pass ran that the pass had already read (the watch can
+        // deliver after the pass read the revision) needs no second pass, unless the pass was
+        // filter-only and the change was not
+        if (announced <= result.revision && (scope === 'all' || !isStructural)) {
+          dirty = false;
+          isStructural = false;
+        }
         cache = result.cache;
         options.onPass?.(result);
         failures = 0;
