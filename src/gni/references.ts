@@ -12,6 +12,7 @@ import {
   type Vpc,
 } from './types.js';
 import { paths } from './build-entities.js';
+import { placeInstances } from './placement.js';
 import { sharedIds } from './shared-ids.js';
 import { quote, type BuildContext, type Mutable } from './build-context.js';
 import { cidrContainsCidr, cidrContainsIp, parseCidr, parseIpv4, type Cidr } from './net.js';
@@ -333,60 +334,6 @@ function checkGroups(
         `${path}/securityGroups`,
         'missing-reference',
         `security group ${g} does not exist`,
-      );
-  }
-}
-
-/** Resolves each instance's node and cluster from the node lists (last listing wins). */
-function placeInstances(view: ViewParts, ctx: BuildContext): void {
-  const placement = new Map<string, { node: string; cluster: string; path: string }>();
-  for (const cluster of view.configuration.clusters) {
-    for (const node of cluster.nodes) {
-      const path = `configuration/clusters/cluster[${cluster.name}]/nodes/node[${node.name}]`;
-      for (const id of node.instanceIds) {
-        const prev = placement.get(id);
-        if (prev !== undefined) {
-          ctx.warn(
-            `${path}/instanceIds`,
-            'duplicate-placement',
-            `instance ${id} is also listed on node ${prev.node}; the last listing (${node.name}) wins`,
-          );
-        }
-        placement.set(id, { node: node.name, cluster: cluster.name, path });
-      }
-    }
-  }
-  const ids = new Set<string>();
-  // An instance an incremental read reused carries the last read's placement and belongs to
-  // that read's view too: it is replaced by a copy when its placement changes, never written.
-  const instances = view.instances;
-  instances.forEach((inst, i) => {
-    ids.add(inst.id);
-    const p = placement.get(inst.id);
-    if (p === undefined) {
-      if (inst.node !== undefined || inst.cluster !== undefined) {
-        const { node: _node, cluster: _cluster, ...rest } = inst;
-        instances[i] = rest;
-      }
-      ctx.bad(
-        entityKey('instance', inst.id),
-        paths.instance(inst.id),
-        'not-placed',
-        'instance is not listed on any node',
-      );
-    } else if (inst.node === undefined && inst.cluster === undefined) {
-      inst.node = p.node; // built by this read: not shared
-      inst.cluster = p.cluster;
-    } else if (inst.node !== p.node || inst.cluster !== p.cluster) {
-      instances[i] = { ...inst, node: p.node, cluster: p.cluster };
-    }
-  });
-  for (const [id, p] of placement) {
-    if (!ids.has(id))
-      ctx.warn(
-        `${p.path}/instanceIds`,
-        'missing-reference',
-        `node lists instance ${id}, which is not in the document`,
       );
   }
 }
