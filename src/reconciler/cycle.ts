@@ -138,6 +138,7 @@ export async function reconcileView(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
   };
+  const raced = new Set<string>(); // owners whose ops met another writer's change once
   for (let attempt = 0; ; attempt++) {
     try {
       const apply = build
@@ -148,6 +149,17 @@ export async function reconcileView(
     } catch (e) {
       const owner = ownerOfFailure(e, checked.plan.storeOps, actual);
       if (owner === undefined || checked.held.has(owner) || attempt >= MAX_APPLY_HOLDS) throw e;
+      if (isRace(e) && !raced.has(owner)) {
+        // another writer changed the store after discovery (an agent registering its host while
+        // the first build runs): plan again against the store as it is now, holding nothing
+        // new; the same error after that is the owner's own and holds it
+        raced.add(owner);
+        build = false;
+        actual = await discover(store);
+        const { incremental: _, ...full } = diffOptions;
+        checked = checkedPlan(mapping.desired, actual, held, full, checked.holds);
+        continue;
+      }
       // hold that owner with the store's error; plan the rest again against the store as it is
       // now (earlier transactions of the apply may have committed)
       const holds = new Map(checked.holds);
@@ -174,6 +186,17 @@ export async function reconcileView(
 
 /** At most this many owners are held for failed applies in one cycle. */
 const MAX_APPLY_HOLDS = 16;
+
+/** Store errors that another writer's concurrent change explains (not the owner's own ops). */
+const RACE_ERRORS: ReadonlySet<string> = new Set([
+  'AlreadyExistsError',
+  'ConcurrentModificationError',
+  'NotFoundError',
+]);
+
+function isRace(e: unknown): boolean {
+  return isStoreError(e) && RACE_ERRORS.has(e.name);
+}
 
 /** The held owners of a cycle with their reasons, sorted by owner. */
 function heldOwners(
