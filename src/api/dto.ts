@@ -23,6 +23,7 @@ import type {
   TunnelZoneHost,
 } from '../store/index.js';
 import type { MediaType } from './http.js';
+import { RULE_BOOLS } from './validate.js';
 
 /** A JSON object as sent to clients. */
 export type Dto = Record<string, unknown>;
@@ -170,29 +171,11 @@ export function chainDto(base: string, c: Chain): Dto {
   return { ...c, tenantId: c.tenantId ?? null, uri, rules: `${uri}/rules` };
 }
 
-/** Condition fields MidoNet always sends, with its defaults (false or null). */
+/** Condition fields MidoNet always sends, with its defaults (false or null): the stored boolean
+ * conditions plus the ones we do not model (always their default). */
 const RULE_FLAGS = [
-  'condInvert',
-  'matchForwardFlow',
-  'matchReturnFlow',
-  'invInPorts',
-  'invOutPorts',
-  'invPortGroup',
-  'invInPortGroup',
-  'invOutPortGroup',
-  'invIpAddrGroupSrc',
-  'invIpAddrGroupDst',
+  ...RULE_BOOLS,
   'invTraversedDevice',
-  'noVlan',
-  'invDlType',
-  'invDlSrc',
-  'invDlDst',
-  'invNwTos',
-  'invNwProto',
-  'invNwSrc',
-  'invNwDst',
-  'invTpSrc',
-  'invTpDst',
   'invIcmpDataSrcIp',
   'invIcmpDataDstIp',
   'matchNwDstRewritten',

@@ -59,7 +59,8 @@ const DHCP_HOST = obj({
   extraDhcpOpts: dflt(arr(obj({ optName: req(str()), optValue: req(str(1024)) })), []),
 });
 
-const RULE_BOOLS = [
+/** The boolean rule conditions we store (and the API accepts). */
+export const RULE_BOOLS = [
   'condInvert',
   'matchForwardFlow',
   'matchReturnFlow',
