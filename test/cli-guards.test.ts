@@ -16,22 +16,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KINDS, openFileStore } from '../src/store/index.js';
-import { cli, cliBuilt, cliOnTerminal } from './helpers/cli.js';
+import { countObjects as count, cli, cliBuilt, cliOnTerminal } from './helpers/cli.js';
 import { repoPath } from './helpers/gni-doc.js';
 
 const SMALL = repoPath('fixtures/gni/small.xml');
-
-async function count(dir: string): Promise<number> {
-  const s = await openFileStore(dir, { readOnly: true });
-  try {
-    let n = 0;
-    for (const k of KINDS) n += (await s.list(k)).length;
-    return n;
-  } finally {
-    await s.close();
-  }
-}
 
 describe('CLI guards (real binary)', function () {
   this.timeout(120_000);

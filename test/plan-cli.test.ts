@@ -9,24 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGniXml } from '../src/gni/index.js';
-import { KINDS, openFileStore } from '../src/store/index.js';
-import { cli, cliBuilt } from './helpers/cli.js';
+import { countObjects as count, cli, cliBuilt } from './helpers/cli.js';
 import { addInstanceLike, loadDoc, repoPath, viewOf } from './helpers/gni-doc.js';
 import type { Doc } from './helpers/gni-doc.js';
 
 const SMALL = repoPath('fixtures/gni/small.xml');
 const EDGE = repoPath('fixtures/gni/edge-cases.xml');
-
-async function count(dir: string): Promise<number> {
-  const s = await openFileStore(dir, { readOnly: true });
-  try {
-    let n = 0;
-    for (const k of KINDS) n += (await s.list(k)).length;
-    return n;
-  } finally {
-    await s.close();
-  }
-}
 
 describe('plan, diff and gni validate (real binary)', function () {
   this.timeout(120_000);

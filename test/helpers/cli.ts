@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { KINDS, openFileStore } from '../../src/store/index.js';
 import { repoPath } from './gni-doc.js';
 
 /** The binary under test. */
@@ -57,4 +58,16 @@ export function cliOnTerminal(
     timeout: 60_000,
   });
   return { status: r.status, stdout: r.stdout.replace(/\r\n/g, '\n'), stderr: r.stderr };
+}
+
+/** How many objects the file store in `dir` holds (opened read-only, beside a writer). */
+export async function countObjects(dir: string): Promise<number> {
+  const s = await openFileStore(dir, { readOnly: true });
+  try {
+    let n = 0;
+    for (const k of KINDS) n += (await s.list(k)).length;
+    return n;
+  } finally {
+    await s.close();
+  }
 }
