@@ -86,6 +86,18 @@ describe('datapath BGP speaker (multi-gateway mapping)', function () {
       // in the core router's namespace, where the uplink is
       const eucart = d.routerNamespaces.find((r) => r.links.some((l) => l.kind === 'macvlan'));
       expect(bird?.argv.slice(0, 4), host).to.deep.equal(['ip', 'netns', 'exec', eucart?.ns]);
+      // the speaker dies with the agent (a crashed agent's gateway stops advertising)
+      expect(bird?.argv.slice(4), host).to.deep.equal([
+        'setpriv',
+        '--pdeathsig',
+        'KILL',
+        ...bird!.cmdline,
+      ]);
+      // BFD on the session: an uplink down is noticed in well under a second, not the hold time
+      expect(conf, host).to.match(
+        /protocol bfd \{\n  interface "\*" \{\n    min rx interval 200 ms;/,
+      );
+      expect(conf, host).to.match(/neighbor 198\.51\.100\.1 as 65000;[^}]*bfd on;/);
     }
   });
 

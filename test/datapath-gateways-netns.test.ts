@@ -7,7 +7,8 @@
  * gateways' sessions establish and the upstream learns the public range from both, elastic IP
  * and NAT gateway traffic and metadata work; one gateway stopped (agent and speaker killed):
  * the upstream withdraws its routes and traffic moves to the other (measured); started again:
- * it rejoins (measured); the same with only its uplink down.
+ * it rejoins (measured); the same with only its uplink down (BFD drops the session), and with
+ * only its agent killed (its speaker dies with it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -61,12 +62,14 @@ function upstreamConfig(): string {
     `router id ${UPSTREAM};`,
     'protocol device { scan time 10; }',
     'protocol kernel { ipv4 { import none; export all; }; merge paths on; }',
+    // BFD with the gateways' timers: an uplink down is noticed in well under a second
+    'protocol bfd { interface "*" { min rx interval 200 ms; min tx interval 200 ms; multiplier 3; }; }',
     ...HOSTS.flatMap((h) =>
       'ext' in h
         ? [
             `protocol bgp ${h.tag} {`,
             `  local ${UPSTREAM} as 65000; neighbor ${h.ext} as 65001;`,
-            '  hold time 9; keepalive time 3; connect delay time 1; error wait time 1, 10;',
+            '  hold time 9; keepalive time 3; connect delay time 1; error wait time 1, 10; bfd on;',
             '  ipv4 { import all; export none; };',
             '}',
           ]
@@ -292,14 +295,21 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
 
   /** Stops the gateway serving the elastic IP's VPC router (`host`: agent and speaker killed,
    * uplink and underlay down, nothing crosses it any more; `uplink`: only its external device
-   * down, the agent lives), measures the failover, brings it back and measures the rejoin. */
-  const failover = async (how: 'host' | 'uplink'): Promise<Record<string, number>> => {
+   * down, the agent lives; `agent`: only the agent killed (a crash), its speaker must die with
+   * it), measures the failover, brings it back and measures the rejoin. */
+  const failover = async (
+    how: 'host' | 'uplink' | 'agent',
+  ): Promise<{ took: Record<string, number>; downInfo: string }> => {
     const servedBy = (await upstreamRoutes()).includes(`${EIP_A} via 198.51.100.2`) ? 'g1' : 'g2';
     const ext = servedBy === 'g1' ? '198.51.100.2' : '198.51.100.3';
     const otherExt = servedBy === 'g1' ? '198.51.100.3' : '198.51.100.2';
     const net = { ns: netNs(), hostDev: 'ext', mac: '' };
-    const devs = how === 'host' ? ['eth1', 'eth0'] : ['eth1'];
+    const devs = how === 'host' ? ['eth1', 'eth0'] : how === 'uplink' ? ['eth1'] : [];
+    const birdPid = Number(
+      (await readFile(join(lab!.dir, `state-${servedBy}`, 'bird.pid'), 'utf8')).trim(),
+    );
     const stoppedAt = Date.now();
+    if (how === 'agent') await stop(agents.get(servedBy)!, 'SIGKILL');
     if (how === 'host') {
       const pid = Number(
         (await readFile(join(lab!.dir, `state-${servedBy}`, 'bird.pid'), 'utf8')).trim(),
@@ -308,12 +318,22 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
       process.kill(pid, 'SIGKILL');
     }
     for (const d of devs) await sh(['ip', '-n', hostNs(servedBy), 'link', 'set', d, 'down']);
-    const took = { withdrawnMs: -1, eipMs: -1, natMs: -1, mdMs: -1, eip32Ms: -1, rejoinMs: -1 };
+    const took = {
+      withdrawnMs: -1,
+      eipMs: -1,
+      natMs: -1,
+      mdMs: -1,
+      eip32Ms: -1,
+      rejoinMs: -1,
+    };
     const since = (t0: number): number => Date.now() - t0;
+    let downInfo = '';
     const recovered = await waitFor(
       async () => {
-        if (took.withdrawnMs < 0 && !(await upstreamRoutes()).includes(ext))
+        if (took.withdrawnMs < 0 && !(await upstreamRoutes()).includes(ext)) {
           took.withdrawnMs = since(stoppedAt);
+          downInfo = await birdc(`show protocols all ${servedBy}`);
+        }
         if (took.eipMs < 0 && (await tcpConnects(net, EIP_A, 80, 500)))
           took.eipMs = since(stoppedAt);
         if (
@@ -332,6 +352,11 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
       50,
     );
     expect({ recovered, took }, await logs()).to.include({ recovered: true });
+    if (how === 'agent') {
+      // the kernel killed the crashed agent's speaker (a zombie until its reaper waits)
+      const stat = await readFile(`/proc/${birdPid}/stat`, 'utf8').catch(() => '');
+      expect(stat === '' || /^\d+ \(.*\) Z /.test(stat), stat).to.equal(true);
+    }
     // the survivor now advertises every public address, and carries the elastic IP both ways
     const routes = await upstreamRoutes();
     expect(routes).not.to.include(ext);
@@ -342,7 +367,7 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
     for (const d of [...devs].reverse())
       await sh(['ip', '-n', hostNs(servedBy), 'link', 'set', d, 'up']);
     const back = Date.now();
-    if (how === 'host') startAgent(servedBy);
+    if (how !== 'uplink') startAgent(servedBy);
     const rejoined = await waitFor(
       async () => (await upstreamRoutes()).includes(`${EIP_A} via ${ext}`),
       120_000,
@@ -360,15 +385,21 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
         200,
       ),
     ).to.equal(true);
-    return took;
+    return { took, downInfo };
   };
 
   it('withdraws a stopped gateway, moves its traffic to the other, and takes it back', async function () {
     await failover('host');
   });
 
-  it('does the same for a gateway whose uplink goes down while its agent lives', async function () {
-    await failover('uplink');
+  it('does the same for a gateway whose uplink goes down while its agent lives (BFD)', async function () {
+    const { took, downInfo } = await failover('uplink');
+    // BFD, not the 9 s hold time, took the upstream's session down
+    expect(downInfo, JSON.stringify(took)).to.match(/BFD session down/);
+  });
+
+  it('does the same for a gateway whose agent crashes (its speaker dies with it)', async function () {
+    await failover('agent');
   });
 
   it('tears the lab down, speakers included', async function () {

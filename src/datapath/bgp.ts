@@ -43,6 +43,12 @@ export interface BgpSpec {
  * within seconds even when its speaker cannot close the session (uplink down). */
 export const BGP_DEFAULT_TIMERS = { holdTime: 9, keepAlive: 3, connectRetry: 5 } as const;
 
+/** BFD timers of every session (ms, count): a peer that stops answering (an uplink down, a
+ * dead upstream) is declared down after `multiplier` missed packets, about 0.6 s, instead of
+ * the BGP hold time. A peer that does not speak BFD keeps its session: BIRD only restarts a
+ * session whose BFD session was up and went down. */
+export const BFD_TIMERS = { intervalMs: 200, multiplier: 3 } as const;
+
 /** Files of the speaker in the state directory. */
 export const BIRD_CONF = 'bird.conf';
 export const BIRD_CTL = 'bird.ctl';
@@ -126,8 +132,8 @@ function quote(text: string): string {
 /**
  * The BIRD 2 configuration of a speaker: a device protocol (interface scan), the advertised
  * prefixes as a static protocol `adv` (unreachable routes: never installed in the kernel, no
- * kernel protocol), and one eBGP protocol per session that imports nothing (the gateway's
- * default route is the topology's) and exports only `adv`.
+ * kernel protocol), BFD for every session (`BFD_TIMERS`), and one eBGP protocol per session
+ * that imports nothing (the gateway's default route is the topology's) and exports only `adv`.
  */
 export function birdConfig(spec: BgpSpec): string {
   const lines = [
@@ -136,6 +142,15 @@ export function birdConfig(spec: BgpSpec): string {
     '',
     'protocol device {',
     '  scan time 10;',
+    '}',
+    '',
+    // BFD sessions are only made for the BGP sessions that ask for them (`bfd on`)
+    'protocol bfd {',
+    '  interface "*" {',
+    `    min rx interval ${BFD_TIMERS.intervalMs} ms;`,
+    `    min tx interval ${BFD_TIMERS.intervalMs} ms;`,
+    `    multiplier ${BFD_TIMERS.multiplier};`,
+    '  };',
     '}',
     '',
     'protocol static adv {',
@@ -155,6 +170,7 @@ export function birdConfig(spec: BgpSpec): string {
       // a gateway coming back reconnects at once, not after BIRD's 5 s / 60 s defaults
       '  connect delay time 1;',
       '  error wait time 1, 10;',
+      '  bfd on;',
       ...(s.password !== undefined ? [`  password ${quote(s.password)};`] : []),
       '  ipv4 {',
       '    import none;',
@@ -170,7 +186,11 @@ export function birdConfig(spec: BgpSpec): string {
  * The speaker as files and a helper process: the configuration in the state directory and
  * `bird` in the foreground inside the core router's namespace, its control socket in the
  * state directory. The process is reloaded with `birdc configure` when the configuration
- * changes (its command line does not), restarted only when it is not running.
+ * changes (its command line does not), restarted only when it is not running. It is started
+ * through `setpriv --pdeathsig KILL` (`ip netns exec` and `setpriv` exec, so the agent is the
+ * speaker's parent): when the agent dies, crash included, the kernel kills the speaker, its
+ * sessions close and the upstream withdraws this gateway at once, as the other hosts stop
+ * counting it alive (no heartbeats) and take over its public addresses.
  */
 export function bgpSpeaker(
   spec: BgpSpec,
@@ -185,7 +205,7 @@ export function bgpSpeaker(
     files: [{ path: confPath, content: birdConfig(spec) }],
     process: {
       key: BGP_PROCESS,
-      argv: ['ip', 'netns', 'exec', ns, ...cmdline],
+      argv: ['ip', 'netns', 'exec', ns, 'setpriv', '--pdeathsig', 'KILL', ...cmdline],
       cmdline,
       pidPath,
       logPath: join(stateDir, BIRD_LOG),
