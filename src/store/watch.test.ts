@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { RevisionCompactedError } from './errors.js';
 import type { ChangeEvent } from './types.js';
-import { WatchHub } from './watch.js';
+import { eventWeight, WatchHub } from './watch.js';
 
 const ev = (revision: number): ChangeEvent => ({
   revision,
@@ -39,5 +39,37 @@ describe('WatchHub', () => {
     expect((await it.next()).value?.revision).to.equal(4);
     expect((await it.next()).value?.revision).to.equal(5);
     expect((await it.next()).done).to.equal(true);
+  });
+
+  it('bounds the history by weight (list entries count), keeping the latest commit', async () => {
+    const big = (revision: number): ChangeEvent => ({
+      revision,
+      changes: [
+        {
+          kind: 'router',
+          id: 'r1',
+          type: 'updated',
+          object: { id: 'r1', routeIds: Array.from({ length: 100 }, (_, i) => `x${i}`) } as never,
+        },
+      ],
+    });
+    expect(eventWeight(big(1))).to.equal(1 + 1 + 101);
+    const hub = new WatchHub(0, 1000, 250);
+    for (let r = 1; r <= 5; r++) hub.publish(big(r));
+    // two events (206) fit in 250, three do not: resumption from revision 2 is refused
+    try {
+      await hub.watch(2)[Symbol.asyncIterator]().next();
+      expect.fail('expected RevisionCompactedError');
+    } catch (e) {
+      expect(e).to.be.instanceOf(RevisionCompactedError);
+    }
+    const it = hub.watch(3)[Symbol.asyncIterator]();
+    expect((await it.next()).value?.revision).to.equal(4);
+    const one = new WatchHub(0, 1000, 10);
+    one.publish(big(1));
+    const it1 = one.watch(0)[Symbol.asyncIterator]();
+    expect((await it1.next()).value?.revision).to.equal(1);
+    hub.close();
+    one.close();
   });
 });
