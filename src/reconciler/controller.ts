@@ -7,7 +7,7 @@
  * document is logged once per content and changes nothing. A failed apply is retried with
  * capped exponential backoff and the version is not marked applied.
  */
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { watch } from 'chokidar';
 import type { Logger } from '../common/index.js';
@@ -19,6 +19,7 @@ import type { DesiredTopology, MappingResult } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
 import type { Kind, TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
+import { DocumentBuffers } from './read-document.js';
 import type { Durations } from './cycle.js';
 import type { HeldOwner, PlanCounts } from './plan.js';
 import type { Settings } from './settings.js';
@@ -129,6 +130,8 @@ export class Controller {
   private lastSig: FileSig | undefined;
   /** The bytes of the last document parsed (compared whole: cheaper than hashing 16 MB). */
   private lastBytes: Buffer | undefined;
+  /** The buffer of `lastBytes` and a spare one the next read goes to. */
+  private readonly buffers = new DocumentBuffers();
   /** What the next read needs to scan only what changed (none after a document with issues). */
   private lastRead: GniReadState | undefined;
   private lastView: GlobalView | undefined;
@@ -230,7 +233,7 @@ export class Controller {
     let view = this.lastView;
     if (!force && sameSig(this.lastSig, sig)) return this.unchanged(durations);
     if (!sameSig(this.lastSig, sig) || !view) {
-      const bytes = await readFile(this.options.gniPath);
+      const bytes = await this.buffers.read(this.options.gniPath);
       durations.read_ms = since(t);
       this.lastSig = sig;
       if (!view || this.lastBytes === undefined || !bytes.equals(this.lastBytes)) {
@@ -238,6 +241,8 @@ export class Controller {
         const stateful = readGniWithState(bytes, {}, this.lastRead);
         const read = stateful.result;
         durations.parse_ms = since(t);
+        // the last document's buffer takes the next read, unless the reader's state keeps it
+        this.buffers.release(this.lastBytes, bytes, stateful.state?.bytes);
         this.lastBytes = bytes;
         this.lastRead = stateful.state;
         parsed = {
@@ -259,8 +264,9 @@ export class Controller {
         view = read.view;
         this.lastView = view;
         this.logIssues(read.issues);
-      } else if (!force) {
-        return this.unchanged(durations);
+      } else {
+        this.buffers.release(bytes, this.lastBytes, this.lastRead?.bytes);
+        if (!force) return this.unchanged(durations);
       }
     }
     if (!view) return { result: 'rejected', durations, issues: 0 };

@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DocumentBuffers } from './read-document.js';
+
+describe('DocumentBuffers', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'read-document-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads whole files, reusing a released buffer and never one still in use', async () => {
+    const file = join(dir, 'gni.xml');
+    const buffers = new DocumentBuffers();
+    writeFileSync(file, 'a'.repeat(1000));
+    const first = await buffers.read(file);
+    expect(first.toString()).to.equal('a'.repeat(1000));
+    writeFileSync(file, 'b'.repeat(900));
+    const second = await buffers.read(file);
+    expect(second.buffer).to.not.equal(first.buffer); // nothing released yet
+    // first is still in use (say the reader's state keeps it): not taken
+    buffers.release(first, first);
+    const third = await buffers.read(file);
+    expect(third.buffer).to.not.equal(first.buffer);
+    expect(first.toString()).to.equal('a'.repeat(1000));
+    // released: the next read goes to it
+    buffers.release(first, second);
+    writeFileSync(file, 'c'.repeat(800));
+    const fourth = await buffers.read(file);
+    expect(fourth.buffer).to.equal(first.buffer);
+    expect(fourth.toString()).to.equal('c'.repeat(800));
+    expect(second.toString()).to.equal('b'.repeat(900));
+  });
+
+  it('reads a file larger than the spare buffer, and an empty one', async () => {
+    const file = join(dir, 'gni.xml');
+    const buffers = new DocumentBuffers();
+    writeFileSync(file, 'x'.repeat(10));
+    buffers.release(await buffers.read(file));
+    const big = 'y'.repeat(100_000);
+    writeFileSync(file, big);
+    expect((await buffers.read(file)).toString()).to.equal(big);
+    writeFileSync(file, '');
+    expect((await buffers.read(file)).length).to.equal(0);
+  });
+});
