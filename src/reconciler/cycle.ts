@@ -25,6 +25,7 @@ import type { DiffOptions } from './diff.js';
 import { checkedPlan, checkPlan } from './plan-check.js';
 import type { CheckedPlan } from './plan-check.js';
 import { interfacesOfHeldInstances } from './hold.js';
+import { freezeForStore } from './share.js';
 import type { HeldOwner, Plan } from './plan.js';
 
 /** Milliseconds spent per phase (absent when the phase did not run). */
@@ -141,6 +142,8 @@ export async function reconcileView(
   const raced = new Set<string>(); // owners whose ops met another writer's change once
   for (let attempt = 0; ; attempt++) {
     try {
+      // frozen nested values are kept by the store as they are: one copy for both
+      freezeForStore(checked.plan.storeOps);
       const apply = build
         ? await applyBuild(store, checked.plan.storeOps, applyOptions)
         : await applyOps(store, checked.plan.storeOps, applyOptions);

@@ -1,7 +1,13 @@
 /**
  * Field validation: each kind's writable fields as a small spec table. `normalizeObject`
- * builds a fresh, deeply frozen object from client input (copying only known fields), or
- * throws an `InvalidFieldError` naming `kind/id` and the field.
+ * builds a fresh object from client input (copying only known fields) whose nested values are
+ * deeply frozen, or throws an `InvalidFieldError` naming `kind/id` and the field.
+ *
+ * Sharing: a nested list or object of the input that is already frozen, plain (an array or an
+ * object of Object.prototype) and valid as it is, is kept, not copied: nobody can change it
+ * any more, so the store and whoever made it (the mapping's desired objects, handed over
+ * frozen by the reconciler) hold one copy. Anything else (JSON from the API, unfrozen input)
+ * is copied and frozen, so a caller's later change never reaches the store.
  */
 import { InvalidFieldError } from './errors.js';
 import { BACK_REFERENCE_FIELDS, type Kind } from './types.js';
@@ -30,7 +36,7 @@ const req = (s: Spec): Spec => ({ ...s, req: true });
 const def = (s: Spec, d: unknown): Spec => ({ ...s, def: d });
 const int = (min: number, max: number): Spec => ({ t: 'int', min, max });
 const oneOf = (...values: string[]): Spec => ({ t: 'enum', values });
-const list = (of: Spec): Spec => ({ t: 'list', of, def: [] });
+const list = (of: Spec): Spec => ({ t: 'list', of, def: Object.freeze([]) });
 const obj = (fields: Fields): Spec => ({ t: 'obj', fields });
 
 const prefixLen = int(0, 32);
@@ -287,16 +293,46 @@ function checkScalar(spec: Spec, v: unknown): unknown {
 function checkValue(spec: Spec, v: unknown, path: string): unknown {
   if (spec.t === 'list') {
     if (!Array.isArray(v)) throw new FieldProblem(`${path} must be a list`);
-    const out = v.map((e, i) => checkValue(spec.of!, e, `${path}[${i}]`));
-    return Object.freeze(out);
+    // kept as it is while every element checks as itself (see the header); copied otherwise
+    let out: unknown[] | undefined = isSharable(v, Array.prototype) ? undefined : [];
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      const c = checkValue(spec.of!, e, `${path}[${i}]`);
+      if (out !== undefined) out.push(c);
+      else if (c !== e) (out = v.slice(0, i)).push(c);
+    }
+    return out === undefined ? v : Object.freeze(out);
   }
-  if (spec.t === 'obj') return checkFields(spec.fields!, v, path, false);
+  if (spec.t === 'obj') {
+    const out = checkFields(spec.fields!, v, path, false);
+    return isSharable(v as object, Object.prototype) &&
+      sameFields(v as Record<string, unknown>, out)
+      ? v
+      : out;
+  }
   try {
     return checkScalar(spec, v);
   } catch (e) {
     if (e instanceof FieldProblem) throw new FieldProblem(`${path} ${e.message}`);
     throw e;
   }
+}
+
+/** Frozen, with the plain prototype `proto`: a value the store can keep instead of a copy. */
+function isSharable(v: object, proto: object): boolean {
+  return Object.isFrozen(v) && Object.getPrototypeOf(v) === proto;
+}
+
+/** Whether `checked` (what validation made of `input`) has exactly `input`'s own fields, as
+ * data properties with the same values. */
+function sameFields(input: Record<string, unknown>, checked: Record<string, unknown>): boolean {
+  const names = Object.keys(input);
+  if (names.length !== Object.keys(checked).length) return false;
+  for (const n of names) {
+    const d = Object.getOwnPropertyDescriptor(input, n);
+    if (d === undefined || !('value' in d) || d.value !== checked[n]) return false;
+  }
+  return true;
 }
 
 interface Compiled {

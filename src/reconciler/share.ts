@@ -1,0 +1,40 @@
+/**
+ * The handover of desired objects to the store. The store keeps a frozen nested value (a list
+ * or an object) of a written object as it is instead of copying it (see store/validate.ts), so
+ * freezing the nested values of what the reconciler writes lets the store and the mapping's
+ * desired objects hold the topology's lists once. Freezing also makes the promise the mapping
+ * already keeps (its results are never mutated) one the runtime enforces, for those values.
+ */
+import { BACK_REFERENCE_FIELDS } from '../store/index.js';
+import type { Kind, Op } from '../store/index.js';
+
+const SKIPPED: { readonly [K in Kind]: ReadonlySet<string> } = Object.fromEntries(
+  Object.entries(BACK_REFERENCE_FIELDS).map(([kind, fields]) => [
+    kind,
+    new Set<string>(['version', ...(fields as readonly string[])]),
+  ]),
+) as unknown as { readonly [K in Kind]: ReadonlySet<string> };
+
+/** Deep-freezes the nested values of the fields the store keeps (not back-references, which
+ * the store owns: a desired chain's rule list, say) of every create and update in `ops`. */
+export function freezeForStore(ops: readonly Op[]): void {
+  for (const op of ops) {
+    if (op.op === 'delete') continue;
+    const skipped = SKIPPED[op.kind];
+    const o = op.object as unknown as Readonly<Record<string, unknown>>;
+    for (const k in o) {
+      const v = o[k];
+      if (typeof v === 'object' && v !== null && !skipped.has(k)) deepFreeze(v);
+    }
+  }
+}
+
+function deepFreeze(v: object): void {
+  if (Object.isFrozen(v)) return;
+  if (Array.isArray(v)) {
+    for (const e of v as unknown[]) if (typeof e === 'object' && e !== null) deepFreeze(e);
+  } else {
+    for (const e of Object.values(v)) if (typeof e === 'object' && e !== null) deepFreeze(e);
+  }
+  Object.freeze(v);
+}
