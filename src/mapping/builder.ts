@@ -47,6 +47,12 @@ export interface ChainRef {
 /** A hold as recorded in a unit: owner, path, message. */
 type HoldNote = readonly [string, string, string];
 
+/** An issue or a hold, as recorded to be replayed in a later pass. */
+export type Note = Issue | HoldNote;
+
+/** A base object as kept between passes: kind index and object. */
+export type BaseEntry = readonly [number, { readonly id: string }];
+
 /**
  * What one unit of mapping work (one security group, one VPC tree, one interface) did: the
  * objects it put (`objects`: kind index, object, kind index, object, …, rules and chains
@@ -55,7 +61,7 @@ type HoldNote = readonly [string, string, string];
  */
 export interface UnitLog {
   readonly objects: unknown[];
-  readonly notes: (Issue | HoldNote)[];
+  readonly notes: Note[];
   readonly targets: string[];
 }
 
@@ -75,6 +81,11 @@ export class TopologyBuilder {
   duplicates = 0;
   /** Set when a unit appended a rule to a base chain (patching then cannot rebuild it). */
   crossBase = false;
+  /** Every issue and hold of this pass, in order (to record stretches of them for replay). */
+  readonly notes: Note[] = [];
+  /** While set, issues and holds are only recorded here (not in the pass's issues and held
+   * owners): for indexing an entity whose notes are replayed later in their place. */
+  capture: Note[] | undefined;
   private readonly list: AnyMap[];
   private readonly hostIds = new Map<string, string>();
   private readonly ids = new IdDeriver();
@@ -249,13 +260,24 @@ export class TopologyBuilder {
   }
 
   private issue(issue: Issue): void {
+    if (this.capture !== undefined) {
+      this.capture.push(issue);
+      return;
+    }
     this.log?.notes.push(issue);
+    this.notes.push(issue);
     this.issues.push(issue);
   }
 
   /** Holds an owner: the reconciler keeps whatever exists for it; records why. */
   hold(owner: string, path: string, message: string): void {
-    this.log?.notes.push([owner, path, message]);
+    const note: HoldNote = [owner, path, message];
+    if (this.capture !== undefined) {
+      this.capture.push(note);
+      return;
+    }
+    this.log?.notes.push(note);
+    this.notes.push(note);
     if (this.held.has(owner)) return;
     this.held.add(owner);
     this.heldReasons.set(owner, message);
@@ -281,9 +303,17 @@ export class TopologyBuilder {
 
   /** Records a unit's issues and holds again (its objects are still in the maps). */
   replayNotes(log: UnitLog): void {
-    for (const note of log.notes) {
+    if (log.notes.length > 0) this.replay(log.notes);
+  }
+
+  /** Records issues and holds again, in order. */
+  replay(notes: readonly Note[]): void {
+    for (const note of notes) {
       if (Array.isArray(note)) this.hold(note[0]!, note[1]!, note[2]!);
-      else this.issues.push(note as Issue);
+      else {
+        this.notes.push(note as Issue);
+        this.issues.push(note as Issue);
+      }
     }
   }
 
@@ -305,48 +335,64 @@ export class TopologyBuilder {
   /**
    * Patch mode: puts this pass's base objects into the maps. One equal to last pass's object
    * with its id keeps that object (so it is not reported as changed); last pass's base objects
-   * not rebuilt are removed. A base object whose id is a unit's counts as a duplicate.
+   * not rebuilt are removed. A base object whose id is a unit's counts as a duplicate. Returns
+   * this pass's base objects by id.
    */
-  settleBase(previous: readonly unknown[]): void {
-    const before = new Map<string, unknown>();
-    for (let i = 1; i < previous.length; i += 2) {
-      const o = previous[i] as { readonly id: string };
-      before.set(o.id, o);
-    }
-    const seen = new Set<string>();
+  settleBase(previous: ReadonlyMap<string, BaseEntry>): Map<string, BaseEntry> {
+    const seen = new Map<string, BaseEntry>();
     const now = this.baseObjects;
     for (let i = 0; i < now.length; i += 2) {
       const k = now[i] as number;
       const obj = now[i + 1] as { readonly id: string; readonly owner: string };
-      const id = obj.id;
-      if (seen.has(id)) {
-        this.duplicate(k, id, obj.owner);
+      if (seen.has(obj.id)) {
+        this.duplicate(k, obj.id, obj.owner);
         continue;
       }
-      seen.add(id);
-      const map = this.list[k]!;
-      const old = map.get(id);
-      if (old !== undefined) {
-        if (before.get(id) !== old) {
-          this.duplicate(k, id, obj.owner);
-          continue;
-        }
-        if (sameData(old, obj)) {
-          now[i + 1] = old;
-          continue;
-        }
+      seen.set(obj.id, [k, this.settleOne(k, obj, previous.get(obj.id))]);
+    }
+    for (const [id, [k, o]] of previous) {
+      if (seen.has(id) || this.list[k]!.get(id) !== o) continue;
+      this.list[k]!.delete(id);
+      this.puts[k]!.delete(id);
+      this.removed[k]!.add(id);
+    }
+    return seen;
+  }
+
+  /**
+   * Patch mode: puts the base objects built since the last call (only some containers were
+   * rebuilt) into the maps and into `base` (last pass's base objects by id, updated), keeping
+   * last pass's object where equal.
+   */
+  settleSome(base: Map<string, BaseEntry>): void {
+    const now = this.baseObjects;
+    for (let i = 0; i < now.length; i += 2) {
+      const k = now[i] as number;
+      const obj = now[i + 1] as { readonly id: string; readonly owner: string };
+      base.set(obj.id, [k, this.settleOne(k, obj, base.get(obj.id))]);
+    }
+    now.length = 0;
+  }
+
+  /** Puts one base object (see `settleBase`); returns the object now in the map. */
+  private settleOne(
+    k: number,
+    obj: { readonly id: string; readonly owner: string },
+    before: BaseEntry | undefined,
+  ): { readonly id: string } {
+    const map = this.list[k]!;
+    const id = obj.id;
+    const old = map.get(id);
+    if (old !== undefined) {
+      if (before?.[1] !== old) {
+        this.duplicate(k, id, obj.owner);
+        return obj;
       }
-      map.set(id, obj);
-      this.noted(k, id, obj);
+      if (sameData(old, obj)) return old;
     }
-    for (let i = 0; i < previous.length; i += 2) {
-      const k = previous[i] as number;
-      const o = previous[i + 1] as { readonly id: string };
-      if (seen.has(o.id) || this.list[k]!.get(o.id) !== o) continue;
-      this.list[k]!.delete(o.id);
-      this.puts[k]!.delete(o.id);
-      this.removed[k]!.add(o.id);
-    }
+    map.set(id, obj);
+    this.noted(k, id, obj);
+    return obj;
   }
 
   /**
@@ -371,15 +417,37 @@ export class TopologyBuilder {
         lists.get(rule.chainId)?.push(rule.id);
       }
     }
-    const chains = this.maps.chain;
-    for (const [id, ruleIds] of lists) {
-      const chain = chains.get(id);
-      if (chain === undefined) continue;
-      if (sameList(chain.ruleIds ?? NONE, ruleIds)) continue;
-      const copy = { ...chain, ruleIds };
-      chains.set(id, copy);
-      this.noted(CHAIN, id, copy);
+    for (const [id, ruleIds] of lists) this.setRuleIds(id, ruleIds);
+  }
+
+  /**
+   * Patch mode: rebuilds the rule list of every chain a changed, new or removed unit appended
+   * to, as `rebuildChains`, from the units that append to it (`unitsOf`: their records in the
+   * order a full pass maps them).
+   */
+  rebuildChainsOf(unitsOf: (chainId: string) => readonly UnitLog[]): void {
+    for (const id of this.affected) {
+      const ruleIds: string[] = [];
+      for (const log of unitsOf(id)) {
+        const o = log.objects;
+        for (let i = 0; i < o.length; i += 2) {
+          if (o[i] !== RULE) continue;
+          const rule = o[i + 1] as { readonly id: string; readonly chainId: string };
+          if (rule.chainId === id) ruleIds.push(rule.id);
+        }
+      }
+      this.setRuleIds(id, ruleIds);
     }
+  }
+
+  private setRuleIds(id: string, ruleIds: string[]): void {
+    const chains = this.maps.chain;
+    const chain = chains.get(id);
+    if (chain === undefined) return;
+    if (sameList(chain.ruleIds ?? NONE, ruleIds)) return;
+    const copy = { ...chain, ruleIds };
+    chains.set(id, copy);
+    this.noted(CHAIN, id, copy);
   }
 
   /** Patch mode: what this pass put (new or replaced objects) and removed, per kind. */

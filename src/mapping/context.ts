@@ -12,7 +12,7 @@ import type {
   Subnet,
   Vpc,
 } from '../gni/index.js';
-import type { TopologyBuilder } from './builder.js';
+import type { Note, TopologyBuilder } from './builder.js';
 import { parseCidr, parseIp, type Cidr } from './ip.js';
 
 /** One interface to map, with what it resolves to. */
@@ -46,6 +46,26 @@ export interface ViewIndex {
   readonly securityGroups: ReadonlyMap<string, SecurityGroup>;
   readonly dhcpOptionSets: ReadonlyMap<string, DhcpOptionSet>;
   readonly invalid: (kind: EntityKind, id: string) => boolean;
+  /** What indexing an instance looks up (kept to index changed instances in a later pass). */
+  readonly lookups: InstanceLookups;
+  /** Per instance of the view (same positions): its `node` when indexed and the issues and
+   * holds indexing it recorded (absent when none), and whether it was a second copy of an id
+   * or had an interface whose id another interface already had. */
+  readonly perInstance: {
+    readonly nodes: (string | undefined)[];
+    readonly notes: Map<number, Note[]>;
+    duplicates: number;
+  };
+  /** How many of the pass's notes (issues and holds) indexing recorded before the instances. */
+  readonly notesBeforeInstances: number;
+}
+
+/** What indexing one instance looks up besides the interfaces indexed before it. */
+export interface InstanceLookups {
+  readonly invalid: ViewIndex['invalid'];
+  readonly vpcs: ReadonlyMap<string, Vpc>;
+  readonly subnets: ReadonlyMap<string, SubnetEntry>;
+  readonly invalidNodes: ReadonlySet<string>;
 }
 
 function firstById<T extends { readonly id: string }>(items: readonly T[]): Map<string, T> {
@@ -72,8 +92,17 @@ export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
   view.configuration.mido?.gateways.forEach((_, i) => {
     if (invalid('gateway', String(i))) b.hold('core', `gateway/${i}`, 'gateway invalid');
   });
-  const { interfaces, eniById } = indexInterfaces(view, b, invalid, vpcMap, subnets);
+  const notesBeforeInstances = b.notes.length;
+  const invalidNodes = new Set<string>();
+  for (const cluster of view.configuration.clusters) {
+    for (const node of cluster.nodes) if (invalid('node', node.name)) invalidNodes.add(node.name);
+  }
+  const lookups: InstanceLookups = { invalid, vpcs: vpcMap, subnets, invalidNodes };
+  const { interfaces, eniById, perInstance } = indexInterfaces(view, b, lookups);
   return {
+    lookups,
+    perInstance,
+    notesBeforeInstances,
     vpcs,
     subnets,
     interfaces,
@@ -151,76 +180,98 @@ function indexVpc(
 function indexInterfaces(
   view: GlobalView,
   b: TopologyBuilder,
-  invalid: ViewIndex['invalid'],
-  vpcs: ReadonlyMap<string, Vpc>,
-  subnets: ReadonlyMap<string, SubnetEntry>,
-): { interfaces: InterfaceEntry[]; eniById: Map<string, InterfaceEntry> } {
+  lookups: InstanceLookups,
+): {
+  interfaces: InterfaceEntry[];
+  eniById: Map<string, InterfaceEntry>;
+  perInstance: ViewIndex['perInstance'];
+} {
   const interfaces: InterfaceEntry[] = [];
   const eniById = new Map<string, InterfaceEntry>();
   const seenInstances = new Set<string>();
-  const invalidNodes = new Set<string>();
-  for (const cluster of view.configuration.clusters) {
-    for (const node of cluster.nodes) if (invalid('node', node.name)) invalidNodes.add(node.name);
-  }
-  for (const instance of view.instances) {
+  const perInstance: ViewIndex['perInstance'] = { nodes: [], notes: new Map(), duplicates: 0 };
+  view.instances.forEach((instance, i) => {
+    perInstance.nodes.push(instance.node);
+    const before = b.notes.length;
     if (seenInstances.has(instance.id)) {
       // a second copy of an id (both are invalid): its interfaces are held too
       for (const iface of instance.networkInterfaces) {
         const key = iface.deviceIndex === 0 ? instance.id : iface.id;
         b.hold(key, `instance/${instance.id}/networkInterface/${iface.id}`, 'duplicate id');
       }
+      perInstance.duplicates++;
+    } else {
+      seenInstances.add(instance.id);
+      if (!indexInstance(instance, b, lookups, eniById, interfaces)) perInstance.duplicates++;
+    }
+    if (b.notes.length > before) perInstance.notes.set(i, b.notes.slice(before));
+  });
+  return { interfaces, eniById, perInstance };
+}
+
+/**
+ * Indexes the interfaces of one instance (not a second copy of an id) into `out` and
+ * `eniById`, recording its holds and issues. Returns false when an interface was skipped
+ * because `eniById` already had its id.
+ */
+export function indexInstance(
+  instance: Instance,
+  b: TopologyBuilder,
+  lookups: InstanceLookups,
+  eniById: Map<string, InterfaceEntry>,
+  out: InterfaceEntry[],
+): boolean {
+  const { invalid, vpcs, subnets, invalidNodes } = lookups;
+  let unique = true;
+  const instanceInvalid = invalid('instance', instance.id);
+  // the primary interface's objects are owned by the instance id: held even when the
+  // document lost its interfaces or its primary one
+  if (instanceInvalid) b.hold(instance.id, `instance/${instance.id}`, 'invalid');
+  for (const iface of instance.networkInterfaces) {
+    if (eniById.has(iface.id)) {
+      unique = false;
       continue;
     }
-    seenInstances.add(instance.id);
-    const instanceInvalid = invalid('instance', instance.id);
-    // the primary interface's objects are owned by the instance id: held even when the
-    // document lost its interfaces or its primary one
-    if (instanceInvalid) b.hold(instance.id, `instance/${instance.id}`, 'invalid');
-    for (const iface of instance.networkInterfaces) {
-      if (eniById.has(iface.id)) continue;
-      const primary = iface.deviceIndex === 0;
-      const key = primary ? instance.id : iface.id;
-      const vpcId = iface.vpc ?? (primary ? instance.vpc : undefined);
-      const subnetId = iface.subnet ?? (primary ? instance.subnet : undefined);
-      const privateIp = iface.privateIp === undefined ? undefined : parseIp(iface.privateIp);
-      const path = `instance/${instance.id}/networkInterface/${iface.id}`;
-      const sub = subnetId === undefined ? undefined : subnets.get(subnetId);
-      let why: string | undefined;
-      if (instanceInvalid) why = `instance ${instance.id} invalid`;
-      else if (invalid('networkInterface', iface.id)) why = 'invalid';
-      else if (vpcId === undefined || !vpcs.has(vpcId)) {
-        why = `VPC ${vpcId ?? '(none)'} not found`;
-        b.error('mapping.reference-missing', path, why);
-      } else if (sub === undefined || sub.vpc.id !== vpcId) {
-        why = `subnet ${subnetId ?? '(none)'} not found in ${vpcId}`;
-        b.error('mapping.reference-missing', path, why);
-      } else if (b.held.has(sub.subnet.id)) why = `its subnet ${sub.subnet.id} is held`;
-      else if (privateIp === undefined || sub.cidr === undefined) why = 'missing private IP';
-      else if (instance.node !== undefined && invalidNodes.has(instance.node)) {
-        why = `node ${instance.node} invalid`;
-      }
-      if (why !== undefined) b.hold(key, path, why);
-      // a group listed twice is one membership (eucanetd merges it too): no duplicate jump
-      const securityGroups = uniqueIds(
-        iface.securityGroups.length > 0 || !primary
-          ? iface.securityGroups
-          : instance.securityGroups,
-      );
-      const entry: InterfaceEntry = {
-        iface,
-        instance,
-        key,
-        vpcId,
-        subnetId,
-        securityGroups,
-        privateIp,
-        held: why !== undefined,
-      };
-      interfaces.push(entry);
-      eniById.set(iface.id, entry);
+    const primary = iface.deviceIndex === 0;
+    const key = primary ? instance.id : iface.id;
+    const vpcId = iface.vpc ?? (primary ? instance.vpc : undefined);
+    const subnetId = iface.subnet ?? (primary ? instance.subnet : undefined);
+    const privateIp = iface.privateIp === undefined ? undefined : parseIp(iface.privateIp);
+    const path = `instance/${instance.id}/networkInterface/${iface.id}`;
+    const sub = subnetId === undefined ? undefined : subnets.get(subnetId);
+    let why: string | undefined;
+    if (instanceInvalid) why = `instance ${instance.id} invalid`;
+    else if (invalid('networkInterface', iface.id)) why = 'invalid';
+    else if (vpcId === undefined || !vpcs.has(vpcId)) {
+      why = `VPC ${vpcId ?? '(none)'} not found`;
+      b.error('mapping.reference-missing', path, why);
+    } else if (sub === undefined || sub.vpc.id !== vpcId) {
+      why = `subnet ${subnetId ?? '(none)'} not found in ${vpcId}`;
+      b.error('mapping.reference-missing', path, why);
+    } else if (b.held.has(sub.subnet.id)) why = `its subnet ${sub.subnet.id} is held`;
+    else if (privateIp === undefined || sub.cidr === undefined) why = 'missing private IP';
+    else if (instance.node !== undefined && invalidNodes.has(instance.node)) {
+      why = `node ${instance.node} invalid`;
     }
+    if (why !== undefined) b.hold(key, path, why);
+    // a group listed twice is one membership (eucanetd merges it too): no duplicate jump
+    const securityGroups = uniqueIds(
+      iface.securityGroups.length > 0 || !primary ? iface.securityGroups : instance.securityGroups,
+    );
+    const entry: InterfaceEntry = {
+      iface,
+      instance,
+      key,
+      vpcId,
+      subnetId,
+      securityGroups,
+      privateIp,
+      held: why !== undefined,
+    };
+    out.push(entry);
+    eniById.set(iface.id, entry);
   }
-  return { interfaces, eniById };
+  return unique;
 }
 
 /** `ids` without repeats (first place kept); the same array when it has none. */

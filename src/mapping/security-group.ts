@@ -29,12 +29,19 @@ export function mapSecurityGroups(
   for (const sg of groups.values()) {
     if (b.held.has(sg.id)) continue;
     members.set(sg.id, { priv: new Set(), pub: new Set(), all: new Set() });
-    unit(sg, () => {
-      mapRules(b, sg, 'ingress', sg.ingressRules, groups);
-      mapRules(b, sg, 'egress', sg.egressRules, groups);
-    });
+    unit(sg, () => mapSecurityGroup(b, sg, groups));
   }
   return members;
+}
+
+/** Adds both chains of one SG (`groups`: every SG of the view, for rules naming a group). */
+export function mapSecurityGroup(
+  b: TopologyBuilder,
+  sg: SecurityGroup,
+  groups: ReadonlyMap<string, SecurityGroup>,
+): void {
+  mapRules(b, sg, 'ingress', sg.ingressRules, groups);
+  mapRules(b, sg, 'egress', sg.egressRules, groups);
 }
 
 function mapRules(

@@ -1,0 +1,571 @@
+/**
+ * Change propagation: a patch pass whose work is proportional to the change. The views a
+ * reader returns share every unchanged entity object with the previous view (contract C1,
+ * docs/mapping.md), so what changed is found by identity: a walk over the instances that
+ * compares pointers, and the same for security groups, VPCs and DHCP option sets. Only the
+ * changed instances are indexed and mapped again, with what depends on them: the route tables
+ * that route to their interfaces, the DHCP subnets their hosts are in, the address groups of
+ * their security groups, and the rule lists of the chains their units append to. The indexes
+ * these need (instances by object and id, units by chain, DHCP hosts by subnet, members by
+ * security group, route targets, the metadata-id pool) are kept up to date from pass to pass.
+ *
+ * What it handles: instances added, removed or changed (addresses, groups, interfaces,
+ * placement) and security-group rules changed, with everything else (VPCs, DHCP option sets,
+ * the set of security groups, the invalid set, the settings and the configuration, node
+ * instance lists aside) unchanged. Anything else, or a view that shares nothing with the last
+ * one, is declined before anything is touched, and the caller compares every unit instead
+ * (map-topology.ts). The result equals a full recompute object for object.
+ */
+import type { GlobalView, Instance, SecurityGroup } from '../gni/index.js';
+import type { DhcpHost } from '../store/index.js';
+import { TopologyBuilder, type Note } from './builder.js';
+import { PLAN } from './config.js';
+import { indexInstance, type InterfaceEntry } from './context.js';
+import { finishSecurityGroups, mapSecurityGroup, type SgMembers } from './security-group.js';
+import { finishSubnet, type SubnetCtx } from './subnet.js';
+import type { Allocations, DesiredTopology, MappingConfig, MappingResult } from './types.js';
+import {
+  interfaceInputs,
+  mapInterface,
+  mapVpcTree,
+  sgSignature,
+  subnetSignature,
+  unitOrder,
+  vpcSignature,
+  VPC_ORDER,
+  type InstanceRecord,
+  type InterfaceUnit,
+  type Memo,
+  type Unit,
+  type VpcUnit,
+} from './units.js';
+
+type AnyUnit = Unit | InterfaceUnit;
+
+/** The indexes change propagation keeps between passes. */
+export interface FastState {
+  /** Per instance of the last view (same positions). */
+  recs: InstanceRecord[];
+  readonly byInstance: Map<Instance, InstanceRecord>;
+  readonly byId: Map<string, InstanceRecord>;
+  /** Chain id → the units that append rules to it. */
+  readonly chainUnits: Map<string, Set<AnyUnit>>;
+  /** Subnet id → the interfaces with a DHCP host in it. */
+  readonly dhcpUnits: Map<string, Set<InterfaceUnit>>;
+  /** Security group id → the interfaces that are its members. */
+  readonly sgUnits: Map<string, Set<InterfaceUnit>>;
+  /** ENI id → the VPCs with a route to it. */
+  readonly eniTargets: Map<string, string[]>;
+  /** Metadata ids in use, and a number no free one is below. */
+  readonly eniUsed: Set<number>;
+  eniCursor: number;
+}
+
+/** Why the last call declined (for tests and benchmarks that explain a fallback). */
+let declined = '';
+
+/** Why the last `propagate` call declined or gave up, '' when it did not. */
+export function lastDeclined(): string {
+  return declined;
+}
+
+function decline(why: string): undefined {
+  declined = why;
+  return undefined;
+}
+
+/** More changed instances than this (plus an eighth of all) is no longer a small change: the
+ * caller's compare-every-unit patch is cheaper. */
+const FEW = 64;
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, v: V): void {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  set.add(v);
+}
+
+function takeFrom<K, V>(map: Map<K, Set<V>>, key: K, v: V): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(v);
+  if (set.size === 0) map.delete(key);
+}
+
+function register(f: FastState, u: AnyUnit): void {
+  for (const t of u.log.targets) addTo(f.chainUnits, t, u);
+  if (!('inputs' in u)) return;
+  const m = u.mapped;
+  if (m === undefined) return;
+  if (m.host !== undefined && u.subnetId !== undefined) addTo(f.dhcpUnits, u.subnetId, u);
+  for (const sg of m.sgs) addTo(f.sgUnits, sg, u);
+}
+
+function unregister(f: FastState, u: AnyUnit): void {
+  for (const t of u.log.targets) takeFrom(f.chainUnits, t, u);
+  if (!('inputs' in u)) return;
+  const m = u.mapped;
+  if (m === undefined) return;
+  if (m.host !== undefined && u.subnetId !== undefined) takeFrom(f.dhcpUnits, u.subnetId, u);
+  for (const sg of m.sgs) takeFrom(f.sgUnits, sg, u);
+}
+
+/** Builds the indexes from a pass that compared (or mapped) every unit; `null` when the view
+ * has duplicate instance or interface ids (first-occurrence rules make changes non-local). */
+function buildFast(memo: Memo): FastState | null {
+  const last = memo.last!;
+  const { view, idx } = last;
+  if (idx.perInstance.duplicates > 0) return null;
+  const f: FastState = {
+    recs: [],
+    byInstance: new Map(),
+    byId: new Map(),
+    chainUnits: new Map(),
+    dhcpUnits: new Map(),
+    sgUnits: new Map(),
+    eniTargets: new Map(),
+    eniUsed: new Set(last.allocations.eniIds.values()),
+    eniCursor: PLAN.firstEniid,
+  };
+  let n = 0;
+  for (const id of idx.securityGroups.keys()) {
+    const u = memo.sgs.get(id);
+    if (u === undefined) continue;
+    u.ord = n++;
+    register(f, u);
+  }
+  idx.vpcs.forEach((vpc, i) => {
+    const u = memo.vpcs.get(vpc.id);
+    if (u !== undefined) {
+      u.ord = VPC_ORDER + i;
+      register(f, u);
+    }
+    for (const t of vpc.routeTables) {
+      for (const r of t.routes) {
+        if (r.target?.type !== 'networkInterface') continue;
+        const list = f.eniTargets.get(r.target.id);
+        if (list === undefined) f.eniTargets.set(r.target.id, [vpc.id]);
+        else if (!list.includes(vpc.id)) list.push(vpc.id);
+      }
+    }
+  });
+  const ifs = idx.interfaces;
+  let k = 0;
+  view.instances.forEach((inst, i) => {
+    const entries: InterfaceEntry[] = [];
+    while (k < ifs.length && ifs[k]!.instance === inst) entries.push(ifs[k++]!);
+    const rec: InstanceRecord = {
+      inst,
+      node: idx.perInstance.nodes[i],
+      entries,
+      notes: idx.perInstance.notes.get(i),
+      units: [],
+      pos: i,
+    };
+    entries.forEach((e, x) => {
+      const u = e.held ? undefined : memo.interfaces.get(e.iface.id);
+      rec.units.push(u);
+      if (u === undefined) return;
+      u.rec = rec;
+      u.ifx = x;
+      register(f, u);
+    });
+    f.recs.push(rec);
+    f.byInstance.set(inst, rec);
+    f.byId.set(inst.id, rec);
+  });
+  return f;
+}
+
+/** Element-by-element identity of two lists. */
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/** Plain-data equality (JSON-like values). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const kx = Object.keys(x);
+  if (kx.length !== Object.keys(y).length) return false;
+  for (const k of kx) if (!Object.hasOwn(y, k) || !sameValue(x[k], y[k])) return false;
+  return true;
+}
+
+/** Whether two configurations map alike: equal apart from the nodes' instance lists (which
+ * change with every instance added or removed and which mapping does not read). */
+function sameConfiguration(
+  a: GlobalView['configuration'],
+  b: GlobalView['configuration'],
+): boolean {
+  if (a === b) return true;
+  const { clusters: ca, ...ra } = a;
+  const { clusters: cb, ...rb } = b;
+  if (!sameValue(ra, rb) || ca.length !== cb.length) return false;
+  for (let i = 0; i < ca.length; i++) {
+    const { nodes: na, ...xa } = ca[i]!;
+    const { nodes: nb, ...xb } = cb[i]!;
+    if (!sameValue(xa, xb) || na.length !== nb.length) return false;
+    for (let j = 0; j < na.length; j++) if (na[j]!.name !== nb[j]!.name) return false;
+  }
+  return true;
+}
+
+/**
+ * A patch pass by change propagation. Returns `undefined` when it does not apply (nothing was
+ * touched: the caller patches by comparing every unit), `'full'` when it touched the maps and
+ * then found it could not be exact (the caller maps in full), else the result.
+ */
+export function propagate(
+  view: GlobalView,
+  allocations: Allocations,
+  config: MappingConfig,
+  memo: Memo,
+  maps: DesiredTopology,
+): MappingResult | 'full' | undefined {
+  declined = '';
+  const last = memo.last;
+  if (last === undefined || last.core === undefined || allocations !== last.allocations) {
+    return decline('no last pass, core held, or other allocations');
+  }
+  const before = last.view;
+  const idx = last.idx;
+  if (last.allocNotes.length > 0) return decline('allocation issues last pass');
+  if (memo.global !== `${JSON.stringify(config)}|true|${last.md !== undefined}`)
+    return decline('settings changed');
+  if (!sameItems(view.vpcs, before.vpcs) || !sameItems(view.dhcpOptionSets, before.dhcpOptionSets))
+    return decline('VPCs or DHCP option sets changed');
+  if (!sameSet(view.invalid, before.invalid)) return decline('invalid set changed');
+  if (!sameConfiguration(view.configuration, before.configuration))
+    return decline('configuration changed');
+  // security groups: the same ids in the same places; changed ones are new objects
+  const sgNew = view.securityGroups;
+  const sgOld = before.securityGroups;
+  if (sgNew.length !== sgOld.length) return decline('security groups added or removed');
+  const changedSgs: SecurityGroup[] = [];
+  for (let i = 0; i < sgNew.length; i++) {
+    const a = sgNew[i]!;
+    const o = sgOld[i]!;
+    if (a === o) continue;
+    if (a.id !== o.id || idx.securityGroups.get(o.id) !== o)
+      return decline('security groups moved');
+    changedSgs.push(a);
+  }
+  const fast = memo.fast === undefined ? (memo.fast = buildFast(memo)) : memo.fast;
+  if (fast === null) return decline('duplicate instance or interface ids');
+
+  // the instances: a walk comparing pointers with the last view's
+  const olds = before.instances;
+  const news = view.instances;
+  const recs = fast.recs;
+  const newRecs: (InstanceRecord | undefined)[] = new Array(news.length);
+  const added: number[] = [];
+  const removed: InstanceRecord[] = [];
+  const limit = FEW + (news.length >> 3);
+  let j = 0;
+  for (let i = 0; i < news.length; i++) {
+    const inst = news[i]!;
+    if (j < olds.length && inst === olds[j]) {
+      const rec = recs[j++]!;
+      if (rec.node === inst.node) newRecs[i] = rec;
+      else {
+        removed.push(rec);
+        added.push(i);
+      }
+      continue;
+    }
+    const rec = fast.byInstance.get(inst);
+    if (rec === undefined || rec.pos < j) {
+      if (rec !== undefined) return decline('instances reordered'); // or one object twice
+      added.push(i);
+    } else {
+      while (j < rec.pos) removed.push(recs[j++]!);
+      j++;
+      if (rec.node === inst.node) newRecs[i] = rec;
+      else {
+        removed.push(rec);
+        added.push(i);
+      }
+    }
+    if (added.length > limit) return decline('many instances changed');
+  }
+  while (j < olds.length) removed.push(recs[j++]!);
+  if (removed.length > limit) return decline('many instances removed');
+
+  const b = new TopologyBuilder(config, undefined, { ...maps });
+  b.replay(last.preNotes);
+  // index the new and changed instances (their notes are replayed in their place below)
+  const gone = new Set(removed);
+  const ids = new Set<string>();
+  const enis = new Set<string>();
+  const fresh: InstanceRecord[] = [];
+  for (const i of added) {
+    const inst = news[i]!;
+    const other = fast.byId.get(inst.id);
+    if ((other !== undefined && !gone.has(other)) || ids.has(inst.id))
+      return decline('duplicate instance id');
+    ids.add(inst.id);
+    const entries: InterfaceEntry[] = [];
+    const notes: Note[] = [];
+    b.capture = notes;
+    const unique = indexInstance(inst, b, idx.lookups, new Map(), entries);
+    b.capture = undefined;
+    if (!unique) return decline('duplicate interface id');
+    for (const e of entries) {
+      const id = e.iface.id;
+      const was = idx.eniById.get(id);
+      if (was !== undefined && !gone.has(fast.byInstance.get(was.instance)!))
+        return decline('interface id in another instance');
+      if (enis.has(id)) return decline('interface id twice');
+      enis.add(id);
+    }
+    const rec: InstanceRecord = {
+      inst,
+      node: inst.node,
+      entries,
+      notes: notes.length > 0 ? notes : undefined,
+      units: [],
+      pos: i,
+    };
+    newRecs[i] = rec;
+    fresh.push(rec);
+  }
+
+  // from here on the maps change: a failure means a full pass
+  const pass = ++memo.pass;
+  const dirtySubnets = new Set<string>();
+  const dirtySgs = new Set<string>();
+  const changedEnis = new Set<string>();
+  const dropUnit = (u: AnyUnit): void => {
+    b.remove(u.log);
+    unregister(fast, u);
+    if (!('inputs' in u) || u.mapped === undefined) return;
+    if (u.subnetId !== undefined) dirtySubnets.add(u.subnetId);
+    for (const sg of u.mapped.sgs) dirtySgs.add(sg);
+  };
+  for (const rec of removed) {
+    for (const u of rec.units) if (u !== undefined) dropUnit(u);
+    for (const e of rec.entries) {
+      const id = e.iface.id;
+      changedEnis.add(id);
+      if (idx.eniById.get(id) === e) (idx.eniById as Map<string, InterfaceEntry>).delete(id);
+      const u = memo.interfaces.get(id);
+      if (u !== undefined && u.rec === rec) memo.interfaces.delete(id);
+    }
+    if (fast.byInstance.get(rec.inst) === rec) fast.byInstance.delete(rec.inst);
+    if (fast.byId.get(rec.inst.id) === rec) fast.byId.delete(rec.inst.id);
+  }
+  for (const rec of fresh) {
+    for (const e of rec.entries) {
+      changedEnis.add(e.iface.id);
+      (idx.eniById as Map<string, InterfaceEntry>).set(e.iface.id, e);
+    }
+    fast.byInstance.set(rec.inst, rec);
+    fast.byId.set(rec.inst.id, rec);
+  }
+  for (let i = 0; i < newRecs.length; i++) newRecs[i]!.pos = i;
+
+  // metadata ids: numbers of interfaces gone are freed, new interfaces get the lowest free
+  const undo: [string, number | undefined][] = [];
+  const eniIds = allocations.eniIds as Map<string, number>;
+  if (config.enableMidoMd) {
+    for (const rec of removed) {
+      for (const e of rec.entries) {
+        const id = e.iface.id;
+        const n = eniIds.get(id);
+        if (n === undefined || enis.has(id)) continue;
+        undo.push([id, n]);
+        eniIds.delete(id);
+        fast.eniUsed.delete(n);
+        if (n < fast.eniCursor) fast.eniCursor = n;
+      }
+    }
+    const wanted: string[] = [];
+    for (const rec of fresh) {
+      for (const e of rec.entries) if (!e.held && !eniIds.has(e.iface.id)) wanted.push(e.iface.id);
+    }
+    wanted.sort();
+    const max = Math.min(config.maxEniid, 16777216);
+    for (const id of wanted) {
+      while (fast.eniCursor < max && fast.eniUsed.has(fast.eniCursor)) fast.eniCursor++;
+      if (fast.eniCursor >= max) return fail(memo, eniIds, undo);
+      const n = fast.eniCursor++;
+      undo.push([id, undefined]);
+      eniIds.set(id, n);
+      fast.eniUsed.add(n);
+    }
+  }
+
+  // issues and holds, in a full pass's order: indexing, allocating, the base, then units
+  for (const rec of newRecs) if (rec!.notes !== undefined) b.replay(rec!.notes);
+  b.replay(last.baseNotes);
+  const groups = idx.securityGroups as Map<string, SecurityGroup>;
+  for (const sg of changedSgs) groups.set(sg.id, sg);
+  const changedSgIds = new Set(changedSgs.map((g) => g.id));
+  for (const id of groups.keys()) {
+    if (b.held.has(id)) continue;
+    const u = memo.sgs.get(id);
+    if (u === undefined) return fail(memo, eniIds, undo);
+    if (!changedSgIds.has(id)) {
+      b.replayNotes(u.log);
+      continue;
+    }
+    const sg = groups.get(id)!;
+    const sig = sgSignature(sg, groups);
+    if (sig === u.sig) {
+      b.replayNotes(u.log);
+      continue;
+    }
+    dropUnit(u);
+    b.begin();
+    mapSecurityGroup(b, sg, groups);
+    const unit: Unit = { sig, log: b.end(), seen: pass, ord: u.ord ?? 0 };
+    memo.sgs.set(id, unit);
+    register(fast, unit);
+  }
+
+  // VPC trees: those that route to a changed interface are compared again
+  const dirtyVpcs = new Set<string>();
+  for (const id of changedEnis) for (const v of fast.eniTargets.get(id) ?? []) dirtyVpcs.add(v);
+  const subnetSigs = new Map<SubnetCtx, string>();
+  for (let i = 0; i < idx.vpcs.length; i++) {
+    const vpc = idx.vpcs[i]!;
+    const u = memo.vpcs.get(vpc.id);
+    if (u === undefined) return fail(memo, eniIds, undo);
+    if (!dirtyVpcs.has(vpc.id)) {
+      b.replayNotes(u.log);
+      continue;
+    }
+    const sig = vpcSignature(b, view, idx, allocations, vpc);
+    if (sig === u.sig) {
+      b.replayNotes(u.log);
+      continue;
+    }
+    dropUnit(u);
+    b.begin();
+    const ctx = mapVpcTree(b, view, idx, last.core, last.md, allocations, vpc, last.subnets);
+    const unit: VpcUnit = { sig, log: b.end(), ctx, seen: pass, ord: VPC_ORDER + i };
+    memo.vpcs.set(vpc.id, unit);
+    register(fast, unit);
+    // the VPC itself did not change: neither do the subnets its interfaces see
+    for (const s of ctx?.subnets.values() ?? []) {
+      const was = memo.subnetSigs.get(s.subnet.id);
+      if (was !== undefined && subnetSignature(s, subnetSigs, memo.subnetSigs) !== was) {
+        return fail(memo, eniIds, undo);
+      }
+      dirtySubnets.add(s.subnet.id);
+    }
+  }
+
+  // interfaces: the new and changed instances' are mapped, the others' notes replayed
+  const isFresh = new Set(fresh);
+  for (const rec of newRecs) {
+    if (!isFresh.has(rec!)) {
+      for (const u of rec!.units) if (u !== undefined) b.replayNotes(u.log);
+      continue;
+    }
+    rec!.entries.forEach((e, x) => {
+      if (e.held) {
+        rec!.units.push(undefined);
+        return;
+      }
+      const s = e.subnetId === undefined ? undefined : last.subnets.get(e.subnetId);
+      const sub = s === undefined ? 'none' : subnetSignature(s, subnetSigs, memo.subnetSigs);
+      const inputs = interfaceInputs(e, sub, idx, last.liveSgs, allocations);
+      b.begin();
+      const mapped = mapInterface(b, idx, last.core, last.md, allocations, s, e);
+      const unit: InterfaceUnit = {
+        inputs,
+        log: b.end(),
+        mapped,
+        seen: pass,
+        subnetId: e.subnetId,
+        rec: rec!,
+        ifx: x,
+      };
+      rec!.units.push(unit);
+      memo.interfaces.set(e.iface.id, unit);
+      register(fast, unit);
+      if (mapped === undefined) return;
+      if (e.subnetId !== undefined) dirtySubnets.add(e.subnetId);
+      for (const sg of mapped.sgs) dirtySgs.add(sg);
+    });
+  }
+
+  // the containers whose members changed
+  b.base = true;
+  for (const id of dirtySubnets) {
+    const s = last.subnets.get(id);
+    if (s === undefined) continue;
+    const hosts: DhcpHost[] = [];
+    for (const u of inOrder(fast.dhcpUnits.get(id))) hosts.push(u.mapped!.host!);
+    finishSubnet(b, { ...s, hosts });
+  }
+  for (const id of dirtySgs) {
+    if (!last.liveSgs.has(id)) continue;
+    const m: SgMembers = { priv: new Set(), pub: new Set(), all: new Set() };
+    for (const u of inOrder(fast.sgUnits.get(id))) {
+      const { privateIp, publicIp } = u.mapped!;
+      m.priv.add(privateIp);
+      m.all.add(privateIp);
+      if (publicIp !== undefined) {
+        m.pub.add(publicIp);
+        m.all.add(publicIp);
+      }
+    }
+    finishSecurityGroups(b, new Map([[id, m]]));
+  }
+  b.base = false;
+  b.settleSome(memo.base);
+  b.rebuildChainsOf((chainId) => inOrder(fast.chainUnits.get(chainId)).map((u) => u.log));
+  if (b.duplicates > 0 || b.crossBase) return fail(memo, eniIds, undo);
+
+  fast.recs = newRecs as InstanceRecord[];
+  memo.last = { ...last, view };
+  return {
+    desired: b.topology(),
+    issues: b.issues,
+    allocations,
+    held: b.held,
+    heldReasons: b.heldReasons,
+    delta: b.delta(),
+  };
+}
+
+/** Units in the order a full pass maps them. */
+function inOrder<U extends AnyUnit>(units: ReadonlySet<U> | undefined): U[] {
+  if (units === undefined) return [];
+  const list = [...units];
+  if (list.length > 1) list.sort((x, y) => unitOrder(x) - unitOrder(y));
+  return list;
+}
+
+/** Gives up after touching the maps: restores the metadata ids (the caller's full pass starts
+ * from them) and drops the indexes. */
+function fail(
+  memo: Memo,
+  eniIds: Map<string, number>,
+  undo: [string, number | undefined][],
+): 'full' {
+  declined = 'gave up after touching the maps';
+  for (let i = undo.length - 1; i >= 0; i--) {
+    const [id, n] = undo[i]!;
+    if (n === undefined) eniIds.delete(id);
+    else eniIds.set(id, n);
+  }
+  memo.fast = undefined;
+  memo.last = undefined;
+  return 'full';
+}
