@@ -4,13 +4,15 @@
  * process: a plain derivedId loop over the same number of keys, and the floor of a full pass
  * (`floor`: ids, one small object each, per-kind maps). Then the controller's cycle case:
  * one instance added or removed, mapped incrementally (`mapTopology(…, previous)` patches the
- * previous result), each pass on a structured clone of the view (as a re-read document: no
- * objects shared with the previous pass), checked against a full recompute of the same view.
- * Last, one security-group rule changed (a port rule of a group with members), the same way.
+ * previous result), each view sharing its unchanged entities with the previous one as the
+ * incremental reader's do (contract C1: change propagation), or with `--copies` each pass on a
+ * structured clone (as a full read: nothing shared, every unit's inputs compared), checked
+ * against a full recompute of the same view. Last, one security-group rule changed (a port
+ * rule of a group with members), the same way.
  * The document has the realistic gateways by default (two gateways peering with the same
  * upstream BGP router; `--gateways mixed` for one static and one BGP gateway).
  * Usage: npx tsx scripts/bench-mapping.ts [--size S|M|L|XL|25k] [--seed N] [--runs N]
- *          [--gateways shared-peer|mixed]
+ *          [--gateways shared-peer|mixed] [--copies]
  * Uses scripts/lib/gni-generator.ts when present, else test/helpers/view-builder.ts.
  */
 import { existsSync } from 'node:fs';
@@ -23,6 +25,7 @@ import {
   mapTopology,
   type DesiredTopology,
 } from '../src/mapping/index.js';
+import { wasPropagated } from '../src/mapping/map-topology.js';
 import { KINDS } from '../src/store/index.js';
 import { syntheticView } from '../test/helpers/view-builder.js';
 import { changeSgRulePort, groupsWithPortRules } from './lib/view-edits.js';
@@ -181,13 +184,20 @@ async function main(): Promise<void> {
   // One added / removed instance (the middle one), mapped incrementally, alternating.
   const gone = view.instances[Math.floor(view.instances.length / 2)]!;
   const without: GlobalView = { ...view, instances: view.instances.filter((i) => i !== gone) };
+  const copies = process.argv.includes('--copies');
+  // a view as the next pass gets it: sharing unchanged entities (C1), or a full read's copy
+  const next = (v: GlobalView): GlobalView => (copies ? structuredClone(v) : v);
+  console.log(
+    `incremental views: ${copies ? 'structured clones (nothing shared)' : 'sharing unchanged entities (C1)'}`,
+  );
+  let propagated = 0;
   const addTimes: number[] = [];
   const removeTimes: number[] = [];
   const incCpu: number[] = [];
   let prev = mapTopology(without, result.allocations, DEFAULT_MAPPING_CONFIG);
   let patched = 0;
   for (let r = 0; r < 2 * runs; r++) {
-    const v = structuredClone(r % 2 === 0 ? view : without);
+    const v = next(r % 2 === 0 ? view : without);
     const t = performance.now();
     const c = process.cpuUsage();
     prev = mapTopology(v, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
@@ -195,32 +205,35 @@ async function main(): Promise<void> {
     (r % 2 === 0 ? addTimes : removeTimes).push(performance.now() - t);
     incCpu.push((used.user + used.system) / 1000);
     if (prev.delta !== undefined) patched++;
+    if (wasPropagated(prev)) propagated++;
   }
   const check = mapTopology(without, prev.allocations, DEFAULT_MAPPING_CONFIG);
   const same = sameTopology(check.desired, prev.desired);
   const incTimes = [...addTimes, ...removeTimes];
   const mi = median(incTimes);
   console.log(
-    `incremental, one instance added/removed: median ${mi.toFixed(1)} ms over ${2 * runs} runs (added ${median(addTimes).toFixed(1)}, removed ${median(removeTimes).toFixed(1)}; min ${Math.min(...incTimes).toFixed(1)}, max ${Math.max(...incTimes).toFixed(1)}), CPU median ${median(incCpu).toFixed(1)} ms; patched ${patched}/${2 * runs}; equal to a full recompute: ${same}`,
+    `incremental, one instance added/removed: median ${mi.toFixed(1)} ms over ${2 * runs} runs (added ${median(addTimes).toFixed(1)}, removed ${median(removeTimes).toFixed(1)}; min ${Math.min(...incTimes).toFixed(1)}, max ${Math.max(...incTimes).toFixed(1)}), CPU median ${median(incCpu).toFixed(1)} ms; patched ${patched}/${2 * runs}, by propagation ${propagated}; equal to a full recompute: ${same}`,
   );
   // One security-group rule changed (a port rule of a group with members), alternating.
   const sgId = groupsWithPortRules(view, 3)[0]!;
   const changed = changeSgRulePort(without, sgId, 2222);
   const sgTimes: number[] = [];
   let sgPatched = 0;
+  let sgPropagated = 0;
   for (let r = 0; r < 2 * runs; r++) {
-    const v = structuredClone(r % 2 === 0 ? changed : without);
+    const v = next(r % 2 === 0 ? changed : without);
     const t = performance.now();
     prev = mapTopology(v, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
     sgTimes.push(performance.now() - t);
     if (prev.delta !== undefined) sgPatched++;
+    if (wasPropagated(prev)) sgPropagated++;
   }
   const sgSame = sameTopology(
     mapTopology(without, prev.allocations, DEFAULT_MAPPING_CONFIG).desired,
     prev.desired,
   );
   console.log(
-    `incremental, one SG rule changed (${sgId}): median ${median(sgTimes).toFixed(1)} ms over ${2 * runs} runs (min ${Math.min(...sgTimes).toFixed(1)}); patched ${sgPatched}/${2 * runs}; equal to a full recompute: ${sgSame}`,
+    `incremental, one SG rule changed (${sgId}): median ${median(sgTimes).toFixed(1)} ms over ${2 * runs} runs (min ${Math.min(...sgTimes).toFixed(1)}); patched ${sgPatched}/${2 * runs}, by propagation ${sgPropagated}; equal to a full recompute: ${sgSame}`,
   );
   console.log(
     `OVN comparison inputs (${size}, mapping only): full ${m.toFixed(1)} ms; added ${median(addTimes).toFixed(1)} ms; removed ${median(removeTimes).toFixed(1)} ms; SG rule ${median(sgTimes).toFixed(1)} ms`,

@@ -164,7 +164,7 @@ function mapPass(
     if (prev !== undefined) b.remove(prev.log);
     b.begin();
     map();
-    memo.sgs.set(sg.id, { sig, log: b.end(), seen: pass });
+    memo.sgs.set(sg.id, { id: sg.id, sig, log: b.end(), seen: pass });
   });
   const subnets = new Map<string, SubnetCtx>();
   if (core !== undefined) {
@@ -179,7 +179,7 @@ function mapPass(
       if (prev !== undefined) b.remove(prev.log);
       b.begin();
       const ctx = mapVpcTree(b, view, idx, core, md, allocations, vpc, subnets);
-      memo.vpcs.set(vpc.id, { sig, log: b.end(), ctx, seen: pass });
+      memo.vpcs.set(vpc.id, { id: vpc.id, sig, log: b.end(), ctx, seen: pass });
     }
   } else {
     for (const vpc of idx.vpcs) holdVpcTree(b, vpc, 'core held');

@@ -30,7 +30,7 @@ import {
   mapVpcTree,
   sgSignature,
   subnetSignature,
-  unitOrder,
+  compareUnits,
   vpcSignature,
   VPC_ORDER,
   type InstanceRecord,
@@ -44,8 +44,13 @@ type AnyUnit = Unit | InterfaceUnit;
 
 /** The indexes change propagation keeps between passes. */
 export interface FastState {
-  /** Per instance of the last view (same positions). */
+  /** Per instance of the last view (same positions), and its `node` when indexed (compared
+   * without touching the records: a reader may still set placement in place). */
   recs: InstanceRecord[];
+  nodes: (string | undefined)[];
+  /** The records and units with issues or holds to replay (usually none). */
+  readonly notedRecs: Set<InstanceRecord>;
+  readonly notedUnits: Set<Unit>;
   readonly byInstance: Map<Instance, InstanceRecord>;
   readonly byId: Map<string, InstanceRecord>;
   /** Chain id → the units that append rules to it. */
@@ -93,7 +98,11 @@ function takeFrom<K, V>(map: Map<K, Set<V>>, key: K, v: V): void {
 
 function register(f: FastState, u: AnyUnit): void {
   for (const t of u.log.targets) addTo(f.chainUnits, t, u);
-  if (!('inputs' in u)) return;
+  if (!('inputs' in u)) {
+    if (u.log.notes.length > 0) f.notedUnits.add(u);
+    return;
+  }
+  if (u.log.notes.length > 0) f.notedRecs.add(u.rec!);
   const m = u.mapped;
   if (m === undefined) return;
   if (m.host !== undefined && u.subnetId !== undefined) addTo(f.dhcpUnits, u.subnetId, u);
@@ -102,7 +111,10 @@ function register(f: FastState, u: AnyUnit): void {
 
 function unregister(f: FastState, u: AnyUnit): void {
   for (const t of u.log.targets) takeFrom(f.chainUnits, t, u);
-  if (!('inputs' in u)) return;
+  if (!('inputs' in u)) {
+    f.notedUnits.delete(u);
+    return;
+  }
   const m = u.mapped;
   if (m === undefined) return;
   if (m.host !== undefined && u.subnetId !== undefined) takeFrom(f.dhcpUnits, u.subnetId, u);
@@ -117,6 +129,9 @@ function buildFast(memo: Memo): FastState | null {
   if (idx.perInstance.duplicates > 0) return null;
   const f: FastState = {
     recs: [],
+    nodes: [],
+    notedRecs: new Set(),
+    notedUnits: new Set(),
     byInstance: new Map(),
     byId: new Map(),
     chainUnits: new Map(),
@@ -169,7 +184,9 @@ function buildFast(memo: Memo): FastState | null {
       u.ifx = x;
       register(f, u);
     });
+    if (rec.notes !== undefined) f.notedRecs.add(rec);
     f.recs.push(rec);
+    f.nodes.push(rec.node);
     f.byInstance.set(inst, rec);
     f.byId.set(inst.id, rec);
   });
@@ -270,35 +287,34 @@ export function propagate(
   const olds = before.instances;
   const news = view.instances;
   const recs = fast.recs;
+  const nodes = fast.nodes;
   const newRecs: (InstanceRecord | undefined)[] = new Array(news.length);
+  const newNodes: (string | undefined)[] = new Array(news.length);
   const added: number[] = [];
   const removed: InstanceRecord[] = [];
   const limit = FEW + (news.length >> 3);
   let j = 0;
   for (let i = 0; i < news.length; i++) {
     const inst = news[i]!;
+    const node = inst.node;
+    newNodes[i] = node;
     if (j < olds.length && inst === olds[j]) {
-      const rec = recs[j++]!;
-      if (rec.node === inst.node) newRecs[i] = rec;
-      else {
-        removed.push(rec);
-        added.push(i);
+      if (node === nodes[j]) {
+        newRecs[i] = recs[j++];
+        continue;
       }
-      continue;
-    }
-    const rec = fast.byInstance.get(inst);
-    if (rec === undefined || rec.pos < j) {
-      if (rec !== undefined) return decline('instances reordered'); // or one object twice
-      added.push(i);
-    } else {
-      while (j < rec.pos) removed.push(recs[j++]!);
-      j++;
-      if (rec.node === inst.node) newRecs[i] = rec;
-      else {
-        removed.push(rec);
-        added.push(i);
+      removed.push(recs[j++]!);
+    } else if (fast.byInstance.has(inst)) {
+      const k = olds.indexOf(inst, j);
+      if (k < 0) return decline('instances reordered'); // or one object twice
+      while (j < k) removed.push(recs[j++]!);
+      if (node === nodes[j]) {
+        newRecs[i] = recs[j++];
+        continue;
       }
+      removed.push(recs[j++]!);
     }
+    added.push(i);
     if (added.length > limit) return decline('many instances changed');
   }
   while (j < olds.length) removed.push(recs[j++]!);
@@ -337,7 +353,7 @@ export function propagate(
       entries,
       notes: notes.length > 0 ? notes : undefined,
       units: [],
-      pos: i,
+      pos: 0, // below
     };
     newRecs[i] = rec;
     fresh.push(rec);
@@ -366,6 +382,7 @@ export function propagate(
     }
     if (fast.byInstance.get(rec.inst) === rec) fast.byInstance.delete(rec.inst);
     if (fast.byId.get(rec.inst.id) === rec) fast.byId.delete(rec.inst.id);
+    fast.notedRecs.delete(rec);
   }
   for (const rec of fresh) {
     for (const e of rec.entries) {
@@ -375,7 +392,7 @@ export function propagate(
     fast.byInstance.set(rec.inst, rec);
     fast.byId.set(rec.inst.id, rec);
   }
-  for (let i = 0; i < newRecs.length; i++) newRecs[i]!.pos = i;
+  placeNew(newRecs as InstanceRecord[], added);
 
   // metadata ids: numbers of interfaces gone are freed, new interfaces get the lowest free
   const undo: [string, number | undefined][] = [];
@@ -409,20 +426,30 @@ export function propagate(
   }
 
   // issues and holds, in a full pass's order: indexing, allocating, the base, then units
-  for (const rec of newRecs) if (rec!.notes !== undefined) b.replay(rec!.notes);
+  const noted = [...fast.notedRecs];
+  for (const rec of fresh) if (rec.notes !== undefined) noted.push(rec);
+  noted.sort((x, y) => x.pos - y.pos);
+  for (const rec of noted) if (rec.notes !== undefined) b.replay(rec.notes);
   b.replay(last.baseNotes);
   const groups = idx.securityGroups as Map<string, SecurityGroup>;
   for (const sg of changedSgs) groups.set(sg.id, sg);
   const changedSgIds = new Set(changedSgs.map((g) => g.id));
-  for (const id of groups.keys()) {
-    if (b.held.has(id)) continue;
-    const u = memo.sgs.get(id);
+  // the changed groups and the units with notes to replay, in order
+  const sgWork: Unit[] = [];
+  for (const u of fast.notedUnits) if (u.ord! < VPC_ORDER) sgWork.push(u);
+  for (const sg of changedSgs) {
+    if (b.held.has(sg.id)) continue;
+    const u = memo.sgs.get(sg.id);
     if (u === undefined) return fail(memo, eniIds, undo);
-    if (!changedSgIds.has(id)) {
+    if (!fast.notedUnits.has(u)) sgWork.push(u);
+  }
+  sgWork.sort(compareUnits);
+  for (const u of sgWork) {
+    const sg = groups.get(u.id)!;
+    if (!changedSgIds.has(sg.id)) {
       b.replayNotes(u.log);
       continue;
     }
-    const sg = groups.get(id)!;
     const sig = sgSignature(sg, groups);
     if (sig === u.sig) {
       b.replayNotes(u.log);
@@ -431,8 +458,8 @@ export function propagate(
     dropUnit(u);
     b.begin();
     mapSecurityGroup(b, sg, groups);
-    const unit: Unit = { sig, log: b.end(), seen: pass, ord: u.ord ?? 0 };
-    memo.sgs.set(id, unit);
+    const unit: Unit = { id: sg.id, sig, log: b.end(), seen: pass, ord: u.ord ?? 0 };
+    memo.sgs.set(sg.id, unit);
     register(fast, unit);
   }
 
@@ -440,10 +467,17 @@ export function propagate(
   const dirtyVpcs = new Set<string>();
   for (const id of changedEnis) for (const v of fast.eniTargets.get(id) ?? []) dirtyVpcs.add(v);
   const subnetSigs = new Map<SubnetCtx, string>();
-  for (let i = 0; i < idx.vpcs.length; i++) {
-    const vpc = idx.vpcs[i]!;
-    const u = memo.vpcs.get(vpc.id);
+  const vpcWork: Unit[] = [];
+  for (const u of fast.notedUnits) if (u.ord! >= VPC_ORDER) vpcWork.push(u);
+  for (const id of dirtyVpcs) {
+    const u = memo.vpcs.get(id);
     if (u === undefined) return fail(memo, eniIds, undo);
+    if (!fast.notedUnits.has(u)) vpcWork.push(u);
+  }
+  vpcWork.sort(compareUnits);
+  for (const u of vpcWork) {
+    const i = u.ord! - VPC_ORDER;
+    const vpc = idx.vpcs[i]!;
     if (!dirtyVpcs.has(vpc.id)) {
       b.replayNotes(u.log);
       continue;
@@ -456,7 +490,7 @@ export function propagate(
     dropUnit(u);
     b.begin();
     const ctx = mapVpcTree(b, view, idx, last.core, last.md, allocations, vpc, last.subnets);
-    const unit: VpcUnit = { sig, log: b.end(), ctx, seen: pass, ord: VPC_ORDER + i };
+    const unit: VpcUnit = { id: vpc.id, sig, log: b.end(), ctx, seen: pass, ord: u.ord! };
     memo.vpcs.set(vpc.id, unit);
     register(fast, unit);
     // the VPC itself did not change: neither do the subnets its interfaces see
@@ -471,14 +505,15 @@ export function propagate(
 
   // interfaces: the new and changed instances' are mapped, the others' notes replayed
   const isFresh = new Set(fresh);
-  for (const rec of newRecs) {
-    if (!isFresh.has(rec!)) {
-      for (const u of rec!.units) if (u !== undefined) b.replayNotes(u.log);
+  const ifWork = [...fast.notedRecs, ...fresh].sort((x, y) => x.pos - y.pos);
+  for (const rec of ifWork) {
+    if (!isFresh.has(rec)) {
+      for (const u of rec.units) if (u !== undefined) b.replayNotes(u.log);
       continue;
     }
-    rec!.entries.forEach((e, x) => {
+    rec.entries.forEach((e, x) => {
       if (e.held) {
-        rec!.units.push(undefined);
+        rec.units.push(undefined);
         return;
       }
       const s = e.subnetId === undefined ? undefined : last.subnets.get(e.subnetId);
@@ -492,12 +527,13 @@ export function propagate(
         mapped,
         seen: pass,
         subnetId: e.subnetId,
-        rec: rec!,
+        rec,
         ifx: x,
       };
-      rec!.units.push(unit);
+      rec.units.push(unit);
       memo.interfaces.set(e.iface.id, unit);
       register(fast, unit);
+      if (unit.log.notes.length > 0 || rec.notes !== undefined) fast.notedRecs.add(rec);
       if (mapped === undefined) return;
       if (e.subnetId !== undefined) dirtySubnets.add(e.subnetId);
       for (const sg of mapped.sgs) dirtySgs.add(sg);
@@ -532,7 +568,9 @@ export function propagate(
   b.rebuildChainsOf((chainId) => inOrder(fast.chainUnits.get(chainId)).map((u) => u.log));
   if (b.duplicates > 0 || b.crossBase) return fail(memo, eniIds, undo);
 
+  for (const rec of fresh) if (rec.notes !== undefined) fast.notedRecs.add(rec);
   fast.recs = newRecs as InstanceRecord[];
+  fast.nodes = newNodes;
   memo.last = { ...last, view };
   return {
     desired: b.topology(),
@@ -544,11 +582,38 @@ export function propagate(
   };
 }
 
+/**
+ * Gives the new records (at `added`, increasing) a place number between their neighbours'
+ * (the others keep theirs); renumbers all when doubles run out of room between two.
+ */
+function placeNew(recs: InstanceRecord[], added: readonly number[]): void {
+  for (let a = 0; a < added.length; a++) {
+    const i = added[a]!;
+    let n = i + 1;
+    for (let b = a + 1; b < added.length && added[b] === n; b++) n++;
+    const lo = i > 0 ? recs[i - 1]!.pos : undefined;
+    const hi = n < recs.length ? recs[n]!.pos : undefined;
+    const pos =
+      lo === undefined
+        ? hi === undefined
+          ? 0
+          : hi - 1
+        : hi === undefined
+          ? lo + 1
+          : (lo + hi) / 2;
+    if ((lo !== undefined && pos <= lo) || (hi !== undefined && pos >= hi)) {
+      recs.forEach((r, k) => (r.pos = k));
+      return;
+    }
+    recs[i]!.pos = pos;
+  }
+}
+
 /** Units in the order a full pass maps them. */
 function inOrder<U extends AnyUnit>(units: ReadonlySet<U> | undefined): U[] {
   if (units === undefined) return [];
   const list = [...units];
-  if (list.length > 1) list.sort((x, y) => unitOrder(x) - unitOrder(y));
+  if (list.length > 1) list.sort(compareUnits);
   return list;
 }
 

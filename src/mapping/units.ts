@@ -22,6 +22,8 @@ import type { FastState } from './propagate.js';
 
 /** A recorded unit with the signature of the inputs it was mapped from. */
 export interface Unit {
+  /** The security group's or VPC's id. */
+  readonly id: string;
   readonly sig: string;
   readonly log: UnitLog;
   /** The last pass that saw the unit's entity. */
@@ -33,8 +35,6 @@ export interface Unit {
 
 /** Where VPC trees start in the unit order (security groups come first). */
 export const VPC_ORDER = 1e9;
-/** Where interfaces start in the unit order (after the VPC trees). */
-export const INTERFACE_ORDER = 2e9;
 
 export interface VpcUnit extends Unit {
   readonly ctx: VpcCtx | undefined;
@@ -72,14 +72,22 @@ export interface InstanceRecord {
   readonly notes: readonly Note[] | undefined;
   /** Per entry, its unit (none for a held interface). */
   readonly units: (InterfaceUnit | undefined)[];
-  /** Its position in the view's instances. */
+  /** Its place among the view's instances: increasing with the position (not the position:
+   * an instance inserted between two gets a number between theirs). */
   pos: number;
 }
 
-/** The place of a unit in the order a full pass maps units. */
-export function unitOrder(u: Unit | InterfaceUnit): number {
-  if ('rec' in u && u.rec !== undefined) return INTERFACE_ORDER + u.rec.pos * 4096 + u.ifx!;
-  return (u as Unit).ord ?? 0;
+/** Compares units by the order a full pass maps them: security groups, VPC trees, then the
+ * interfaces in view order. */
+export function compareUnits(x: Unit | InterfaceUnit, y: Unit | InterfaceUnit): number {
+  const rx = 'rec' in x ? x.rec : undefined;
+  const ry = 'rec' in y ? y.rec : undefined;
+  if (rx === undefined || ry === undefined) {
+    if (rx !== undefined) return 1;
+    if (ry !== undefined) return -1;
+    return ((x as Unit).ord ?? 0) - ((y as Unit).ord ?? 0);
+  }
+  return rx.pos - ry.pos || (x as InterfaceUnit).ifx! - (y as InterfaceUnit).ifx!;
 }
 
 /** What the last pass saw and built, for change propagation. */
