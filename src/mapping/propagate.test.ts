@@ -27,7 +27,6 @@ import {
   type MappingResult,
 } from './index.js';
 import { wasPropagated } from './map-topology.js';
-import { lastDeclined } from './propagate.js';
 
 type Snapshot = Record<string, Map<string, object>>;
 
@@ -321,7 +320,6 @@ function runChain(
     const inc = mapTopology(view, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
     check(inc, full, before, label);
     if (wasPropagated(inc)) propagated++;
-    else if (process.env['DEBUG_PROPAGATE']) console.log(label, lastDeclined());
     duplicate = full.issues.some((i) => i.code === 'mapping.duplicate-object');
     if (!duplicate) good = view;
     prev = inc;
