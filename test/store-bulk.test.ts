@@ -71,6 +71,29 @@ describe('store bulk create', () => {
     expect(again.storeOps).to.deep.equal([]);
   });
 
+  it('plans every rule once in its chain order, also when a chain lists a rule twice or not at all', async () => {
+    const rules = mapped.desired.rule;
+    const chains = new Map(mapped.desired.chain);
+    const long = [...chains.values()].filter((c) => (c.ruleIds ?? []).length >= 2);
+    const [c1, c2] = long.map((c) => ({ id: c.id, ruleIds: c.ruleIds ?? [] }));
+    // c1 lists its first rule twice; c2 forgets its last rule
+    chains.set(c1!.id, { ...chains.get(c1!.id)!, ruleIds: [...c1!.ruleIds, c1!.ruleIds[0]!] });
+    chains.set(c2!.id, { ...chains.get(c2!.id)!, ruleIds: c2!.ruleIds.slice(0, -1) });
+    for (const desired of [mapped.desired, { ...mapped.desired, chain: chains }]) {
+      const plan = buildPlan(desired, await discover(createMemoryStore()), false);
+      const planned = plan.storeOps
+        .filter((o) => o.kind === 'rule')
+        .map((o) => (o as CreateOp).object.id);
+      expect(planned).to.have.length(rules.size);
+      expect(new Set(planned).size).to.equal(rules.size);
+      // every chain's rules come in the chain's order
+      for (const c of [c1!, c2!]) {
+        const order = planned.filter((id) => rules.get(id)!.chainId === c.id);
+        expect(order).to.deep.equal(c.ruleIds);
+      }
+    }
+  });
+
   it('links back-references of existing objects, rule positions and peers', async () => {
     const store = createMemoryStore();
     await store.transaction([host('h1'), router('r0'), routerPort('p0', 'r0')]);
@@ -188,6 +211,16 @@ describe('store bulk create', () => {
           expect((await viaBulk.get('port', 'foreign-port'))!.peerId).to.equal(undefined);
         }
         expect(await viaBulk.get('rule', 'foreign-rule')).to.equal(undefined); // its chain went
+        // a kind emptied at once leaves no name behind, and takes new objects as before
+        const router0 = [...mapped.desired.router.values()].find(
+          (r) => !keep(r) && r.name !== undefined,
+        )!;
+        expect(await viaBulk.getByName('router', router0.name)).to.equal(
+          await viaTx.getByName('router', router0.name),
+        );
+        await viaBulk.transaction([router('again', { name: router0.name })]);
+        expect((await viaBulk.getByName('router', router0.name))!.id).to.equal('again');
+        expect((await viaBulk.list('router')).map((r) => r.id)).to.include('again');
       });
     }
 

@@ -5,7 +5,12 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createLogger, wantsHumanLogs } from '../../src/common/index.js';
-import { flushManaged, planFlush, reconcileView } from '../../src/reconciler/index.js';
+import {
+  flushManaged,
+  flushOrdered,
+  planFlush,
+  reconcileView,
+} from '../../src/reconciler/index.js';
 import { confirm } from './confirm.js';
 import {
   fail,
@@ -89,7 +94,10 @@ async function flushCommand(opts: FlushOptions): Promise<void> {
   try {
     if (opts.dryRun) await requireExistingStore(opts);
     await withTopology(opts, opts.dryRun === true, log, async (store) => {
-      const planned = await planFlush(store, { keepCore: opts.keepCore === true });
+      const planned = await planFlush(store, {
+        keepCore: opts.keepCore === true,
+        ordered: flushOrdered(store),
+      });
       const kept = opts.keepCore
         ? `${planned.kept} core objects and hosts`
         : `${planned.kept} hosts`;
@@ -113,6 +121,8 @@ async function flushCommand(opts: FlushOptions): Promise<void> {
       const onProgress = progress('flush');
       const r = await flushManaged(store, {
         keepCore: opts.keepCore === true,
+        // planned again after a confirmation on a terminal (the store may have changed meanwhile)
+        ...(opts.yes === true ? { plan: planned } : {}),
         ...(onProgress ? { onProgress } : {}),
       });
       process.stdout.write(

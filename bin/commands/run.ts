@@ -18,6 +18,7 @@ import {
   flushManaged,
   parseHostPort,
   planFlush,
+  flushOrdered,
   reconcileView,
   startMetricsServer,
 } from '../../src/reconciler/index.js';
@@ -136,7 +137,8 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     if (opts.flush) {
       // Validate the GNI before deleting anything: never flush what cannot be rebuilt.
       const view = await readView(opts.gni, log);
-      const planned = await planFlush(store);
+      const t = performance.now();
+      const planned = await planFlush(store, { ordered: flushOrdered(store) });
       const where = opts.api ?? opts.store;
       const ok = await confirm(
         `run -F deletes ${planned.ops.length} managed objects from ${where} (${byKindText(planned.byKind)}) and rebuilds them from GNI ${view.version ?? '(no version)'}.`,
@@ -147,9 +149,12 @@ export async function runCommand(opts: RunOptions): Promise<void> {
         process.exitCode = 1;
         return;
       }
-      const t = performance.now();
       const onFlush = progress('flush');
-      const flushed = await flushManaged(store, { ...(onFlush ? { onProgress: onFlush } : {}) });
+      const flushed = await flushManaged(store, {
+        // planned again after a confirmation on a terminal (the store may have changed meanwhile)
+        ...(opts.yes === true ? { plan: planned } : {}),
+        ...(onFlush ? { onProgress: onFlush } : {}),
+      });
       const onRebuild = progress('rebuild');
       const rebuilt = await reconcileView(store, view, settings.mapping, {
         allocations: flushed.allocations,

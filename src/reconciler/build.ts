@@ -49,17 +49,11 @@ export function buildPlan(
   };
   for (const kind of KINDS) {
     if (kind === 'rule') {
-      const rules = desiredOf('rule');
-      const done = new Set<string>();
-      for (const chain of desiredOf('chain').values()) {
-        for (const id of chain.ruleIds ?? []) {
-          const r = rules.get(id);
-          if (r === undefined || done.has(id)) continue;
-          done.add(id);
-          create('rule', r);
-        }
-      }
-      for (const r of rules.values()) if (!done.has(r.id)) create('rule', r); // in no chain
+      createRules(
+        desiredOf('chain'),
+        desiredOf('rule') as ReadonlyMap<string, DesiredRule>,
+        create,
+      );
       continue;
     }
     for (const d of desiredOf(kind).values()) {
@@ -69,6 +63,58 @@ export function buildPlan(
   }
   const counts = { create: storeOps.length, update: 0, delete: 0, unchanged, held: 0 };
   return { ops, storeOps, counts };
+}
+
+type DesiredRule = Desired & { readonly chainId?: string };
+
+/**
+ * Creates the rules chain by chain in each chain's order. The mapping lists every rule in the
+ * chain it names, once: then each rule is met once and no set of done ids is needed. Anything
+ * else (a rule listed twice or in no chain) is planned the careful way.
+ */
+function createRules(
+  chains: ReadonlyMap<string, Desired>,
+  rules: ReadonlyMap<string, DesiredRule>,
+  create: (kind: Kind, d: Desired) => void,
+): void {
+  const inOrder: DesiredRule[] = [];
+  for (const chain of chains.values()) {
+    for (const id of chain.ruleIds ?? []) {
+      const r = rules.get(id);
+      if (r !== undefined && r.chainId === chain.id) inOrder.push(r);
+    }
+  }
+  // each rule names one chain, so a rule met as many times as there are rules and never twice
+  // in one chain's list was met exactly once
+  if (inOrder.length === rules.size && noRepeats(chains)) {
+    for (const r of inOrder) create('rule', r);
+    return;
+  }
+  const done = new Set<string>();
+  for (const chain of chains.values()) {
+    for (const id of chain.ruleIds ?? []) {
+      const r = rules.get(id);
+      if (r === undefined || done.has(id)) continue;
+      done.add(id);
+      create('rule', r);
+    }
+  }
+  for (const r of rules.values()) if (!done.has(r.id)) create('rule', r); // in no chain
+}
+
+/** True when no chain lists a rule twice. */
+function noRepeats(chains: ReadonlyMap<string, Desired>): boolean {
+  const seen = new Set<string>();
+  for (const chain of chains.values()) {
+    const ids = chain.ruleIds ?? [];
+    if (ids.length < 2) continue;
+    seen.clear();
+    for (const id of ids) {
+      if (seen.has(id)) return false;
+      seen.add(id);
+    }
+  }
+  return true;
 }
 
 function withoutRuleIds(d: Desired): object {

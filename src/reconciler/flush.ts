@@ -25,6 +25,9 @@ export interface FlushOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
   readonly chunkSize?: number;
+  /** The plan to carry out, made by `planFlush` on this store with the same `keepCore` and
+   * `ordered: flushOrdered(store)` (default: planned here). */
+  readonly plan?: FlushPlan;
 }
 
 /** What a flush did. */
@@ -45,10 +48,14 @@ export interface FlushPlan {
   readonly allocations: Allocations;
 }
 
-/** Plans a flush without writing anything (`flush --dry-run`, `run -F --dry-run`). */
+/**
+ * Plans a flush without writing anything (`flush --dry-run`, `run -F --dry-run`). The deletes
+ * come kind by kind, children first; within a kind newest first (see `newestFirst`) unless
+ * `ordered` is false (default true): a bulk delete takes the set at once, in any order.
+ */
 export async function planFlush(
   store: TopologyStore,
-  options: Pick<FlushOptions, 'keepCore'> = {},
+  options: Pick<FlushOptions, 'keepCore'> & { readonly ordered?: boolean } = {},
 ): Promise<FlushPlan> {
   const actual = await discover(store);
   const allocations = recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
@@ -57,7 +64,9 @@ export async function planFlush(
   let kept = 0;
   for (let i = KINDS.length - 1; i >= 0; i--) {
     const kind = KINDS[i]!;
-    for (const o of newestFirst(kind, actual)) {
+    const objects =
+      options.ordered === false ? actual.objects[kind].values() : newestFirst(kind, actual);
+    for (const o of objects) {
       const keep =
         kind === 'host' ||
         (options.keepCore === true && o.owner !== undefined && CORE_OWNERS.has(o.owner));
@@ -72,20 +81,27 @@ export async function planFlush(
   return { ops, byKind, kept, allocations };
 }
 
+/** Whether a flush of `store` needs its deletes in order (false for a store with a bulk delete,
+ * which takes them as a set). */
+export function flushOrdered(store: TopologyStore): boolean {
+  return store.bulkDelete === undefined;
+}
+
 /** Deletes the managed topology; returns the allocations that were in force. */
 export async function flushManaged(
   store: TopologyStore,
   options: FlushOptions = {},
 ): Promise<FlushResult> {
-  const { ops, kept, allocations } = await planFlush(store, options);
-  const apply =
-    store.bulkDelete !== undefined
-      ? await bulkFlush(store.bulkDelete.bind(store), ops, options)
-      : await applyOps(store, ops, {
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
-        });
+  const bulkDelete = store.bulkDelete?.bind(store);
+  const { ops, kept, allocations } =
+    options.plan ?? (await planFlush(store, { ...options, ordered: flushOrdered(store) }));
+  const apply = bulkDelete
+    ? await bulkFlush(bulkDelete, ops, options)
+    : await applyOps(store, ops, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+      });
   return { deleted: apply.opsApplied, kept, allocations, apply };
 }
 

@@ -36,15 +36,17 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
   if (!Array.isArray(ops)) throw new InvalidFieldError('bulk delete: ops must be a list');
   const gone = new Map<Kind, Map<string, AnyObject>>();
   const queue: AnyObject[] = [];
-  const kindOf = new Map<AnyObject, Kind>();
+  const queueKinds: Kind[] = [];
   const has = (kind: Kind, id: string): boolean => gone.get(kind)?.has(id) === true;
+  /** Every object of `kind` is deleted (a flush): nothing of that kind needs looking up. */
+  const allGone = (kind: Kind): boolean => gone.get(kind)?.size === state.objects(kind).size;
   const add = (kind: Kind, obj: AnyObject): void => {
     let m = gone.get(kind);
     if (m === undefined) gone.set(kind, (m = new Map()));
     if (m.has(obj.id)) return;
     m.set(obj.id, obj);
-    kindOf.set(obj, kind);
     queue.push(obj);
+    queueKinds.push(kind);
   };
   for (const op of ops) {
     if (typeof op !== 'object' || op === null || op.op !== 'delete')
@@ -63,21 +65,23 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
     }
     add(op.kind, obj);
   }
-  // cascades, transitively
+  // cascades, transitively (into a kind already wholly deleted there is nothing to add)
   for (let i = 0; i < queue.length; i++) {
     const obj = queue[i]!;
-    const kind = kindOf.get(obj)!;
+    const kind = queueKinds[i]!;
     const fields = obj as unknown as Obj;
     const bindings = bindingsOf(kind);
     for (const [field, bs] of bindings.back) {
-      if (bs[0]!.back.onDelete !== 'CASCADE') continue;
+      const child = bs[0]!.forward.kind;
+      if (bs[0]!.back.onDelete !== 'CASCADE' || allGone(child)) continue;
       for (const r of fields[field] as readonly string[]) {
-        const child = state.get(bs[0]!.forward.kind, r);
-        if (child !== undefined) add(bs[0]!.forward.kind, child);
+        if (has(child, r)) continue;
+        const o = state.get(child, r);
+        if (o !== undefined) add(child, o);
       }
     }
     for (const b of bindings.forward) {
-      if (b.forward.onDelete !== 'CASCADE') continue;
+      if (b.forward.onDelete !== 'CASCADE' || allGone(b.back.kind)) continue;
       for (const t of forwardTargets(b.forward, fields)) {
         const target = state.get(b.back.kind, t);
         if (target !== undefined) add(b.back.kind, target);
@@ -110,17 +114,20 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
     if (f === undefined) l.fields.set(field, (f = { end, ids: new Set() }));
     f.ids.add(lost);
   };
+  // a reference into a wholly deleted kind loses nothing and cannot be refused
+  const gonePerKind = new Map<Kind, boolean>();
+  for (const kind of gone.keys()) gonePerKind.set(kind, allGone(kind));
   for (const [kind, objects] of gone) {
     const bindings = bindingsOf(kind);
     for (const obj of objects.values()) {
       const fields = obj as unknown as Obj;
-      const label = `${kind}/${obj.id}`;
       for (const b of bindings.forward) {
+        if (gonePerKind.get(b.back.kind) === true) continue;
         for (const t of forwardTargets(b.forward, fields)) {
           if (has(b.back.kind, t)) continue;
           if (b.forward.onDelete === 'ERROR') {
             throw new ReferencedError(
-              `cannot delete ${label}: its ${b.forward.field} references ${b.back.kind}/${t}`,
+              `cannot delete ${kind}/${obj.id}: its ${b.forward.field} references ${b.back.kind}/${t}`,
             );
           }
           lose(b.back.kind, t, b.back.field, undefined, obj.id);
@@ -133,12 +140,13 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
       }
       for (const [field, bs] of bindings.back) {
         const first = bs[0]!;
+        if (gonePerKind.get(first.forward.kind) === true) continue;
         for (const r of fields[field] as readonly string[]) {
           if (has(first.forward.kind, r)) continue;
           if (first.back.onDelete === 'ERROR') {
             const fs = bs.map((b) => b.forward.field).join('/');
             throw new ReferencedError(
-              `cannot delete ${label}: ${first.forward.kind}/${r} references it (${fs})`,
+              `cannot delete ${kind}/${obj.id}: ${first.forward.kind}/${r} references it (${fs})`,
             );
           }
           for (const b of bs) lose(b.forward.kind, r, b.forward.field, b.forward, obj.id);

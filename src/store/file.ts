@@ -78,6 +78,12 @@ function stateAfter(
   }
   function* values(kind: Kind): Generator<AnyObject> {
     const m = replaced.get(kind);
+    if (m !== undefined && m.size === state.objects(kind).size) {
+      // every object of the kind replaced or deleted (a flush): no need to look each one up
+      for (const now of m.values()) if (now !== null) yield now;
+      yield* created.get(kind) ?? [];
+      return;
+    }
     for (const obj of state.objects(kind).values()) {
       const now = m === undefined ? obj : m.get(obj.id);
       if (now === undefined) yield obj;

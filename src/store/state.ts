@@ -30,6 +30,15 @@ class KindTable {
     this.cachedList = null;
   }
 
+  /** Removes every object. */
+  clear(): void {
+    this.objects.clear();
+    this.names?.clear();
+    this.sortedIds = null;
+    this.dirtyIds.clear();
+    this.cachedList = null;
+  }
+
   delete(id: string): void {
     const prev = this.objects.get(id);
     if (prev === undefined) return;
@@ -153,12 +162,26 @@ export class StoreState {
     this.table(kind).set(obj.id, obj);
   }
 
-  /** Applies the changes of one commit and sets the revision. */
+  /** Applies the changes of one commit and sets the revision. A commit that deletes every
+   * object of a kind (a flush) empties that kind's table at once. */
   apply(changes: readonly Change[], revision: number): void {
+    const deletes = new Map<Kind, number>();
+    for (const c of changes) {
+      if (c.type === 'deleted') deletes.set(c.kind, (deletes.get(c.kind) ?? 0) + 1);
+    }
+    const emptied = new Set<Kind>();
+    for (const [kind, n] of deletes) {
+      const t = this.table(kind);
+      if (n === t.objects.size) {
+        t.clear();
+        emptied.add(kind);
+      }
+    }
     for (const c of changes) {
       const t = this.table(c.kind);
-      if (c.type === 'deleted') t.delete(c.id);
-      else t.set(c.id, c.object!, c.type === 'created');
+      if (c.type === 'deleted') {
+        if (!emptied.has(c.kind)) t.delete(c.id);
+      } else t.set(c.id, c.object!, c.type === 'created');
     }
     this.revision = revision;
   }
