@@ -374,6 +374,18 @@ export class TopologyBuilder {
     now.length = 0;
   }
 
+  /** Patch mode: removes the base object with this id (a container gone with its entity). */
+  dropBase(base: Map<string, BaseEntry>, id: string): void {
+    const entry = base.get(id);
+    if (entry === undefined) return;
+    base.delete(id);
+    const [k, o] = entry;
+    if (this.list[k]!.get(id) !== o) return;
+    this.list[k]!.delete(id);
+    this.puts[k]!.delete(id);
+    this.removed[k]!.add(id);
+  }
+
   /** Puts one base object (see `settleBase`); returns the object now in the map. */
   private settleOne(
     k: number,

@@ -56,8 +56,11 @@ export interface ViewIndex {
     readonly notes: Map<number, Note[]>;
     duplicates: number;
   };
-  /** How many of the pass's notes (issues and holds) indexing recorded before the instances. */
+  /** How many of the pass's notes (issues and holds) indexing recorded before the instances,
+   * and before and after the security groups'. */
   readonly notesBeforeInstances: number;
+  readonly notesBeforeSgs: number;
+  readonly notesAfterSgs: number;
 }
 
 /** What indexing one instance looks up besides the interfaces indexed before it. */
@@ -66,12 +69,6 @@ export interface InstanceLookups {
   readonly vpcs: ReadonlyMap<string, Vpc>;
   readonly subnets: ReadonlyMap<string, SubnetEntry>;
   readonly invalidNodes: ReadonlySet<string>;
-}
-
-function firstById<T extends { readonly id: string }>(items: readonly T[]): Map<string, T> {
-  const map = new Map<string, T>();
-  for (const item of items) if (!map.has(item.id)) map.set(item.id, item);
-  return map;
 }
 
 /** Builds the index and records held owners in the builder. */
@@ -85,10 +82,10 @@ export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
   const subnets = new Map<string, SubnetEntry>();
   // every copy of a duplicated VPC id is invalid: the children of each copy are held
   for (const vpc of view.vpcs) indexVpc(vpc, b, invalid, subnets);
+  const notesBeforeSgs = b.notes.length;
   const securityGroups = firstById(view.securityGroups);
-  for (const sg of securityGroups.values()) {
-    if (invalid('securityGroup', sg.id)) b.hold(sg.id, `securityGroup/${sg.id}`, 'invalid');
-  }
+  holdInvalidGroups(securityGroups, b, invalid);
+  const notesAfterSgs = b.notes.length;
   view.configuration.mido?.gateways.forEach((_, i) => {
     if (invalid('gateway', String(i))) b.hold('core', `gateway/${i}`, 'gateway invalid');
   });
@@ -103,6 +100,8 @@ export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
     lookups,
     perInstance,
     notesBeforeInstances,
+    notesBeforeSgs,
+    notesAfterSgs,
     vpcs,
     subnets,
     interfaces,
@@ -111,6 +110,24 @@ export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
     dhcpOptionSets,
     invalid,
   };
+}
+
+/** Holds the invalid security groups. */
+export function holdInvalidGroups(
+  groups: ReadonlyMap<string, SecurityGroup>,
+  b: TopologyBuilder,
+  invalid: ViewIndex['invalid'],
+): void {
+  for (const sg of groups.values()) {
+    if (invalid('securityGroup', sg.id)) b.hold(sg.id, `securityGroup/${sg.id}`, 'invalid');
+  }
+}
+
+/** The first item of each id, by id (document order). */
+export function firstById<T extends { readonly id: string }>(items: readonly T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) if (!map.has(item.id)) map.set(item.id, item);
+  return map;
 }
 
 function indexVpc(

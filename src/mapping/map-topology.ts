@@ -242,6 +242,7 @@ function mapPass(
     subnets,
     liveSgs: sgs,
     preNotes: b.notes.slice(0, idx.notesBeforeInstances),
+    sgNotes: [idx.notesBeforeSgs, idx.notesAfterSgs],
     allocNotes: b.notes.slice(allocStart, baseStart),
     baseNotes: b.notes.slice(baseStart, baseEnd),
   };

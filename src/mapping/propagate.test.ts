@@ -337,6 +337,21 @@ describe('change propagation equals a full recompute', () => {
     });
   }
 
+  it('chains of security groups added and removed, and interfaces naming them', () => {
+    const names = [
+      'add a security group',
+      'remove a security group',
+      'change security groups of an interface',
+      'change the groups of an interface to existing ones',
+      'change a security group rule',
+      'add an instance',
+    ];
+    const steps = 30;
+    const start = generateView({ size: 'S', seed: 9 });
+    const n = runChain('groups', prng(77), start, steps, names, (v) => v);
+    expect(n, 'passes done by propagation').to.be.greaterThan(steps * 0.8);
+  });
+
   it('an instance moved to another node in place (a reader before C1) is re-mapped', () => {
     const view = generateView({ size: 'S', seed: 7 });
     let prev = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);

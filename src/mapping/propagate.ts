@@ -20,7 +20,7 @@ import type { GlobalView, Instance, SecurityGroup } from '../gni/index.js';
 import type { DhcpHost } from '../store/index.js';
 import { TopologyBuilder, type Note } from './builder.js';
 import { PLAN } from './config.js';
-import { indexInstance, type InterfaceEntry } from './context.js';
+import { firstById, holdInvalidGroups, indexInstance, type InterfaceEntry } from './context.js';
 import { finishSecurityGroups, mapSecurityGroup, type SgMembers } from './security-group.js';
 import { finishSubnet, type SubnetCtx } from './subnet.js';
 import type { Allocations, DesiredTopology, MappingConfig, MappingResult } from './types.js';
@@ -59,6 +59,8 @@ export interface FastState {
   readonly dhcpUnits: Map<string, Set<InterfaceUnit>>;
   /** Security group id → the interfaces that are its members. */
   readonly sgUnits: Map<string, Set<InterfaceUnit>>;
+  /** Security group id → the instances with an interface that names it (found or not). */
+  readonly sgRecs: Map<string, Set<InstanceRecord>>;
   /** ENI id → the VPCs with a route to it. */
   readonly eniTargets: Map<string, string[]>;
   /** Metadata ids in use, and a number no free one is below. */
@@ -121,6 +123,16 @@ function unregister(f: FastState, u: AnyUnit): void {
   for (const sg of m.sgs) takeFrom(f.sgUnits, sg, u);
 }
 
+/** Records (or forgets) which security groups the record's interfaces name. */
+function nameGroups(f: FastState, rec: InstanceRecord, add: boolean): void {
+  for (const e of rec.entries) {
+    for (const sg of e.securityGroups) {
+      if (add) addTo(f.sgRecs, sg, rec);
+      else takeFrom(f.sgRecs, sg, rec);
+    }
+  }
+}
+
 /** Builds the indexes from a pass that compared (or mapped) every unit; `null` when the view
  * has duplicate instance or interface ids (first-occurrence rules make changes non-local). */
 function buildFast(memo: Memo): FastState | null {
@@ -137,6 +149,7 @@ function buildFast(memo: Memo): FastState | null {
     chainUnits: new Map(),
     dhcpUnits: new Map(),
     sgUnits: new Map(),
+    sgRecs: new Map(),
     eniTargets: new Map(),
     eniUsed: new Set(last.allocations.eniIds.values()),
     eniCursor: PLAN.firstEniid,
@@ -185,6 +198,7 @@ function buildFast(memo: Memo): FastState | null {
       register(f, u);
     });
     if (rec.notes !== undefined) f.notedRecs.add(rec);
+    nameGroups(f, rec, true);
     f.recs.push(rec);
     f.nodes.push(rec.node);
     f.byInstance.set(inst, rec);
@@ -267,18 +281,38 @@ export function propagate(
   if (!sameSet(view.invalid, before.invalid)) return decline('invalid set changed');
   if (!sameConfiguration(view.configuration, before.configuration))
     return decline('configuration changed');
-  // security groups: the same ids in the same places; changed ones are new objects
+  // security groups: the same ids in the same places, changed ones new objects; else (groups
+  // added or removed) compared by id, with the groups and interfaces that name those
   const sgNew = view.securityGroups;
   const sgOld = before.securityGroups;
-  if (sgNew.length !== sgOld.length) return decline('security groups added or removed');
-  const changedSgs: SecurityGroup[] = [];
-  for (let i = 0; i < sgNew.length; i++) {
+  let changedSgs: SecurityGroup[] = [];
+  let newGroups: Map<string, SecurityGroup> | undefined;
+  for (let i = 0; i < sgNew.length && sgNew.length === sgOld.length; i++) {
     const a = sgNew[i]!;
     const o = sgOld[i]!;
     if (a === o) continue;
-    if (a.id !== o.id || idx.securityGroups.get(o.id) !== o)
-      return decline('security groups moved');
+    if (a.id !== o.id || idx.securityGroups.get(o.id) !== o) {
+      newGroups = firstById(sgNew);
+      break;
+    }
     changedSgs.push(a);
+  }
+  if (sgNew.length !== sgOld.length) newGroups = firstById(sgNew);
+  const setChanged = new Set<string>(); // ids that appeared or vanished
+  if (newGroups !== undefined) {
+    changedSgs = [];
+    for (const [id, g] of newGroups) {
+      const o = idx.securityGroups.get(id);
+      if (o === undefined) setChanged.add(id);
+      else if (o !== g) changedSgs.push(g);
+    }
+    for (const id of idx.securityGroups.keys()) if (!newGroups.has(id)) setChanged.add(id);
+    for (const g of newGroups.values()) {
+      const refs = [...g.ingressRules, ...g.egressRules];
+      if (refs.some((r) => r.groupId !== undefined && setChanged.has(r.groupId))) {
+        if (!changedSgs.includes(g)) changedSgs.push(g);
+      }
+    }
   }
   const fast = memo.fast === undefined ? (memo.fast = buildFast(memo)) : memo.fast;
   if (fast === null) return decline('duplicate instance or interface ids');
@@ -319,9 +353,33 @@ export function propagate(
   }
   while (j < olds.length) removed.push(recs[j++]!);
   if (removed.length > limit) return decline('many instances removed');
+  // instances naming a group that appeared or vanished are indexed and mapped again
+  const naming = new Set<InstanceRecord>();
+  for (const id of setChanged) for (const rec of fast.sgRecs.get(id) ?? []) naming.add(rec);
+  if (naming.size > limit) return decline('many instances name a group added or removed');
+  if (naming.size > 0) {
+    for (let i = 0; i < newRecs.length; i++) {
+      const rec = newRecs[i];
+      if (rec === undefined || !naming.has(rec)) continue;
+      removed.push(rec);
+      added.push(i);
+    }
+    added.sort((x, y) => x - y);
+  }
 
   const b = new TopologyBuilder(config, undefined, { ...maps });
-  b.replay(last.preNotes);
+  let preNotes = last.preNotes;
+  let sgNoteRange = last.sgNotes;
+  if (newGroups !== undefined) {
+    const sgNotes: Note[] = [];
+    b.capture = sgNotes;
+    holdInvalidGroups(newGroups, b, idx.lookups.invalid);
+    b.capture = undefined;
+    const [from, to] = last.sgNotes;
+    preNotes = [...preNotes.slice(0, from), ...sgNotes, ...preNotes.slice(to)];
+    sgNoteRange = [from, from + sgNotes.length];
+  }
+  b.replay(preNotes);
   // index the new and changed instances (their notes are replayed in their place below)
   const gone = new Set(removed);
   const ids = new Set<string>();
@@ -383,6 +441,7 @@ export function propagate(
     if (fast.byInstance.get(rec.inst) === rec) fast.byInstance.delete(rec.inst);
     if (fast.byId.get(rec.inst.id) === rec) fast.byId.delete(rec.inst.id);
     fast.notedRecs.delete(rec);
+    nameGroups(fast, rec, false);
   }
   for (const rec of fresh) {
     for (const e of rec.entries) {
@@ -391,6 +450,7 @@ export function propagate(
     }
     fast.byInstance.set(rec.inst, rec);
     fast.byId.set(rec.inst.id, rec);
+    nameGroups(fast, rec, true);
   }
   placeNew(newRecs as InstanceRecord[], added);
 
@@ -431,36 +491,67 @@ export function propagate(
   noted.sort((x, y) => x.pos - y.pos);
   for (const rec of noted) if (rec.notes !== undefined) b.replay(rec.notes);
   b.replay(last.baseNotes);
-  const groups = idx.securityGroups as Map<string, SecurityGroup>;
-  for (const sg of changedSgs) groups.set(sg.id, sg);
   const changedSgIds = new Set(changedSgs.map((g) => g.id));
-  // the changed groups and the units with notes to replay, in order
-  const sgWork: Unit[] = [];
-  for (const u of fast.notedUnits) if (u.ord! < VPC_ORDER) sgWork.push(u);
-  for (const sg of changedSgs) {
-    if (b.held.has(sg.id)) continue;
-    const u = memo.sgs.get(sg.id);
-    if (u === undefined) return fail(memo, eniIds, undo);
-    if (!fast.notedUnits.has(u)) sgWork.push(u);
-  }
-  sgWork.sort(compareUnits);
-  for (const u of sgWork) {
-    const sg = groups.get(u.id)!;
-    if (!changedSgIds.has(sg.id)) {
-      b.replayNotes(u.log);
-      continue;
-    }
+  let groups = idx.securityGroups as Map<string, SecurityGroup>;
+  let liveSgs = last.liveSgs;
+  const remapSg = (sg: SecurityGroup, u: Unit | undefined, ord: number): void => {
     const sig = sgSignature(sg, groups);
-    if (sig === u.sig) {
+    if (u !== undefined && sig === u.sig) {
       b.replayNotes(u.log);
-      continue;
+      u.ord = ord;
+      return;
     }
-    dropUnit(u);
+    if (u !== undefined) dropUnit(u);
     b.begin();
     mapSecurityGroup(b, sg, groups);
-    const unit: Unit = { id: sg.id, sig, log: b.end(), seen: pass, ord: u.ord ?? 0 };
+    const unit: Unit = { id: sg.id, sig, log: b.end(), seen: pass, ord };
     memo.sgs.set(sg.id, unit);
     register(fast, unit);
+  };
+  if (newGroups === undefined) {
+    for (const sg of changedSgs) groups.set(sg.id, sg);
+    // the changed groups and the units with notes to replay, in order
+    const sgWork: Unit[] = [];
+    for (const u of fast.notedUnits) if (u.ord! < VPC_ORDER) sgWork.push(u);
+    for (const sg of changedSgs) {
+      if (b.held.has(sg.id)) continue;
+      const u = memo.sgs.get(sg.id);
+      if (u === undefined) return fail(memo, eniIds, undo);
+      if (!fast.notedUnits.has(u)) sgWork.push(u);
+    }
+    sgWork.sort(compareUnits);
+    for (const u of sgWork) {
+      if (changedSgIds.has(u.id)) remapSg(groups.get(u.id)!, u, u.ord!);
+      else b.replayNotes(u.log);
+    }
+  } else {
+    // groups added or removed: every group in order (their number, not the cloud's)
+    groups = newGroups;
+    (idx as { securityGroups: ReadonlyMap<string, SecurityGroup> }).securityGroups = groups;
+    const live = new Map<string, true>();
+    for (const id of groups.keys()) if (!b.held.has(id)) live.set(id, true);
+    for (const [id, u] of memo.sgs) {
+      if (live.has(id)) continue;
+      dropUnit(u);
+      memo.sgs.delete(id);
+    }
+    for (const id of liveSgs.keys()) {
+      if (live.has(id)) continue;
+      for (const kind of ['priv', 'pub', 'all']) {
+        b.dropBase(memo.base, b.id(`ip-addr-group:sg_${kind}_${id}`));
+      }
+    }
+    let n = 0;
+    for (const id of live.keys()) {
+      const u = memo.sgs.get(id);
+      if (u === undefined || changedSgIds.has(id)) remapSg(groups.get(id)!, u, n++);
+      else {
+        b.replayNotes(u.log);
+        u.ord = n++;
+      }
+      if (!liveSgs.has(id)) dirtySgs.add(id);
+    }
+    liveSgs = live;
   }
 
   // VPC trees: those that route to a changed interface are compared again
@@ -518,7 +609,7 @@ export function propagate(
       }
       const s = e.subnetId === undefined ? undefined : last.subnets.get(e.subnetId);
       const sub = s === undefined ? 'none' : subnetSignature(s, subnetSigs, memo.subnetSigs);
-      const inputs = interfaceInputs(e, sub, idx, last.liveSgs, allocations);
+      const inputs = interfaceInputs(e, sub, idx, liveSgs, allocations);
       b.begin();
       const mapped = mapInterface(b, idx, last.core, last.md, allocations, s, e);
       const unit: InterfaceUnit = {
@@ -550,7 +641,7 @@ export function propagate(
     finishSubnet(b, { ...s, hosts });
   }
   for (const id of dirtySgs) {
-    if (!last.liveSgs.has(id)) continue;
+    if (!liveSgs.has(id)) continue;
     const m: SgMembers = { priv: new Set(), pub: new Set(), all: new Set() };
     for (const u of inOrder(fast.sgUnits.get(id))) {
       const { privateIp, publicIp } = u.mapped!;
@@ -571,7 +662,7 @@ export function propagate(
   for (const rec of fresh) if (rec.notes !== undefined) fast.notedRecs.add(rec);
   fast.recs = newRecs as InstanceRecord[];
   fast.nodes = newNodes;
-  memo.last = { ...last, view };
+  memo.last = { ...last, view, liveSgs, preNotes, sgNotes: sgNoteRange };
   return {
     desired: b.topology(),
     issues: b.issues,

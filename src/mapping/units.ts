@@ -104,6 +104,8 @@ export interface LastPass {
   readonly liveSgs: ReadonlyMap<string, unknown>;
   /** The issues and holds of indexing before the instances, of allocating, and of the base. */
   readonly preNotes: readonly Note[];
+  /** Where the security groups' holds are in `preNotes` ([from, to)). */
+  readonly sgNotes: readonly [number, number];
   readonly allocNotes: readonly Note[];
   readonly baseNotes: readonly Note[];
 }
