@@ -15,13 +15,15 @@ import type {
 } from './desired-types.js';
 import { notRealized } from './desired-helpers.js';
 
-/** Computes the routes and policy rules of router `routerId` over its links on this host. */
+/** Computes the routes and policy rules of router `routerId` over its links on this host;
+ * routes through the transit use the nexthop `transitGroup` when given. */
 export function routesOf(
   topo: HostTopology,
   routerId: string,
   links: readonly DesiredRouterLink[],
   isRouterHost: boolean,
   issues: Issue[],
+  transitGroup?: number,
 ): { routes: DesiredRoute[]; rules: DesiredRule[] } {
   const out: DesiredRoute[] = [];
   const transit = links.find((l) => l.kind === 'transit');
@@ -60,12 +62,14 @@ export function routesOf(
     if (!link) {
       if (transit && !isRouterHost) {
         // a port only the router host has (uplink, metadata uplink): hand the packet to the
-        // router's copy there, which routes it again with the full table
+        // router's copy there, which routes it again with the full table (per-flow routers:
+        // to the copy on one of the live gateways, by flow hash)
         out.push({
           type: 'unicast',
           dst,
-          via: TRANSIT_GW,
-          dev: transit.nsDev,
+          ...(transitGroup !== undefined
+            ? { nhid: transitGroup }
+            : { via: TRANSIT_GW, dev: transit.nsDev }),
           metric: r.weight,
           ...t,
         });

@@ -84,7 +84,17 @@ export interface DesiredRoute {
   readonly metric: number;
   /** Routing table (source-based routes); the main table when absent. */
   readonly table?: number;
+  /** Through a nexthop object (the transit group of a per-flow router) instead of via/dev. */
+  readonly nhid?: number;
 }
+
+/**
+ * A nexthop object of a router namespace: one gateway (`via` an `onlink` address on the
+ * transit device `dev`), or a resilient group of such nexthops (`group`: their ids).
+ */
+export type DesiredNexthop =
+  | { readonly id: number; readonly via: string; readonly dev: string }
+  | { readonly id: number; readonly group: readonly number[] };
 
 /** A permanent neighbor entry in a router namespace (from the bridge ARP table). */
 export interface DesiredNeighbor {
@@ -103,6 +113,9 @@ export interface DesiredRouterNs {
   readonly rules?: readonly DesiredRule[];
   /** VXLAN forwarding entries of the namespace's transit device. */
   readonly fdb?: readonly DesiredFdb[];
+  /** Nexthop objects (a compute host's copy of a per-flow router: one per live gateway and
+   * their resilient group). */
+  readonly nexthops?: readonly DesiredNexthop[];
   /** The namespace's `ip eucanetd` table (router host), undefined elsewhere. */
   readonly nft?: NftTableSpec;
 }

@@ -14,8 +14,12 @@ import {
   routerLinkHostDev,
   routerNamespace,
   transitDev,
+  transitGwMac,
+  transitHop,
   transitVni,
+  TRANSIT_GROUP_ID,
   TRANSIT_GW,
+  TRANSIT_TWIN_OFFSET,
   TRANSIT_LOCAL,
 } from './names.js';
 import { buildNftTables } from './nft-model.js';
@@ -25,6 +29,7 @@ import type {
   DesiredFdb,
   DesiredHost,
   DesiredNeighbor,
+  DesiredNexthop,
   DesiredOptions,
   DesiredPortFdb,
   DesiredProcess,
@@ -37,12 +42,14 @@ import { metadataEndpoint } from './desired-metadata.js';
 import { overlayOf } from './desired-overlay.js';
 import { withUplinkEgress } from './uplink-egress.js';
 import { bgpSpeaker, bgpSpec } from './bgp.js';
-import { isGatewayHost, servedPublicRoutes, servingGateway } from './gateways.js';
+import { isGatewayHost, isPerFlowRouter, servedPublicRoutes, servingGateway } from './gateways.js';
+import { publicAddresses, withElasticIps } from './elastic-ips.js';
 
 export type {
   DesiredFdb,
   DesiredHost,
   DesiredNeighbor,
+  DesiredNexthop,
   DesiredOptions,
   DesiredPortFdb,
   DesiredProcess,
@@ -83,11 +90,15 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
   const routerNamespaces: DesiredRouterNs[] = [];
   const processes: DesiredProcess[] = [];
   const files: { path: string; content: string }[] = [];
+  const pub = publicAddresses(topo);
   for (const router of topo.routers) {
     const links: DesiredRouterLink[] = [];
     const ns = routerNamespace(options.netnsPrefix, router.id);
-    // a compute host's copy hands north-south traffic to the gateway serving the router
-    const gateway = isRouterHost ? undefined : servingGateway(topo, router.id);
+    // a compute host's copy hands north-south traffic to the live gateways by flow hash
+    // (per-flow routers), else to the gateway serving the router
+    const perFlow = isPerFlowRouter(topo, router.id);
+    const gateway = isRouterHost || perFlow ? undefined : servingGateway(topo, router.id);
+    const hops = isRouterHost || !perFlow ? [] : transitHops(topo, router.id);
     const routerHostAddr = gateway === undefined ? undefined : underlay.get(gateway);
     let isDistributed = false;
     for (const rp of topo.ports.values()) {
@@ -122,9 +133,9 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
     }
     let fdb: DesiredFdb[] = [];
     const extraNeighbors: DesiredNeighbor[] = [];
-    if (isDistributed && (isRouterHost || routerHostAddr !== undefined)) {
+    let nexthops: DesiredNexthop[] = [];
+    if (isDistributed && (isRouterHost || routerHostAddr !== undefined || hops.length > 0)) {
       const dev = transitDev(router.id);
-      const gwMac = derivedMac(`transit-gw:${router.id}`);
       links.push({
         routerPortId: `transit:${router.id}`,
         kind: 'transit',
@@ -132,10 +143,25 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
         nsDev: dev,
         master: '',
         vni: transitVni(router.id),
-        mac: isRouterHost ? gwMac : derivedMac(`transit:${me}:${router.id}`),
+        mac: isRouterHost ? transitGwMac(router.id, me) : derivedMac(`transit:${me}:${router.id}`),
         address: `${isRouterHost ? TRANSIT_GW : TRANSIT_LOCAL}/31`,
       });
-      if (!isRouterHost) {
+      if (hops.length > 0) {
+        fdb = hops.map((h) => ({ mac: h.mac, dev, dst: h.dst }));
+        extraNeighbors.push(...hops.map((h) => ({ ip: h.via, mac: h.mac, dev })));
+        // two nexthops per gateway (a twin with the same address): the kernel tracks bucket
+        // use only in a group of two or more, so with one live gateway left its flows' buckets
+        // would look idle and move when another gateway returns
+        const ids = hops.flatMap((h) => [h.id, h.id + TRANSIT_TWIN_OFFSET]);
+        nexthops = [
+          ...hops.flatMap((h) => [
+            { id: h.id, via: h.via, dev },
+            { id: h.id + TRANSIT_TWIN_OFFSET, via: h.via, dev },
+          ]),
+          { id: TRANSIT_GROUP_ID, group: ids.sort((a, b) => a - b) },
+        ].sort((a, b) => a.id - b.id);
+      } else if (!isRouterHost) {
+        const gwMac = transitGwMac(router.id, gateway!);
         fdb = [{ mac: gwMac, dev, dst: routerHostAddr! }];
         extraNeighbors.push({ ip: TRANSIT_GW, mac: gwMac, dev });
       }
@@ -145,7 +171,14 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
       );
     }
     links.sort((a, b) => a.nsDev.localeCompare(b.nsDev));
-    const { routes, rules } = routesOf(topo, router.id, links, isRouterHost, issues);
+    const { routes, rules } = routesOf(
+      topo,
+      router.id,
+      links,
+      isRouterHost,
+      issues,
+      nexthops.length > 0 ? TRANSIT_GROUP_ID : undefined,
+    );
     const devOf = (portId: string): string | undefined =>
       links.find((l) => l.routerPortId === portId)?.nsDev;
     routerNamespaces.push({
@@ -155,16 +188,21 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
       routes,
       rules,
       fdb,
+      ...(nexthops.length > 0 ? { nexthops } : {}),
       neighbors: [...neighborsOf(topo, links), ...extraNeighbors],
       ...(isRouterHost
         ? {
-            nft: withUplinkEgress(buildRouterNft(router, topo, devOf, issues), router, topo, devOf),
+            nft: withElasticIps(
+              withUplinkEgress(buildRouterNft(router, topo, devOf, issues), router, topo, devOf),
+              topo.perFlowRouters?.get(router.id) ?? new Map(),
+              devOf(pub.get(router.id)?.portId ?? ''),
+            ),
           }
         : {}),
     });
     const spec =
       isRouterHost && router.name === CORE_ROUTER
-        ? bgpSpec(topo, router.id, servedPublicRoutes(topo, router.id), issues)
+        ? bgpSpec(topo, router.id, servedPublicRoutes(topo), issues)
         : undefined;
     if (spec) {
       const speaker = bgpSpeaker(spec, ns, options.stateDir);
@@ -228,6 +266,25 @@ export function desiredHost(topo: HostTopology, options: DesiredOptions): Desire
     files,
     issues,
   };
+}
+
+/** The gateways a compute host's copy of a per-flow router spreads its flows over: the live
+ * ones (all when none is known alive) with an underlay address; nexthop id and address from the
+ * gateway's place in the gateway list, so they stay put while the list does. */
+function transitHops(
+  topo: HostTopology,
+  routerId: string,
+): { id: number; via: string; mac: string; dst: string }[] {
+  const all = topo.gatewayHostIds ?? [];
+  const live = all.filter((h) => topo.liveGatewayIds?.includes(h) ?? true);
+  const out: { id: number; via: string; mac: string; dst: string }[] = [];
+  for (const h of live.length > 0 ? live : all) {
+    const dst = topo.underlay?.get(h);
+    const i = all.indexOf(h);
+    if (dst !== undefined)
+      out.push({ id: i + 1, via: transitHop(i), mac: transitGwMac(routerId, h), dst });
+  }
+  return out;
 }
 
 /** The topology as the bridge table sees it: only the chains reachable from the filters of

@@ -1,15 +1,18 @@
 /**
  * Gateway hosts (several router hosts). Every host with a bound uplink port of the core router
  * is a gateway: it realizes the whole north-south part (every router, with the router filters
- * and NAT) and its own uplinks. Each distributed router (VPC router, NAT gateway router) is
- * served by one live gateway, chosen by rendezvous hashing of the router id over the live
- * gateways: compute hosts send that router's north-south traffic to it, and it advertises the
- * router's public /32 addresses by BGP, so both directions of every flow of a public address
- * (elastic IP, NAT gateway) cross the same gateway and its conntrack state. When a gateway
- * dies only the routers it served move (to the next-highest score); when it returns they move
- * back. Pure, except for the liveness source the agent is given.
+ * and NAT) and its own uplinks. A distributed router whose public addresses are all elastic IPs
+ * (stateless 1:1 NAT on every gateway) is _per-flow_: compute hosts spread its north-south
+ * flows over the live gateways (a resilient nexthop group) and every gateway advertises its
+ * /32s. Any other distributed router (a NAT gateway router: stateful many-to-one SNAT) is
+ * _pinned_: served by one live gateway, chosen by rendezvous hashing of the router id over the
+ * live gateways; compute hosts send that router's north-south traffic to it and only it
+ * advertises the router's public /32s, so both directions of every flow cross the same gateway
+ * and its conntrack state. When a gateway dies only the routers it served move (to the
+ * next-highest score); when it returns they move back. Pure, except for the liveness source
+ * the agent is given.
  */
-import type { Port, Route } from '../store/index.js';
+import { publicAddresses } from './elastic-ips.js';
 import { shortHash } from './names.js';
 import type { GatewayLiveness, HostTopology } from './topology.js';
 
@@ -49,34 +52,27 @@ export function servingGateway(topo: HostTopology, routerId: string): string | u
 }
 
 /**
- * The public /32 addresses this gateway advertises: the core router's host routes through its
- * internal port whose next hop is the uplink address of a router this gateway serves (elastic
- * IPs of a VPC, the public address of a NAT gateway).
+ * True when the router's north-south flows are spread over the live gateways by flow hash
+ * (BGP gateways, and every public address of the router is an elastic IP that every gateway
+ * translates statelessly: elastic-ips.ts, classified by `readHostTopology`); false when it is
+ * pinned to its serving gateway (a NAT gateway's stateful many-to-one SNAT, or static-route
+ * gateways).
  */
-export function servedPublicRoutes(topo: HostTopology, coreRouterId: string): string[] {
-  const routerOfAddress = new Map<string, string>();
-  for (const p of topo.ports.values()) {
-    if (p.type === 'Router' && p.routerId !== undefined && p.portAddress !== undefined)
-      routerOfAddress.set(p.portAddress, p.routerId);
-  }
-  const out = new Set<string>();
-  for (const r of topo.routes) {
-    if (!isPublicHostRoute(r, coreRouterId, topo.ports)) continue;
-    const router = routerOfAddress.get(r.nextHopGateway!);
-    if (router !== undefined && servingGateway(topo, router) === topo.hostId)
-      out.add(`${r.dstNetworkAddr}/32`);
-  }
-  return [...out];
+export function isPerFlowRouter(topo: HostTopology, routerId: string): boolean {
+  return topo.perFlowRouters?.has(routerId) ?? false;
 }
 
-function isPublicHostRoute(
-  r: Route,
-  coreRouterId: string,
-  ports: ReadonlyMap<string, Port>,
-): boolean {
-  if (r.routerId !== coreRouterId || r.dstNetworkLength !== 32 || r.type !== 'Normal') return false;
-  if (r.nextHopGateway === undefined || r.nextHopGateway === '0.0.0.0') return false;
-  const port = r.nextHopPort === undefined ? undefined : ports.get(r.nextHopPort);
-  // through the internal (eucabr-facing) port, not an uplink
-  return port !== undefined && port.hostId === undefined;
+/**
+ * The public /32 addresses this gateway advertises: those of every per-flow router (each live
+ * gateway advertises every elastic IP, the upstream spreads them by its own ECMP) and those of
+ * the pinned routers this gateway serves (a NAT gateway's public address).
+ */
+export function servedPublicRoutes(topo: HostTopology): string[] {
+  const pub = publicAddresses(topo);
+  const out = new Set<string>();
+  for (const [routerId, p] of pub) {
+    if (isPerFlowRouter(topo, routerId) || servingGateway(topo, routerId) === topo.hostId)
+      for (const a of p.addresses) out.add(`${a}/32`);
+  }
+  return [...out];
 }

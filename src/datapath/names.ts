@@ -102,3 +102,20 @@ export const TRANSIT_LOCAL = '192.0.0.9';
 export const MD_PROXY_PID = 'md-proxy.pid';
 export const MD_PROXY_LOG = 'md-proxy.log';
 export const MD_MAP = 'metadata-map.json';
+
+/** MAC of a gateway's transit device of a router: each gateway has its own, so a compute
+ * host's copy can address every gateway over the one transit device (ECMP next hops). */
+export function transitGwMac(routerId: string, gatewayHostId: string): string {
+  return derivedMac(`transit-gw:${routerId}:${gatewayHostId}`);
+}
+
+/** The next-hop address (`onlink`, on the transit device) of the gateway at `index` in the
+ * gateway list: only a key of the permanent neighbor entry that holds the gateway's MAC. */
+export function transitHop(index: number): string {
+  return `192.0.0.${16 + (index % 224)}`;
+}
+
+/** Nexthop object ids in a router namespace: two per gateway (`index + 1` and its twin
+ * `index + 1 + TRANSIT_TWIN_OFFSET`, same address) and the resilient group over the live ones. */
+export const TRANSIT_GROUP_ID = 1000;
+export const TRANSIT_TWIN_OFFSET = 500;

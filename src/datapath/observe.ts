@@ -14,7 +14,7 @@ import type {
   ObservedNs,
   ObservedProcess,
 } from './plan.js';
-import { routeKey, type PlanScope } from './plan.js';
+import { nexthopKey, routeKey, type PlanScope } from './plan.js';
 import { BRIDGE_PREFIX, MD_MAP, MD_PROXY_PID, NFT_TABLE, ROUTE_PROTO } from './names.js';
 import { BGP_PROCESS, BIRD_CONF, BIRD_PID } from './bgp.js';
 import { RULE_PREF } from './desired.js';
@@ -191,6 +191,7 @@ async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
       dev?: string;
       metric?: number;
       table?: string;
+      nhid?: number;
     }>(
       await run([
         'ip',
@@ -212,6 +213,7 @@ async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
         ...(r.gateway !== undefined ? { via: r.gateway } : {}),
         ...(r.dev !== undefined ? { dev: r.dev } : {}),
         ...(r.table !== undefined && r.table !== 'main' ? { table: Number(r.table) } : {}),
+        ...(r.nhid !== undefined ? { nhid: r.nhid } : {}),
       }),
     ),
   );
@@ -245,16 +247,33 @@ async function observeNs(run: CommandRunner, ns: string): Promise<ObservedNs> {
       await run(['ip', '-n', ns, '-json', 'neigh', 'show', 'nud', 'permanent']),
     ).map((n) => `${n.dst} ${n.lladdr ?? ''} ${n.dev}`),
   );
-  const fwd = await run(['ip', 'netns', 'exec', ns, 'sysctl', '-n', 'net.ipv4.ip_forward']).catch(
-    () => '0',
+  const nexthops = new Set(
+    parseJson<{ id: number; gateway?: string; dev?: string; group?: { id: number }[] }>(
+      await run(['ip', '-n', ns, '-json', 'nexthop', 'show']).catch(() => ''),
+    ).map((n) =>
+      n.group
+        ? nexthopKey({ id: n.id, group: n.group.map((g) => g.id) })
+        : nexthopKey({ id: n.id, via: n.gateway ?? '', dev: n.dev ?? '' }),
+    ),
   );
+  const fwd = await run([
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'sysctl',
+    '-n',
+    'net.ipv4.ip_forward',
+    'net.ipv4.fib_multipath_hash_policy',
+  ]).catch(() => '0');
   return {
     links,
     routes,
     neighbors,
-    isForwarding: fwd.trim() === '1',
+    isForwarding: fwd.trim().split(/\s+/).join(',') === '1,1',
     rules,
     fdb,
+    nexthops,
     ...(nft ? { nft } : {}),
   };
 }
@@ -307,6 +326,7 @@ export function appliedNs(r: DesiredRouterNs): ObservedNs {
     isForwarding: true,
     rules: new Set((r.rules ?? []).map((x) => `${x.pref} ${x.src} ${x.table}`)),
     fdb: new Set((r.fdb ?? []).map((f) => `${f.mac} ${f.dev} ${f.dst}`)),
+    nexthops: new Set((r.nexthops ?? []).map(nexthopKey)),
     ...(r.nft ? { nft: appliedTable(r.nft) } : {}),
   };
 }

@@ -22,11 +22,14 @@ export interface ObservedNs {
   readonly routes: ReadonlySet<string>;
   /** Permanent neighbors as `ip mac dev`. */
   readonly neighbors: ReadonlySet<string>;
+  /** The router namespace sysctls are set (forwarding, L4 multipath hash). */
   readonly isForwarding: boolean;
   /** Policy rules in the agent's preference range, as `pref src table`. */
   readonly rules?: ReadonlySet<string>;
   /** VXLAN forwarding entries of the namespace (`mac dev dst`). */
   readonly fdb?: ReadonlySet<string>;
+  /** Nexthop objects (see `nexthopKey`). */
+  readonly nexthops?: ReadonlySet<string>;
   /** The namespace's `ip eucanetd` table. */
   readonly nft?: ObservedNftTable;
 }

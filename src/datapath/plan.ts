@@ -4,7 +4,7 @@
  * its alias (or enslaved to its bridges), namespaces with its prefix, routes with its
  * protocol number, its nftables tables and its DHCP files.
  */
-import type { DesiredHost, DesiredRoute } from './desired.js';
+import type { DesiredHost, DesiredNexthop, DesiredRoute } from './desired.js';
 import { diffTable } from './nft.js';
 import { ALIAS_PREFIX, linkAlias, ROUTE_PROTO, VXLAN_PORT } from './names.js';
 import type { DesiredFdb } from './desired.js';
@@ -39,11 +39,31 @@ export type Action =
 /** The key of a route, also valid `ip route` arguments (desired and observed are compared
  * through it). */
 export function routeKey(r: DesiredRoute): string {
-  const via = r.via !== undefined ? ` via ${r.via}` : '';
-  const dev = r.dev !== undefined ? ` dev ${r.dev}` : '';
+  const via = r.nhid === undefined && r.via !== undefined ? ` via ${r.via}` : '';
+  const dev = r.nhid === undefined && r.dev !== undefined ? ` dev ${r.dev}` : '';
+  const nh = r.nhid !== undefined ? ` nhid ${r.nhid}` : '';
   const table = r.table !== undefined ? ` table ${r.table}` : '';
-  return `${r.type} ${r.dst}${via}${dev} metric ${r.metric}${table}`;
+  return `${r.type} ${r.dst}${via}${dev}${nh} metric ${r.metric}${table}`;
 }
+
+/** The key of a nexthop object (desired and observed are compared through it). */
+export function nexthopKey(n: DesiredNexthop): string {
+  return 'group' in n ? `${n.id} group ${n.group.join('/')}` : `${n.id} via ${n.via} dev ${n.dev}`;
+}
+
+/** Buckets and timers of the transit groups: a bucket (a slice of the flow hash space) keeps
+ * its gateway while that gateway is in the group; a returning gateway takes over buckets only
+ * once they have been idle for 10 s, never by force (no unbalanced timer). */
+export const NEXTHOP_GROUP_ARGS = 'type resilient buckets 64 idle_timer 10 unbalanced_timer 0';
+
+/** Sysctls of every router namespace: forwarding, no reverse-path filter, and L4 multipath
+ * hashing (a flow's 5-tuple picks its gateway in a transit group). */
+export const ROUTER_NS_SYSCTLS = [
+  'net.ipv4.ip_forward=1',
+  'net.ipv4.conf.all.rp_filter=0',
+  'net.ipv4.conf.default.rp_filter=0',
+  'net.ipv4.fib_multipath_hash_policy=1',
+] as const;
 
 /**
  * What a pass plans: `all`, or `filters` only (the nft tables of the host and of the router
@@ -69,17 +89,7 @@ export function planHost(
     if (observed.namespaces.get(r.ns)?.isForwarding) continue;
     actions.push({
       type: 'exec',
-      argv: [
-        'ip',
-        'netns',
-        'exec',
-        r.ns,
-        'sysctl',
-        '-qw',
-        'net.ipv4.ip_forward=1',
-        'net.ipv4.conf.all.rp_filter=0',
-        'net.ipv4.conf.default.rp_filter=0',
-      ],
+      argv: ['ip', 'netns', 'exec', r.ns, 'sysctl', '-qw', ...ROUTER_NS_SYSCTLS],
     });
   }
   const hostLines = planHostLinks(desired, observed);
@@ -281,6 +291,18 @@ function planNamespace(
     if (!observed?.rules?.has(`${x.pref} ${x.src} ${x.table}`))
       lines.push(`rule add from ${x.src} lookup ${x.table} pref ${x.pref}`);
   }
+  // nexthops before the routes that use them (gateways first, then their group), and
+  // removed after the routes that used them (groups first)
+  const wantedHops = new Map((r.nexthops ?? []).map((n) => [nexthopKey(n), n]));
+  const hopIds = new Set((r.nexthops ?? []).map((n) => n.id));
+  for (const [key, n] of [...wantedHops].sort(([, a], [, b]) => a.id - b.id)) {
+    if (observed?.nexthops?.has(key)) continue;
+    lines.push(
+      'group' in n
+        ? `nexthop replace id ${n.id} group ${n.group.join('/')} ${NEXTHOP_GROUP_ARGS}`
+        : `nexthop replace id ${n.id} via ${n.via} dev ${n.dev} onlink`,
+    );
+  }
   const wanted = new Map(r.routes.map((route) => [routeKey(route), route]));
   for (const key of [...(observed?.routes ?? [])].sort()) {
     if (!wanted.has(key)) lines.push(`route del ${key} proto ${ROUTE_PROTO}`);
@@ -288,6 +310,12 @@ function planNamespace(
   for (const [key] of wanted) {
     if (!observed?.routes.has(key)) lines.push(`route add ${key} proto ${ROUTE_PROTO}`);
   }
+  const staleIds = new Set(
+    [...(observed?.nexthops ?? [])]
+      .map((k) => Number(k.split(' ')[0]))
+      .filter((id) => !hopIds.has(id)),
+  );
+  for (const id of [...staleIds].sort((a, b) => b - a)) lines.push(`nexthop del id ${id}`);
   const neighbors = new Set(r.neighbors.map((n) => `${n.ip} ${n.mac} ${n.dev}`));
   for (const key of [...(observed?.neighbors ?? [])].sort()) {
     if (neighbors.has(key)) continue;

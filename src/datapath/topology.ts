@@ -4,9 +4,11 @@
  * rules and IP address groups reachable from the filters of those objects.
  */
 import { networkOf } from './addr.js';
+import { elasticIps, publicAddresses } from './elastic-ips.js';
 import type {
   Bridge,
   Chain,
+  Host,
   IpAddrGroup,
   Port,
   Route,
@@ -53,12 +55,26 @@ export interface HostTopology {
   readonly isBgpGateways?: boolean;
   /** The gateway hosts known to be alive; undefined: all of them. */
   readonly liveGatewayIds?: readonly string[];
+  /** The realized routers whose north-south flows are spread over the gateways by flow hash
+   * (BGP gateways, every public address an elastic IP: elastic-ips.ts), with their elastic
+   * IPs (public → private). Classified from the whole store: a compute host's share lacks the
+   * core router's routes and the routers' chains. */
+  readonly perFlowRouters?: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
+/** What `readHostTopology` tells a liveness source besides the candidates. */
+export interface LivenessContext {
+  /** Every host object of the store (with the agents' stored heartbeats). */
+  readonly hosts: readonly Host[];
+  /** This host's id. */
+  readonly me: string;
 }
 
 /** Where the agent learns which gateway hosts are alive (agent heartbeats; gateways.ts). */
 export interface GatewayLiveness {
-  /** Host ids (of `candidates`) whose agents are alive now. */
-  liveHosts(candidates: readonly string[]): Promise<ReadonlySet<string>>;
+  /** Host ids (of `candidates`) whose agents are alive now; `context`: the store's host
+   * objects (their stored heartbeats) and this host's id. */
+  liveHosts(candidates: readonly string[], context?: LivenessContext): Promise<ReadonlySet<string>>;
   /** Sees every topology the agent read (who the gateways are, their underlay addresses). */
   observe?(topo: HostTopology): void;
   /** Calls `onChange` when the live set changes (the agent runs a pass); returns an
@@ -127,7 +143,9 @@ export async function readHostTopology(
     routerById,
     allPeers,
   );
-  const live = liveness ? await liveness.liveHosts(gatewayHostIds) : undefined;
+  const live = liveness
+    ? await liveness.liveHosts(gatewayHostIds, { hosts: allHosts, me: hostId })
+    : undefined;
   const liveGatewayIds = live ? gatewayHostIds.filter((h) => live.has(h)) : undefined;
   const isRouterHost = gatewayHostIds.includes(hostId);
   const routerHostId = isRouterHost ? hostId : (liveGatewayIds?.[0] ?? gatewayHostIds[0]);
@@ -187,6 +205,25 @@ export async function readHostTopology(
   for (const r of routers) for (const p of portsByRouter.get(r.id) ?? []) ports.set(p.id, p);
   const inBridges = (x: { bridgeId: string }): boolean => bridgeIds.has(x.bridgeId);
   const routes = allRoutes.filter((r) => routerIds.has(r.routerId));
+  const chainById = new Map(allChains.map((c) => [c.id, c]));
+  const groupById = new Map(allGroups.map((g) => [g.id, g]));
+  const perFlowRouters = new Map<string, ReadonlyMap<string, string>>();
+  if (isBgpGateways && gatewayHostIds.length > 0) {
+    const view = {
+      routers: allRouters,
+      ports: portById,
+      routes: allRoutes,
+      chains: chainById,
+      rules: new Map(allRules.map((r) => [r.id, r])),
+      ipAddrGroups: groupById,
+    };
+    const pub = publicAddresses(view);
+    for (const r of routers) {
+      if (r.name === CORE_ROUTER) continue;
+      const eips = elasticIps(view, r.id, pub.get(r.id));
+      if (eips) perFlowRouters.set(r.id, eips);
+    }
+  }
   const { chains, rules, ipAddrGroups } = closeChains(
     [
       ...bridges.flatMap((b) => [b.inboundFilterId, b.outboundFilterId]),
@@ -202,9 +239,9 @@ export async function readHostTopology(
           ])
         : []),
     ],
-    new Map(allChains.map((c) => [c.id, c])),
+    chainById,
     groupBy(allRules, (r) => r.chainId),
-    new Map(allGroups.map((g) => [g.id, g])),
+    groupById,
   );
   return {
     hostId,
@@ -227,6 +264,7 @@ export async function readHostTopology(
     gatewayHostIds,
     isBgpGateways,
     ...(liveGatewayIds ? { liveGatewayIds } : {}),
+    perFlowRouters,
   };
 }
 
