@@ -14,7 +14,10 @@
 import type { Issue } from '../common/index.js';
 import { IdDeriver, type IdPrefix } from '../common/index.js';
 import { KINDS, type Kind, type WritableOf } from '../store/index.js';
+import { sameData, sameList } from './same.js';
 import type { DesiredOf, DesiredTopology, MappingConfig, TopologyDelta } from './types.js';
+
+export { sameList };
 
 type Mutable<T> = { -readonly [P in keyof T]: T[P] };
 
@@ -475,36 +478,4 @@ export class TopologyBuilder {
   topology(): DesiredTopology {
     return this.maps;
   }
-}
-
-/** Element-by-element equality of two lists (`===` per element). */
-export function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * Exact structural equality of plain data (objects, arrays, primitives); allocates nothing.
- * Unlike the reconciler's `sameValue`, absent, false, '' and [] are all different here: a kept
- * object must serialize exactly as the one a full pass builds.
- */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let n = 0;
-  for (const k in x) {
-    if (!Object.hasOwn(y, k) || !sameData(x[k], y[k])) return false;
-    n++;
-  }
-  for (const _ in y) n--;
-  return n === 0;
 }

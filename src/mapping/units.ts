@@ -18,7 +18,7 @@ import type { SgMembers } from './security-group.js';
 import { dhcpSettings, mapSubnet, type SubnetCtx } from './subnet.js';
 import type { Allocations } from './types.js';
 import { mapVpc, type VpcCtx } from './vpc.js';
-import type { FastState } from './propagate.js';
+import type { FastState } from './propagate-state.js';
 
 /** A recorded unit with the signature of the inputs it was mapped from. */
 export interface Unit {
