@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { StoreError, StoreUnavailableError } from './errors.js';
-import { EtcdKeys, parseEtcdSpec, toStoreError } from './etcd-keys.js';
+import { EtcdKeys, isEtcdSizeRefusal, parseEtcdSpec, toStoreError } from './etcd-keys.js';
 
 describe('etcd keys', () => {
   it('parses endpoints and the prefix of a spec, defaulting the prefix to /eucanetd', () => {
@@ -38,6 +38,11 @@ describe('etcd keys', () => {
   it('maps connection failures to StoreUnavailableError and size refusals to a hint', () => {
     const down = toStoreError(new Error('14 UNAVAILABLE: No connection established'), 'x', 'h:1');
     expect(down).to.be.instanceOf(StoreUnavailableError);
+    // etcd killed while a commit was on the wire: its outcome is unknown, the cycle is retried
+    const reset = toStoreError(new Error('14 UNAVAILABLE: read ECONNRESET'), 'commit', 'h:1');
+    expect(reset).to.be.instanceOf(StoreUnavailableError);
+    const breaker = new Error('Execution prevented because the circuit breaker is open');
+    expect(toStoreError(breaker, 'commit', 'h:1')).to.be.instanceOf(StoreUnavailableError);
     const big = toStoreError(
       new Error('etcdserver: too many operations in txn request'),
       'x',
@@ -45,6 +50,8 @@ describe('etcd keys', () => {
     );
     expect(big).to.not.be.instanceOf(StoreUnavailableError);
     expect(big.message).to.include('--max-txn-ops');
+    expect(isEtcdSizeRefusal(big)).to.equal(true);
+    expect(isEtcdSizeRefusal(down)).to.equal(false);
     const other = toStoreError(new Error('etcdserver: permission denied'), 'x', 'h:1');
     expect(other).to.be.instanceOf(StoreError).and.not.instanceOf(StoreUnavailableError);
   });

@@ -88,7 +88,16 @@ export function encodeObject(obj: AnyObject): Buffer {
 }
 
 const UNAVAILABLE =
-  /GRPCUnavailable|GRPCDeadlineExceeded|BrokenCircuit|ClientClosed|EtcdWatchStreamEnded|GRPCCancelled|ECONNREFUSED|No connection established|connect|timed out|deadline|leader|unhealthy/i;
+  /GRPCUnavailable|\b14 UNAVAILABLE\b|GRPCDeadlineExceeded|BrokenCircuit|circuit breaker is open|ClientClosed|EtcdWatchStreamEnded|GRPCCancelled|ECONNREFUSED|ECONNRESET|No connection established|connect|timed out|deadline|leader|unhealthy/i;
+
+/** How etcd (or gRPC) says a request is over its size limits. */
+const SIZE_REFUSAL = /too many operations in txn|request is too large|message larger than max/i;
+
+/** True for the `StoreError` `toStoreError` makes of etcd refusing a request for its size. */
+export function isEtcdSizeRefusal(e: unknown): boolean {
+  if (!(e instanceof StoreError) || !(e.cause instanceof Error)) return false;
+  return SIZE_REFUSAL.test(`${e.cause.name} ${e.cause.message}`);
+}
 
 /**
  * Maps an etcd3/gRPC failure of `what` onto the store errors: connection loss, timeouts and
@@ -99,7 +108,7 @@ export function toStoreError(e: unknown, what: string, endpoints: string): Store
   if (e instanceof StoreError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
   const text = `${err.name} ${err.message}`;
-  if (/too many operations in txn|request is too large|message larger than max/i.test(text)) {
+  if (SIZE_REFUSAL.test(text)) {
     return new StoreError(
       `etcd ${endpoints}: ${what} refused (${err.message}); raise etcd's --max-txn-ops / ` +
         `--max-request-bytes (see docs/etcd.md)`,

@@ -18,8 +18,12 @@ import { watchEtcdHistory } from './etcd-history.js';
 import { NAMED_KINDS } from './schema.js';
 import { StoreState } from './state.js';
 import { runTransaction } from './transaction.js';
+import { runBulkCreate, type CreateOp } from './bulk.js';
+import { runBulkDelete, type DeleteOp } from './bulk-delete.js';
+import { bulkCommit, deferPeers, type BulkLimits } from './etcd-bulk.js';
 import type {
   AnyObject,
+  Change,
   ChangeEvent,
   CommitResult,
   Kind,
@@ -48,6 +52,9 @@ export interface EtcdStoreOptions {
   readonly callTimeoutMs?: number;
   /** Commits kept in memory for `watch` resumption (default 10,000). */
   readonly historySize?: number;
+  /** Bulk creates and deletes: at most this many changed objects per etcd transaction
+   * (default 5,000; halved, for the life of the store, while etcd refuses one for its size). */
+  readonly bulkMaxOps?: number;
   readonly logger?: Logger;
 }
 
@@ -65,6 +72,11 @@ class ReadTracking extends StoreState {
     if (!ids) this.reads.set(kind, (ids = new Set()));
     ids.add(id);
     return this.inner.get(kind, id);
+  }
+
+  /** The inner state's map (a bulk delete asks a kind's size; the `rev` fence covers it). */
+  override objects(kind: Kind): ReadonlyMap<string, AnyObject> {
+    return this.inner.objects(kind);
   }
 }
 
@@ -99,6 +111,7 @@ class EtcdStore implements TopologyStore {
   /** Aborted on close: ends the etcd watches of `watch` calls served from etcd history. */
   private readonly closing = new AbortController();
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly bulkLimits: BulkLimits;
 
   constructor(
     private readonly client: Etcd3,
@@ -108,7 +121,9 @@ class EtcdStore implements TopologyStore {
     private readonly lock: ControllerLock | undefined,
     private readonly options: EtcdStoreOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.bulkLimits = { ops: options.bulkMaxOps ?? 5_000 };
+  }
 
   async get<K extends Kind>(kind: K, id: string): Promise<ObjectOf<K> | undefined> {
     checkKind(kind);
@@ -149,9 +164,35 @@ class EtcdStore implements TopologyStore {
   }
 
   transaction(ops: readonly Op[]): Promise<CommitResult> {
-    const run = this.tail.then(() => this.commit(ops));
+    return this.exclusive(() => this.commit((state) => runTransaction(state, ops)));
+  }
+
+  /** Creates many new objects as a sequence of commits within etcd's request limits (see
+   * `bulkCommit`). */
+  bulkCreate(ops: readonly CreateOp[]): Promise<CommitResult> {
+    return this.exclusive(() =>
+      this.bulk(ops, (state, batch) => runBulkCreate(state, deferPeers(state, batch))),
+    );
+  }
+
+  /** Deletes many objects as a sequence of commits within etcd's request limits (see
+   * `bulkCommit`); give them children first, as a flush plans them. */
+  bulkDelete(ops: readonly DeleteOp[]): Promise<CommitResult> {
+    return this.exclusive(() => this.bulk(ops, runBulkDelete));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  private async bulk<O extends Op>(
+    ops: readonly O[],
+    engine: (state: StoreState, ops: readonly O[]) => Change[],
+  ): Promise<CommitResult> {
+    this.checkWritable();
+    return bulkCommit(this.cache.state, ops, engine, this.bulkLimits, (run) => this.commit(run));
   }
 
   async close(): Promise<void> {
@@ -164,11 +205,17 @@ class EtcdStore implements TopologyStore {
     this.client.close();
   }
 
-  private async commit(ops: readonly Op[]): Promise<CommitResult> {
+  private checkWritable(): void {
     if (this.closed) throw new StoreError('transaction on a closed store');
     if (this.options.readOnly) {
       throw new StoreError(`etcd store ${this.keys.root} was opened read-only`);
     }
+  }
+
+  /** Commits what `run` computes against the cache as one etcd transaction (re-run on a lost
+   * race). */
+  private async commit(run: (state: StoreState) => Change[]): Promise<CommitResult> {
+    this.checkWritable();
     const retries = this.options.commitRetries ?? 10;
     for (let attempt = 0; ; attempt++) {
       if (this.lock?.lost) await this.lock.reacquire().catch(this.mapError('lock'));
@@ -177,7 +224,7 @@ class EtcdStore implements TopologyStore {
       const tracking = new ReadTracking(base);
       let changes;
       try {
-        changes = runTransaction(tracking, ops);
+        changes = run(tracking);
       } catch (e) {
         // The cache may lag a commit made elsewhere: refuse only on an up-to-date cache.
         if (attempt < retries && (await this.catchUp(seen))) continue;

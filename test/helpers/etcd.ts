@@ -37,6 +37,8 @@ interface MemberConfig {
   readonly clientPort: number;
   readonly peerPort: number;
   readonly dataDir: string;
+  /** etcd's own transaction limits instead of the generous ones (default false). */
+  readonly etcdDefaultLimits?: boolean;
 }
 
 /** One etcd member process; `start` may be called again after `stop` (a restart). */
@@ -88,10 +90,9 @@ export class EtcdMember {
       'new',
       '--initial-cluster-token',
       this.token,
-      '--max-txn-ops',
-      '100000',
-      '--max-request-bytes',
-      String(64 * 1024 * 1024),
+      ...(c.etcdDefaultLimits === true
+        ? []
+        : ['--max-txn-ops', '100000', '--max-request-bytes', String(64 * 1024 * 1024)]),
       '--heartbeat-interval',
       '50',
       '--election-timeout',
@@ -136,8 +137,12 @@ export class EtcdCluster {
     private readonly dir: string,
   ) {}
 
-  /** Starts `size` members (default 1) on free loopback ports and waits until healthy. */
-  static async start(size = 1): Promise<EtcdCluster> {
+  /** Starts `size` members (default 1) on free loopback ports and waits until healthy;
+   * `etcdDefaultLimits` keeps etcd's own transaction limits (128 ops, 1.5 MiB). */
+  static async start(
+    size = 1,
+    options: { etcdDefaultLimits?: boolean } = {},
+  ): Promise<EtcdCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'etcd-test-'));
     const configs: MemberConfig[] = [];
     for (let i = 1; i <= size; i++) {
@@ -146,6 +151,7 @@ export class EtcdCluster {
         clientPort: await freePort(),
         peerPort: await freePort(),
         dataDir: join(dir, `n${i}`),
+        ...(options.etcdDefaultLimits === true ? { etcdDefaultLimits: true } : {}),
       });
     }
     const initial = configs.map((c) => `${c.name}=http://127.0.0.1:${c.peerPort}`).join(',');
