@@ -74,7 +74,7 @@ function runRound(
   });
 }
 
-describe('store file backend: crash safety (SIGKILL at random moments)', function () {
+describe('store file backend: crash safety (SIGKILL at random moments, during commits and bulk commits)', function () {
   this.timeout(120_000);
 
   it('keeps every acknowledged commit and no partial one across 50+ kills', async () => {
@@ -86,6 +86,7 @@ describe('store file backend: crash safety (SIGKILL at random moments)', functio
     const expected = new Map<string, boolean>(); // group → should exist (acked create / delete)
     let lastAcked = 0;
     let totalAcks = 0;
+    let bulkAcks = 0;
     let seed = 12345;
     const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     try {
@@ -102,6 +103,10 @@ describe('store file backend: crash safety (SIGKILL at random moments)', functio
           expected.set(a.group, a.action === 'create');
         }
         totalAcks += acks.length;
+        // groups g<n> with n % 4 === 1 are bulk creates (see the writer)
+        bulkAcks += acks.filter(
+          (a) => a.action === 'create' && Number(a.group.slice(1)) % 4 === 1,
+        ).length;
         // reopen as the writer would: recovery, then verify every binding
         const store = await openFileStore(dir);
         try {
@@ -127,6 +132,7 @@ describe('store file backend: crash safety (SIGKILL at random moments)', functio
         }
       }
       expect(totalAcks).to.be.greaterThan(52);
+      expect(bulkAcks).to.be.greaterThan(5);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

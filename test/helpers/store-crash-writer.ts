@@ -3,6 +3,8 @@
  * store in DIR and prints `begin <create|delete> <group>` before each commit and
  * `ack <revision> <create|delete> <group>` after it is acknowledged (stdout to a pipe is synchronous on Linux, so a printed ack is never lost to SIGKILL).
  * A group is a chain `g<n>` (metadata `size`) plus that many rules: all or none must exist.
+ * Every fourth group is created, and every other delete made, by a bulk commit (`bulkCreate`,
+ * `bulkDelete`), which the file store writes as a whole new generation.
  * Usage: node --import tsx test/helpers/store-crash-writer.ts DIR FIRST_GROUP [SNAPSHOT_EVERY]
  */
 import { openFileStore, type Op, type WritableOf } from '../../src/store/index.js';
@@ -34,14 +36,19 @@ for (let n = Number(firstArg); ; n++) {
       object: { id: `${id}-r${i}`, chainId: id, type: 'accept', nwProto: 6 } as WritableOf<'rule'>,
     });
   }
+  // every fourth group as a bulk commit (written as the next generation, not a journal record)
+  const bulk = n % 4 === 1;
   process.stdout.write(`begin create ${id}\n`);
-  const { revision } = await store.transaction(ops);
+  const { revision } = bulk
+    ? await store.bulkCreate!(ops as Extract<Op, { op: 'create' }>[])
+    : await store.transaction(ops);
   process.stdout.write(`ack ${revision} create ${id}\n`);
   live.push(id);
   if (n % 3 === 0 && live.length > 4) {
     const victim = live.splice(n % live.length, 1)[0]!;
     process.stdout.write(`begin delete ${victim}\n`);
-    const r = await store.transaction([{ op: 'delete', kind: 'chain', id: victim }]);
+    const del = [{ op: 'delete', kind: 'chain', id: victim }] as const;
+    const r = n % 2 === 0 ? await store.bulkDelete!(del) : await store.transaction(del);
     process.stdout.write(`ack ${r.revision} delete ${victim}\n`);
   }
 }
