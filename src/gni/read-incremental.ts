@@ -8,7 +8,13 @@
  * of a wrapper section, that is byte-equal, with the white space before it, to the same span
  * of the last document, it takes the built form from the last read instead of scanning it.
  * Everything else (the root start tag, changed sections, new or changed entities, the end) is
- * scanned as usual. Cross-entity checks then run on the whole view as in a full read.
+ * scanned as usual. The cross-entity checks then look at the entities that changed (the ones
+ * this read built and the ones of the last read it left out) with lookups kept in the state
+ * (`check-incremental.ts`), or run on the whole view as in a full read when that cannot decide.
+ *
+ * View identity (docs/gni.md, contract C1): a top-level entity or configuration equal to the
+ * last view's is that very object; a changed one (placement included) is a new object; no
+ * object of a returned view is written afterwards.
  *
  * Why the result equals a full read: a reused span is scanned by a full read in the same
  * context (same section, between entities) from the same bytes, and the last read reported no
@@ -18,8 +24,17 @@
  * a fragment that does not end where the walk expects, a missing section) makes the caller
  * read the document in full. Pure: no I/O.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { BuildContext } from './build-context.js';
+import { buildConfig } from './build-config.js';
 import { buildItem } from './build-entities.js';
+import {
+  buildCheckState,
+  checkIncremental,
+  CheckStateHolder,
+  type CheckState,
+  type ViewDelta,
+} from './check-incremental.js';
 import { IssueSink } from './issues.js';
 import { LayoutRecorder, type DocLayout, type SectionLayout } from './layout.js';
 import {
@@ -33,8 +48,9 @@ import {
   resultOf,
   type ReadOptions,
 } from './read.js';
+import { checkReferences, type ViewParts } from './references.js';
 import { ROOT, ROOT_NAME, type Plain } from './schema.js';
-import type { ReadResult } from './types.js';
+import type { GniConfig, ReadResult } from './types.js';
 import { Scanner } from './xml-builder.js';
 import { FORBIDDEN_CHARS } from './xml-scanner.js';
 import { Fatal } from './xml-text.js';
@@ -48,6 +64,10 @@ export interface GniReadState {
   readonly root: Plain;
   readonly maxBytes: number;
   readonly limits: XmlLimits;
+  /** The view's configuration (an unchanged one is passed on as the same object). */
+  readonly configuration: GniConfig;
+  /** The lookups of the incremental checks, once built (see `check-incremental.ts`). */
+  readonly checks: CheckStateHolder;
 }
 
 /** A read plus the state for the next one. */
@@ -59,6 +79,9 @@ export interface StatefulRead {
   readonly incremental: boolean;
   /** How many bytes were scanned (all of them unless `incremental`). */
   readonly scanned: number;
+  /** Whether the cross-entity checks looked only at what changed (see `check-incremental.ts`);
+   * false when they ran on the whole view. */
+  readonly checkedIncrementally: boolean;
 }
 
 /** Entities compared ahead of the walk's position to recognize removed ones. */
@@ -76,7 +99,14 @@ export function readGniWithState(
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const limits = limitsOf(options);
   if (input.byteLength > maxBytes) {
-    return { result: readWhole(input, options), state: undefined, incremental: false, scanned: 0 };
+    const result = readWhole(input, options);
+    return {
+      result,
+      state: undefined,
+      incremental: false,
+      scanned: 0,
+      checkedIncrementally: false,
+    };
   }
   if (
     previous !== undefined &&
@@ -91,10 +121,12 @@ export function readGniWithState(
   const full = readXmlChunksWith(input, options, CHUNK_BYTES, recorder);
   const scanned = input.byteLength;
   if (full === undefined) {
-    return { result: readWhole(input, options), state: undefined, incremental: false, scanned };
+    const result = readWhole(input, options);
+    return { result, state: undefined, incremental: false, scanned, checkedIncrementally: false };
   }
-  const state = stateOf(input, full.result, full.root, recorder.layout(), maxBytes, limits);
-  return { result: full.result, state, incremental: false, scanned };
+  const layout = recorder.layout();
+  const state = stateOf(input, full.result, full.root, layout, maxBytes, limits, undefined);
+  return { result: full.result, state, incremental: false, scanned, checkedIncrementally: false };
 }
 
 /** The state a clean read leaves for the next one (none after issues or without a layout). */
@@ -105,11 +137,21 @@ function stateOf(
   layout: DocLayout | undefined,
   maxBytes: number,
   limits: XmlLimits,
+  checks: CheckState | undefined,
 ): GniReadState | undefined {
   const view = result.view;
   if (view === undefined || root === undefined || layout === undefined) return undefined;
   if (result.issues.length > 0 || view.invalid.size > 0) return undefined;
-  return { bytes, layout, root, maxBytes, limits };
+  const configuration = view.configuration;
+  return {
+    bytes,
+    layout,
+    root,
+    maxBytes,
+    limits,
+    configuration,
+    checks: new CheckStateHolder(checks),
+  };
 }
 
 /** The walk over a new document; `undefined` from `read` means "read it in full". */
@@ -120,6 +162,10 @@ class IncrementalRead {
   private readonly scanner: Scanner;
   private readonly o: Buffer;
   private readonly n: Buffer;
+  /** Entities built by this read and entities of the last read left out, by section. */
+  private readonly added = new Map<string, unknown[]>();
+  private readonly removed = new Map<string, unknown[]>();
+  private configReused = false;
 
   constructor(
     private readonly input: Uint8Array,
@@ -128,12 +174,16 @@ class IncrementalRead {
     this.o = Buffer.from(prev.bytes.buffer, prev.bytes.byteOffset, prev.bytes.byteLength);
     this.n = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const ctx = this.ctx;
+    const added = this.added;
     this.scanner = new Scanner(
       '',
       this.issues,
       prev.limits,
-      (section: string, item: Plain, index: number): unknown =>
-        buildItem(section, item, index, ctx),
+      (section: string, item: Plain, index: number): unknown => {
+        const entity = buildItem(section, item, index, ctx);
+        push(added, section, [entity]);
+        return entity;
+      },
       true,
       this.recorder,
     );
@@ -153,11 +203,14 @@ class IncrementalRead {
       if (this.same(oldEnd, pos, len)) {
         const value = reuseSection(oldRoot[s.name]);
         if (!scanner.injectSection(s.name, value, shifted(s, pos - oldEnd))) return undefined;
+        if (s.name === 'configuration') this.configReused = true;
         pos += len;
       } else if (s.itemEnds !== undefined) {
         pos = this.walkWrapper(s, oldEnd, pos, oldRoot[s.name]);
         if (pos < 0) return undefined;
       } else {
+        const old = oldRoot[s.name];
+        if (Array.isArray(old)) push(this.removed, s.name, old);
         const close = this.n.indexOf(`</${s.name}>`, pos, 'latin1');
         if (close < 0) return undefined;
         const end = close + s.name.length + 3;
@@ -169,11 +222,69 @@ class IncrementalRead {
     if (!this.scan(pos, this.n.length, true)) return undefined;
     const root = scanner.root;
     if (root === undefined) return undefined;
-    const view = finishView(root, this.ctx);
+    let checks: CheckState | undefined;
+    const view = finishView(root, this.ctx, {
+      configuration: (plain, ctx) => this.configuration(plain, ctx),
+      check: (parts, ctx) => {
+        checks = this.check(parts, ctx);
+      },
+    });
+    if (view !== undefined) this.keepUnchanged(root);
     const result = resultOf(view, this.issues, this.input.byteLength, 'xml');
     const { maxBytes, limits } = this.prev;
-    const state = stateOf(this.input, result, root, this.recorder.layout(), maxBytes, limits);
-    return { result, state, scanned: this.scanned };
+    const recorded = this.recorder.layout();
+    const state = stateOf(this.input, result, root, recorded, maxBytes, limits, checks);
+    const checkedIncrementally = checks !== undefined;
+    return { result, state, scanned: this.scanned, checkedIncrementally };
+  }
+
+  /** The configuration: the last view's object when its section was reused or it built equal. */
+  private configuration(plain: Plain, ctx: BuildContext): GniConfig {
+    const last = this.prev.configuration;
+    if (this.configReused) return last; // same bytes, and the last read built them cleanly
+    const built = buildConfig(plain, ctx);
+    return isDeepStrictEqual(built, last) ? last : built;
+  }
+
+  /**
+   * The cross-entity checks: incremental when the read is clean so far, else (or when the
+   * incremental checks find anything) `checkReferences` on the whole view. Returns the
+   * updated lookups after a clean incremental check.
+   */
+  private check(parts: ViewParts, ctx: BuildContext): CheckState | undefined {
+    if (this.issues.list.length === 0 && !ctx.rejected) {
+      const s = this.prev.checks.take() ?? buildCheckState(viewParts(this.prev));
+      const delta: ViewDelta = { added: this.added, removed: this.removed };
+      const changed = parts.configuration !== this.prev.configuration;
+      if (s !== undefined && checkIncremental(s, parts, delta, changed)) return s;
+    }
+    checkReferences(parts, ctx);
+    return undefined;
+  }
+
+  /**
+   * Puts back the last view's object for each rebuilt entity that came out equal to it (same
+   * section and id, placement included), so that unchanged entities keep their identity
+   * (docs/gni.md, "View identity").
+   */
+  private keepUnchanged(root: Plain): void {
+    for (const [section, added] of this.added) {
+      const removed = this.removed.get(section);
+      const items = root[section];
+      if (removed === undefined || !Array.isArray(items)) continue;
+      const byId = new Map<unknown, unknown>();
+      for (const old of removed) byId.set(idOf(old), old);
+      const swap = new Map<unknown, unknown>();
+      for (const entity of added) {
+        const old = byId.get(idOf(entity));
+        if (old !== undefined && isDeepStrictEqual(old, entity)) swap.set(entity, old);
+      }
+      if (swap.size === 0) continue;
+      for (let i = 0; i < items.length; i++) {
+        const old = swap.get(items[i]);
+        if (old !== undefined) items[i] = old;
+      }
+    }
   }
 
   /**
@@ -204,13 +315,15 @@ class IncrementalRead {
         const last = Math.min(ends.length, k + 1 + LOOKAHEAD);
         while (j < last && !this.same(ends[j - 1]!, pos, ends[j]! - ends[j - 1]!)) j++;
         if (j < last) {
-          k = j; // entities k..j-1 were removed
+          push(this.removed, s.name, items.slice(k, j)); // entities k..j-1 were removed
+          k = j;
           continue;
         }
       }
       let lt = pos;
       while (lt < this.n.length && isWs(this.n[lt]!)) lt++;
       if (bytesAt(this.n, lt, `</${s.name}`)) {
+        push(this.removed, s.name, items.slice(k));
         const gt = this.n.indexOf(62, lt);
         if (gt < 0 || !this.scan(pos, gt + 1, false) || this.scanner.level !== 0) return -1;
         return gt + 1;
@@ -266,6 +379,34 @@ class IncrementalRead {
   }
 }
 
+/** Appends `items` to `map`'s list for `key`. */
+function push(map: Map<string, unknown[]>, key: string, items: readonly unknown[]): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [...items]);
+  else for (const x of items) list.push(x);
+}
+
+/** The id of a built entity (every top-level entity has one). */
+function idOf(entity: unknown): unknown {
+  return (entity as { id?: unknown }).id;
+}
+
+/** The last read's view as the checks see it (its sections from the plain root). */
+function viewParts(prev: GniReadState): ViewParts {
+  const section = <T>(name: string): T[] => {
+    const v = prev.root[name];
+    return Array.isArray(v) ? (v as T[]) : [];
+  };
+  return {
+    configuration: prev.configuration,
+    vpcs: section('vpcs'),
+    instances: section('instances'),
+    dhcpOptionSets: section('dhcpOptionSets'),
+    internetGateways: section('internetGateways'),
+    securityGroups: section('securityGroups'),
+  };
+}
+
 /** Whether `bytes` holds the ASCII text `s` at `at`. */
 function bytesAt(bytes: Uint8Array, at: number, s: string): boolean {
   if (at + s.length > bytes.length) return false;
@@ -293,9 +434,9 @@ function shifted(s: SectionLayout, shift: number): SectionLayout {
 
 /** A section's built form for a new root: wrapper lists copied (the entities are shared),
  * anything else shared (nothing changes a built section afterwards). Reused instances keep
- * the placement (node, cluster) of the last read: placement sets it again from the node lists,
- * or removes it from an instance no node lists, so the result is the full read's without a
- * copy of every instance per read. */
+ * the placement (node, cluster) of the last read: the checks replace one whose placement
+ * changed by a copy (never writing the shared object), so the result is the full read's
+ * without a copy of every instance per read. */
 function reuseSection(value: unknown): unknown {
   return Array.isArray(value) ? [...value] : value;
 }

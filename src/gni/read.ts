@@ -3,7 +3,7 @@
  * the first non-whitespace character after an optional byte-order mark, enforces the size
  * limit, and never throws on input.
  */
-import type { GlobalView, ReadResult } from './types.js';
+import type { GlobalView, GniConfig, ReadResult } from './types.js';
 import { BuildContext } from './build-context.js';
 import { buildConfig } from './build-config.js';
 import { buildItem } from './build-entities.js';
@@ -247,13 +247,25 @@ function section<T>(plain: Plain, name: string): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
+/** How `finishView` gets the configuration and checks references (an incremental read's). */
+export interface FinishHooks {
+  /** The configuration, built from `plain` through `ctx` (default `buildConfig`). */
+  readonly configuration?: (plain: Plain, ctx: BuildContext) => GniConfig;
+  /** The cross-entity checks (default `checkReferences`). */
+  readonly check?: (parts: ViewParts, ctx: BuildContext) => void;
+}
+
 /**
  * Completes the view from the plain root whose sections already hold built entities: builds
  * the configuration, checks references, cascades invalidity. `undefined` if rejected.
  */
-export function finishView(plain: Plain, ctx: BuildContext): GlobalView | undefined {
+export function finishView(
+  plain: Plain,
+  ctx: BuildContext,
+  hooks: FinishHooks = {},
+): GlobalView | undefined {
   const parts: ViewParts = {
-    configuration: buildConfig(plain, ctx),
+    configuration: (hooks.configuration ?? buildConfig)(plain, ctx),
     vpcs: section(plain, 'vpcs'),
     instances: section(plain, 'instances'),
     dhcpOptionSets: section(plain, 'dhcpOptionSets'),
@@ -267,7 +279,7 @@ export function finishView(plain: Plain, ctx: BuildContext): GlobalView | undefi
     ctx.warn('network-data/@version', 'unusual-version', 'version is not 8 lower-case hex digits');
   }
   if (ctx.rejected) return undefined;
-  checkReferences(parts, ctx);
+  (hooks.check ?? checkReferences)(parts, ctx);
   const view: Mutable<GlobalView> = { ...parts, invalid: ctx.invalid };
   if (version !== undefined) view.version = version;
   if (appliedVersion !== undefined) view.appliedVersion = appliedVersion;

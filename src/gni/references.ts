@@ -22,13 +22,15 @@ export type ViewParts = Omit<Mutable<GlobalView>, 'invalid' | 'instances'> & {
   instances: Mutable<Instance>[];
 };
 
-interface SubnetEntry {
+/** A subnet in the index: the subnet, its VPC and its parsed cidr. */
+export interface SubnetEntry {
   readonly subnet: Subnet;
   readonly vpc: Vpc;
   readonly cidr: Cidr | undefined;
 }
 
-interface Index {
+/** Lookups the reference checks use (each id of a kind once). */
+export interface Index {
   readonly vpcs: Map<string, Vpc>;
   readonly subnets: Map<string, SubnetEntry>;
   readonly enis: Set<string>;
@@ -58,7 +60,8 @@ function unique(
   return false;
 }
 
-function buildIndex(view: ViewParts, ctx: BuildContext): Index {
+/** Checks ids for duplicates (per kind and across kinds) and indexes them. */
+export function buildIndex(view: ViewParts, ctx: BuildContext): Index {
   const index: Index = {
     vpcs: new Map(),
     subnets: new Map(),
@@ -137,7 +140,7 @@ function buildIndex(view: ViewParts, ctx: BuildContext): Index {
 }
 
 /** Validates references inside each VPC (subnets, NAT gateways, routes). */
-function checkVpcs(view: ViewParts, index: Index, ctx: BuildContext): void {
+export function checkVpcs(view: ViewParts, index: Index, ctx: BuildContext): void {
   const clusters = new Set(view.configuration.clusters.map((c) => c.name));
   for (const vpc of view.vpcs) {
     const vpcCidr = vpc.cidr === undefined ? undefined : parseCidr(vpc.cidr);
@@ -269,8 +272,9 @@ function checkPlacement(
   }
 }
 
-/** Validates instances and interfaces: VPC, subnet, groups, primary interface. */
-function checkInstances(view: ViewParts, index: Index, ctx: BuildContext): void {
+/** Validates instances and interfaces (VPC, subnet, groups, primary interface) and the
+ * groups security group rules refer to. */
+export function checkInstances(view: ViewParts, index: Index, ctx: BuildContext): void {
   for (const inst of view.instances) {
     const path = paths.instance(inst.id);
     const key = entityKey('instance', inst.id);

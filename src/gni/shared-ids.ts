@@ -8,7 +8,7 @@ import type { ViewParts } from './references.js';
 import { entityKey, type EntityKind } from './types.js';
 
 /** Ids the mapping's owners are named by: `core`, `md` and `hosts` are the mapping's own. */
-const RESERVED_IDS: ReadonlySet<string> = new Set(['core', 'md', 'hosts']);
+export const RESERVED_IDS: ReadonlySet<string> = new Set(['core', 'md', 'hosts']);
 
 /**
  * One id for entities of two kinds among those that own topology (VPC, subnet, NAT gateway,
