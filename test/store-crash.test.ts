@@ -75,7 +75,8 @@ function runRound(
 }
 
 describe('store file backend: crash safety (SIGKILL at random moments, during commits and bulk commits)', function () {
-  this.timeout(120_000);
+  // 52 writer processes, a quarter of whose commits write a whole generation: minutes under load
+  this.timeout(240_000);
 
   it('keeps every acknowledged commit and no partial one across 50+ kills', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'store-crash-'));

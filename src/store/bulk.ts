@@ -39,22 +39,43 @@ export function runBulkCreate(state: StoreState, ops: readonly CreateOp[]): Chan
   if (!Array.isArray(ops)) throw new InvalidFieldError('bulk create: ops must be a list');
   const fresh = new Map<Kind, Map<string, Obj>>();
   const touched = new Map<string, Touched>();
-  const list: { kind: Kind; obj: Obj; position: number | undefined }[] = [];
+  // one entry per op, in op order (parallel arrays: no record per object)
+  const kinds: Kind[] = [];
+  const objs: Obj[] = [];
+  const positions = new Map<number, number>(); // op index → rule position, when given
+  // ops come kind by kind: what a kind needs is looked up when the kind changes
+  let kind: Kind | undefined;
+  let ofKind = new Map<string, Obj>();
+  let backFields: readonly string[] = [];
+  let kindIsEmpty = false;
   for (const op of ops) {
     if (typeof op !== 'object' || op === null || op.op !== 'create')
       throw new InvalidFieldError('bulk create: every op must be a create');
-    const kind = op.kind;
-    if (!isKind(kind)) throw new InvalidFieldError(`bulk create: unknown kind ${String(kind)}`);
-    const obj = normalizeObject(kind, op.object);
+    if (op.kind !== kind) {
+      if (!isKind(op.kind))
+        throw new InvalidFieldError(`bulk create: unknown kind ${String(op.kind)}`);
+      const next: Kind = op.kind;
+      kind = next;
+      let m = fresh.get(next);
+      if (m === undefined) fresh.set(next, (m = new Map()));
+      ofKind = m;
+      backFields = backFieldsOf(next);
+      kindIsEmpty = state.objects(next).size === 0;
+    }
+    const k = kind!; // set by the first op
+    const obj = normalizeObject(k, op.object);
     const id = obj['id'] as string;
-    let ofKind = fresh.get(kind);
-    if (ofKind === undefined) fresh.set(kind, (ofKind = new Map()));
-    if (ofKind.has(id) || state.get(kind, id) !== undefined) throw new AlreadyExistsError(kind, id);
-    if (op.position !== undefined && kind !== 'rule')
-      throw new InvalidFieldError(`create ${kind}/${id}: position is only allowed for rules`);
-    for (const f of bindingsOf(kind).back.keys()) obj[f] = EMPTY;
+    if (ofKind.has(id) || (!kindIsEmpty && state.get(k, id) !== undefined))
+      throw new AlreadyExistsError(k, id);
+    if (op.position !== undefined) {
+      if (k !== 'rule')
+        throw new InvalidFieldError(`create ${k}/${id}: position is only allowed for rules`);
+      positions.set(objs.length, op.position);
+    }
+    for (const f of backFields) obj[f] = EMPTY;
     ofKind.set(id, obj);
-    list.push({ kind, obj, position: op.position });
+    kinds.push(k);
+    objs.push(obj);
   }
 
   /** The back-reference list `field` of `kind/id`, writable, or undefined if there is none. */
@@ -103,25 +124,30 @@ export function runBulkCreate(state: StoreState, ops: readonly CreateOp[]): Chan
     back.splice(position - 1, 0, id);
   };
 
-  for (const { kind, obj, position } of list) {
+  for (let i = 0; i < objs.length; i++) {
+    const kind = kinds[i]!;
+    const obj = objs[i]!;
     const id = obj['id'] as string;
     const bindings = bindingsOf(kind);
     for (const b of bindings.forward) {
       const v = obj[b.forward.field];
       if (v === undefined) continue;
       if (!b.forward.many) {
-        const pos = b.back.field === 'ruleIds' && b.back.kind === 'chain' ? position : undefined;
+        const pos =
+          b.back.field === 'ruleIds' && b.back.kind === 'chain' ? positions.get(i) : undefined;
         addBack(b, v as string, id, pos);
       } else for (const t of forwardTargets(b.forward, obj)) addBack(b, t, id, undefined);
     }
     if (bindings.symmetric && obj['peerId'] !== undefined) link(obj, id, fresh, state, touched);
   }
 
-  const changes: Change[] = [];
-  for (const { kind, obj } of list) {
+  const changes: Change[] = new Array<Change>(objs.length);
+  for (let i = 0; i < objs.length; i++) {
+    const kind = kinds[i]!;
+    const obj = objs[i]!;
     obj['version'] = 1;
-    for (const f of bindingsOf(kind).back.keys()) if (obj[f] !== EMPTY) Object.freeze(obj[f]);
-    changes.push({ kind, id: obj['id'] as string, type: 'created', object: freeze(obj) });
+    for (const f of backFieldsOf(kind)) if (obj[f] !== EMPTY) Object.freeze(obj[f]);
+    changes[i] = { kind, id: obj['id'] as string, type: 'created', object: freeze(obj) };
   }
   for (const t of touched.values()) {
     t.obj['version'] = t.base.version + 1;
@@ -129,6 +155,15 @@ export function runBulkCreate(state: StoreState, ops: readonly CreateOp[]): Chan
     changes.push({ kind: t.kind, id: t.base.id, type: 'updated', object: freeze(t.obj) });
   }
   return changes;
+}
+
+const BACK_FIELDS = new Map<Kind, readonly string[]>();
+
+/** The back-reference fields of a kind, as a list. */
+function backFieldsOf(kind: Kind): readonly string[] {
+  let fields = BACK_FIELDS.get(kind);
+  if (fields === undefined) BACK_FIELDS.set(kind, (fields = [...bindingsOf(kind).back.keys()]));
+  return fields;
 }
 
 function freeze(obj: Obj): AnyObject {

@@ -247,6 +247,12 @@ class EtcdStore implements TopologyStore {
           compare.push(this.fence(key, this.cache.modRevision(key)));
         }
       }
+      // and every key written that was not read (a bulk create into an empty kind reads none)
+      for (const c of changes) {
+        if (tracking.reads.get(c.kind)?.has(c.id) === true) continue;
+        const key = this.keys.object(c.kind, c.id);
+        compare.push(this.fence(key, this.cache.modRevision(key)));
+      }
       const success: IRequestOp[] = [];
       for (const c of changes) {
         const key = Buffer.from(this.keys.object(c.kind, c.id));
