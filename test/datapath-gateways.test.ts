@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { hostId } from '../src/common/index.js';
 import {
   appliedNs,
+  createStoreLiveness,
   desiredHost,
   planHost,
   readHostTopology,
@@ -231,6 +232,40 @@ describe('datapath gateway hosts (several router hosts)', function () {
     expect(transitSets(await stateOf(store, '192.0.2.11', only(GW1, GW2)))).to.deep.equal(before);
     // no live gateway known: the routers stay with the gateways (a guess beats dropping)
     expect(transitSets(await stateOf(store, '192.0.2.11', only()))).to.deep.equal(before);
+  });
+
+  it("drops a gateway whose agent's stored heartbeat expired (the store is the authority)", async function () {
+    const hosts = await store.list('host');
+    const beat = async (name: string, ageMs: number | undefined): Promise<void> => {
+      const h = hosts.find((x) => x.id === hostId(name))!;
+      const { heartbeatAt: _a, heartbeatTtlMs: _t, ...rest } = h;
+      await store.transaction([
+        {
+          op: 'update' as const,
+          kind: 'host' as const,
+          object: (ageMs === undefined
+            ? rest
+            : { ...rest, heartbeatAt: Date.now() - ageMs, heartbeatTtlMs: 30_000 }) as never,
+        },
+      ]);
+    };
+    const liveness = createStoreLiveness({ fast: only(GW1, GW2) });
+    try {
+      await beat(GW1, 120_000); // its agent stopped writing two minutes ago
+      await beat(GW2, 1000);
+      const d = await stateOf(store, '192.0.2.11', liveness);
+      expect([...transitSets(d).values()]).to.deep.equal([[GW2], [GW2]]);
+      // the gateway itself still realizes its part and advertises what it serves
+      expect(advertised(await stateOf(store, GW1, liveness))).to.include(EIP);
+    } finally {
+      liveness.close();
+      await beat(GW1, undefined);
+      await beat(GW2, undefined);
+    }
+    const fresh = createStoreLiveness({ fast: only(GW1, GW2) });
+    const back = await stateOf(store, '192.0.2.11', fresh);
+    fresh.close();
+    expect([...transitSets(back).values()].flat()).to.include(GW1);
   });
 
   it('plans a compute host pass that changes only the transit entries when a gateway dies', async function () {

@@ -9,6 +9,7 @@ import { openEtcdStore, openStore, type TopologyStore } from '../../src/store/in
 import { createApiClient } from '../../src/api/index.js';
 import {
   createHeartbeatLiveness,
+  createStoreLiveness,
   createRunner,
   HEARTBEAT_PORT,
   runAgent,
@@ -117,6 +118,12 @@ export function registerAgentCommands(program: Command): void {
           },
         );
       }
+      // the store's heartbeats are the authority for a gateway whose agent is gone, the UDP
+      // heartbeats detect a death within seconds
+      const gatewayLiveness =
+        flags.once || flags.dryRun
+          ? undefined
+          : createStoreLiveness(liveness ? { fast: liveness } : {});
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
@@ -138,7 +145,7 @@ export function registerAgentCommands(program: Command): void {
             ? { dryRun: true, print: (t: string) => process.stdout.write(t + '\n') }
             : {}),
           ...(flags.allowRootNetns ? { allowRootNetns: true } : {}),
-          ...(liveness ? { gatewayLiveness: liveness } : {}),
+          ...(gatewayLiveness ? { gatewayLiveness } : {}),
         });
       } catch (e) {
         logger.error('agent failed', { error: String(e) });
@@ -146,6 +153,7 @@ export function registerAgentCommands(program: Command): void {
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        gatewayLiveness?.close();
         await liveness?.close();
         await store.close();
       }

@@ -86,13 +86,12 @@ describe('datapath gateway heartbeats (loopback UDP)', function () {
       [...(await compute.liveHosts([G1, G2]))].sort().join(',');
     // both alive during the start-up grace, then only the one that beats
     expect(await liveOf()).to.equal(`${G1},${G2}`);
-    expect(await until(async () => (await liveOf()) === G1, 3000)).to.equal(true);
-    expect(changes).to.be.greaterThan(0);
+    // the subscriber hears of it by the next tick (liveHosts answers from the clock at once)
+    expect(await until(async () => (await liveOf()) === G1 && changes > 0, 3000)).to.equal(true);
     const seen = changes;
     await gw.close();
     open.splice(0, 1);
-    expect(await until(async () => (await liveOf()) === '', 3000)).to.equal(true);
-    expect(changes).to.be.greaterThan(seen);
+    expect(await until(async () => (await liveOf()) === '' && changes > seen, 3000)).to.equal(true);
   });
 
   it('stops beating while an uplink is down, and ignores beats from a wrong address', async function () {

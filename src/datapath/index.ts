@@ -24,6 +24,7 @@ export {
   METADATA_ROUTER,
   type HostTopology,
   type GatewayLiveness,
+  type LivenessContext,
 } from './topology.js';
 export {
   createHeartbeatLiveness,
@@ -31,6 +32,12 @@ export {
   type HeartbeatLiveness,
   type HeartbeatOptions,
 } from './heartbeat.js';
+export {
+  createStoreLiveness,
+  isStoredHeartbeatAlive,
+  type StoreLiveness,
+  type StoreLivenessOptions,
+} from './store-liveness.js';
 export { ALL_LIVE, isGatewayHost, servingGateway, servedPublicRoutes } from './gateways.js';
 export { birdConfig, bgpSpec, BGP_DEFAULT_TIMERS, type BgpSpec, type BgpSession } from './bgp.js';
 export {
