@@ -301,7 +301,36 @@ describe('gni incremental checks', () => {
       const got = readGniWithState(next, {}, read.state);
       expectAsFull(got, next, name);
       expect(got.checkedIncrementally, name).to.equal(true);
+      // the entity and, for an added instance, its node's list: not the whole configuration
+      expect(got.scanned, name).to.be.below(8192);
+      expect(got.state!.layout).to.deep.equal(readGniWithState(next).state!.layout);
       read = got;
+    }
+  });
+
+  it('read a changed node list like a full read whatever its bytes', () => {
+    const bytes = doc(generateView({ size: 'S', seed: 5 }), 1);
+    const base = readGniWithState(bytes);
+    const text = bytes.toString('latin1');
+    const id = base.result.view!.configuration.clusters[0]!.nodes[0]!.instanceIds[0]!;
+    const value = `<value>${id}</value>`;
+    const variants = [
+      `<value> ${id} </value>`,
+      `<value>${id}&#x20;</value>`,
+      `<value><![CDATA[${id}]]></value>`,
+      `<!-- x -->${value}`,
+      `${value}<value>i-ff000001</value>`,
+      `${value}<value></value>`,
+      `${value}<extra/>`,
+      `${value}</instanceIds><instanceIds>`,
+      '',
+    ];
+    for (const v of variants) {
+      const edited = Buffer.from(text.replace(value, v), 'latin1');
+      const got = readGniWithState(edited, {}, base.state);
+      expectAsFull(got, edited, v);
+      const full = readGniWithState(edited);
+      expect(got.state?.layout, v).to.deep.equal(full.state?.layout);
     }
   });
 

@@ -20,11 +20,24 @@ export interface SectionLayout {
   readonly itemEnds: number[] | undefined;
 }
 
+/** A node's `instanceIds` element in the configuration. */
+export interface ListSpan {
+  /** The `<` of its start tag. */
+  readonly start: number;
+  /** Just after its end tag. */
+  end: number;
+  /** Keys and list indexes from the plain root to the list (`configuration`, `property`, 4,
+   * `cluster`, 0, …, `instanceIds`). */
+  readonly path: readonly (string | number)[];
+}
+
 /** The layout of a whole document. */
 export interface DocLayout {
   /** Just after the root start tag. */
   readonly rootOpenEnd: number;
   readonly sections: readonly SectionLayout[];
+  /** The nodes' instance lists, in document order. */
+  readonly lists: readonly ListSpan[];
 }
 
 /** Collects a layout as the scanner reports tag ends (positions relative to `base`). */
@@ -63,6 +76,19 @@ export class LayoutRecorder {
     this.last().itemEnds?.push(end);
   }
 
+  readonly lists: ListSpan[] = [];
+
+  /** A node's instance list at `path` starts at `lt` (relative). */
+  listStart(lt: number, path: readonly (string | number)[]): void {
+    this.lists.push({ start: this.base + lt, end: -1, path });
+  }
+
+  /** The instance list last started ends at `end` (relative). */
+  listEnd(end: number): void {
+    const l = this.lists[this.lists.length - 1];
+    if (l !== undefined && l.end < 0) l.end = this.base + end;
+  }
+
   /** The current section ends at `end` (relative). */
   sectionEnd(end: number): void {
     this.last().end = this.base + end;
@@ -77,7 +103,8 @@ export class LayoutRecorder {
   layout(): DocLayout | undefined {
     if (!this.ascii || this.rootOpenEnd < 0) return undefined;
     for (const s of this.sections) if (s.openEnd < 0 || s.end < 0) return undefined;
-    return { rootOpenEnd: this.rootOpenEnd, sections: this.sections };
+    const lists = this.lists.filter((l) => l.end >= 0);
+    return { rootOpenEnd: this.rootOpenEnd, sections: this.sections, lists };
   }
 
   private last(): SectionLayout {

@@ -36,7 +36,7 @@ import {
   type ViewDelta,
 } from './check-incremental.js';
 import { IssueSink } from './issues.js';
-import { LayoutRecorder, type DocLayout, type SectionLayout } from './layout.js';
+import { LayoutRecorder, type DocLayout, type ListSpan, type SectionLayout } from './layout.js';
 import {
   CHUNK_BYTES,
   decode,
@@ -198,13 +198,19 @@ class IncrementalRead {
     let pos = this.same(0, 0, layout.rootOpenEnd) ? layout.rootOpenEnd : this.rootOpenEnd();
     if (pos < 0 || !this.scan(0, pos, false) || scanner.level !== 0) return undefined;
     let oldEnd = layout.rootOpenEnd; // where the last section of the old document ended
+    let spliced: number;
     for (const s of layout.sections) {
       const len = s.end - oldEnd;
       if (this.same(oldEnd, pos, len)) {
         const value = reuseSection(oldRoot[s.name]);
         if (!scanner.injectSection(s.name, value, shifted(s, pos - oldEnd))) return undefined;
-        if (s.name === 'configuration') this.configReused = true;
+        if (s.name === CONFIG) {
+          this.configReused = true;
+          for (const l of listsOf(layout, s)) this.recorder.lists.push(moved(l, pos - oldEnd));
+        }
         pos += len;
+      } else if (s.name === CONFIG && (spliced = this.spliceConfig(s, oldEnd, pos)) >= 0) {
+        pos = spliced;
       } else if (s.itemEnds !== undefined) {
         pos = this.walkWrapper(s, oldEnd, pos, oldRoot[s.name]);
         if (pos < 0) return undefined;
@@ -340,6 +346,43 @@ class IncrementalRead {
     }
   }
 
+  /**
+   * The changed configuration section `s` (old span from `oldStart`, new one from `pos`) when
+   * only one node's instance list changed: that list is read from the new bytes and the rest
+   * of the section taken from the last read. Returns where the section ends in the new
+   * document (the section and its layout set), or -1 (nothing done: then it is scanned).
+   */
+  private spliceConfig(s: SectionLayout, oldStart: number, pos: number): number {
+    const close = this.n.indexOf(`</${CONFIG}>`, pos, 'latin1');
+    if (close < 0) return -1;
+    const end = close + CONFIG.length + 3;
+    const oldLen = s.end - oldStart;
+    const newLen = end - pos;
+    const p = commonPrefix(this.o, oldStart, this.n, pos, Math.min(oldLen, newLen));
+    const q = commonSuffix(this.o, s.end, this.n, end, Math.min(oldLen, newLen) - p);
+    const lists = listsOf(this.prev.layout, s);
+    const k = lists.findIndex((l) => l.start - oldStart <= p && s.end - l.end <= q);
+    const l = lists[k];
+    if (l === undefined) return -1;
+    const a = pos + (l.start - oldStart);
+    const b = end - (s.end - l.end);
+    const text = a < b ? asciiText(this.input, a, b) : undefined;
+    if (text === undefined || !NODE_LIST.test(text)) return -1;
+    const ids = [...text.matchAll(NODE_ID)].map((m) => m[1]!);
+    const conf = withPath(this.prev.root[CONFIG], l.path.slice(1), ids);
+    if (conf === undefined) return -1;
+    const shift = pos - oldStart;
+    const layout = { ...shifted(s, shift), end };
+    if (!this.scanner.injectSection(CONFIG, conf, layout)) return -1;
+    lists.forEach((x, i) => {
+      if (i < k) this.recorder.lists.push(moved(x, shift));
+      else if (i > k) this.recorder.lists.push(moved(x, shift + newLen - oldLen));
+      else this.recorder.lists.push({ start: a, end: b, path: x.path });
+    });
+    this.scanned += b - a;
+    return end;
+  }
+
   /** Scans the new document's bytes `[a, b)`; false on anything but a clean scan. */
   private scan(a: number, b: number, final: boolean): boolean {
     const text = asciiText(this.input, a, b);
@@ -405,6 +448,64 @@ function viewParts(prev: GniReadState): ViewParts {
     internetGateways: section('internetGateways'),
     securityGroups: section('securityGroups'),
   };
+}
+
+const CONFIG = 'configuration';
+
+/** A node's instance list as the writer lays it out: ids of safe characters only, so that the
+ * values are exactly the text between the tags (no entity, no white space to trim). */
+const NODE_LIST =
+  /^(?:<instanceIds\/>|<instanceIds>(?:[ \t\r\n]*<value>[A-Za-z0-9._:-]+<\/value>)*[ \t\r\n]*<\/instanceIds>)$/;
+const NODE_ID = /<value>([A-Za-z0-9._:-]+)<\/value>/g;
+
+/** The instance lists of the old layout inside section `s`. */
+function listsOf(layout: DocLayout, s: SectionLayout): ListSpan[] {
+  return layout.lists.filter((l) => l.start >= s.start && l.end <= s.end);
+}
+
+/** A list span moved by `shift` bytes. */
+function moved(l: ListSpan, shift: number): ListSpan {
+  return { start: l.start + shift, end: l.end + shift, path: l.path };
+}
+
+/** A copy of plain `value` with `ids` at `path` (copying only the objects on the way), or
+ * `undefined` if the path does not lead through objects and lists. */
+function withPath(value: unknown, path: readonly (string | number)[], ids: string[]): unknown {
+  const [key, ...rest] = path;
+  if (key === undefined) return ids;
+  if (typeof key === 'number') {
+    if (!Array.isArray(value) || key >= value.length) return undefined;
+    const inner = withPath(value[key], rest, ids);
+    if (inner === undefined) return undefined;
+    const copy = [...(value as unknown[])];
+    copy[key] = inner;
+    return copy;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const inner = withPath((value as Plain)[key], rest, ids);
+  return inner === undefined ? undefined : { ...(value as Plain), [key]: inner };
+}
+
+/** Length of the common prefix of `o[oa…]` and `n[na…]`, at most `max`. */
+function commonPrefix(o: Buffer, oa: number, n: Buffer, na: number, max: number): number {
+  let p = 0;
+  const block = 4096;
+  while (p + block <= max && o.compare(n, na + p, na + p + block, oa + p, oa + p + block) === 0)
+    p += block;
+  const limit = Math.min(max, p + block);
+  while (p < limit && o[oa + p] === n[na + p]) p++;
+  return p;
+}
+
+/** Length of the common suffix of `o[…oe)` and `n[…ne)`, at most `max`. */
+function commonSuffix(o: Buffer, oe: number, n: Buffer, ne: number, max: number): number {
+  let q = 0;
+  const block = 4096;
+  while (q + block <= max && o.compare(n, ne - q - block, ne - q, oe - q - block, oe - q) === 0)
+    q += block;
+  const limit = Math.min(max, q + block);
+  while (q < limit && o[oe - q - 1] === n[ne - q - 1]) q++;
+  return q;
 }
 
 /** Whether `bytes` holds the ASCII text `s` at `at`. */

@@ -37,6 +37,7 @@ function hasAmp(s: string, a: number, b: number): boolean {
 }
 
 /** Frame kinds. */
+const CONFIG = 'configuration';
 const OBJ = 0; // an object element: children by schema
 const SCALAR = 1; // a leaf assigned to target[key]
 const LIST_ITEM = 2; // a leaf pushed onto target (an array)
@@ -115,6 +116,29 @@ export class Scanner extends XmlTokenizer {
   protected override markClose(d: number, end: number): void {
     if (d === 1) this.layout!.sectionEnd(end);
     else if (d === 2 && this.kind[1] === WRAP && this.kind[2] === OBJ) this.layout!.itemEnd(end);
+    else if (d > 2 && this.isNodeList(d)) this.layout!.listEnd(end);
+  }
+
+  /** Whether the frame at `d` is a node's `instanceIds` in the configuration. */
+  private isNodeList(d: number): boolean {
+    return this.kind[d] === VALUES && this.name[d] === 'instanceIds' && this.name[1] === CONFIG;
+  }
+
+  /** Records where a node's `instanceIds` starts (`lt`) and its path in the plain root. */
+  private markNodeList(d: number, lt: number): void {
+    const path: (string | number)[] = [CONFIG];
+    for (let k = 2; k <= d; k++) {
+      if (this.kind[k - 1] !== OBJ) return;
+      const key = this.name[k]!;
+      const v = (this.target[k - 1] as Plain)[key];
+      path.push(key);
+      if (k === d) break;
+      if (Array.isArray(v)) {
+        if (v[v.length - 1] !== this.target[k]) return;
+        path.push(v.length - 1);
+      } else if (v !== this.target[k]) return;
+    }
+    this.layout!.listStart(lt, path);
   }
 
   /** The element path of the current frame, for issues (`vpcs/vpc[vpc-1]/subnets`). */
@@ -186,9 +210,9 @@ export class Scanner extends XmlTokenizer {
 
   protected override push(d: number, name: string, lt: number): void {
     this.pushFrame(d, name, lt);
-    if (d === 1 && this.layout !== undefined) {
-      this.layout.sectionStart(name, lt, this.kind[1] === WRAP);
-    }
+    if (this.layout === undefined) return;
+    if (d === 1) this.layout.sectionStart(name, lt, this.kind[1] === WRAP);
+    else if (d > 2 && this.isNodeList(d)) this.markNodeList(d, lt);
   }
 
   /** Opens the frame of element `name` at depth `d` according to its parent's frame. */

@@ -85,7 +85,8 @@ export abstract class XmlTokenizer {
   /** Depth of the innermost open element; -1 outside the root. */
   protected depth = -1;
   protected rootDone = false;
-  /** When set, `markOpen`/`markClose` report where the tags of depths 0–2 end. */
+  /** When set, `markOpen` reports where the start tags of depths 0–2 end, `markClose` where
+   * every element ends. */
   protected marking = false;
   private warnedProlog = false;
   /** Values of `MIN_SLICE` characters or more already copied, by content (chunked mode). */
@@ -110,7 +111,7 @@ export abstract class XmlTokenizer {
   protected abstract closeFrame(d: number): void;
   /** With `marking`: the start tag of the element at depth `d` (≤ 2) ends just before `end`. */
   protected markOpen(_d: number, _end: number): void {}
-  /** With `marking`: the element at depth `d` (≤ 2) ends just before `end`. */
+  /** With `marking`: the element at depth `d` ends just before `end`. */
   protected markClose(_d: number, _end: number): void {}
 
   /**
@@ -241,7 +242,7 @@ export abstract class XmlTokenizer {
     this.closeFrame(d);
     this.depth = d - 1;
     if (d === 0) this.rootDone = true;
-    if (this.marking && d <= 2) this.markClose(d, i + 1);
+    if (this.marking) this.markClose(d, i + 1);
     return i + 1;
   }
 
@@ -289,8 +290,8 @@ export abstract class XmlTokenizer {
         this.closeFrame(d);
         this.depth = d - 1;
         if (d === 0) this.rootDone = true;
-        if (this.marking && d <= 2) {
-          this.markOpen(d, i + 2);
+        if (this.marking) {
+          if (d <= 2) this.markOpen(d, i + 2);
           this.markClose(d, i + 2);
         }
         return i + 2;
