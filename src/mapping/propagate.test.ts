@@ -230,6 +230,27 @@ const MORE: Record<string, Edit> = {
         ],
       };
     }),
+  'add a VPC': (v, r) => {
+    const src = pick(v.vpcs, r);
+    const n = ++counter;
+    const re = (id: string): string => `${id}-c${n}`;
+    const vpc: Vpc = {
+      ...src,
+      id: re(src.id),
+      cidr: `172.${16 + (n % 15)}.0.0/16`,
+      subnets: src.subnets.map((s, k) => ({
+        ...s,
+        id: re(s.id),
+        cidr: `172.${16 + (n % 15)}.${k}.0/24`,
+        ...(s.networkAcl === undefined ? {} : { networkAcl: re(s.networkAcl) }),
+        ...(s.routeTable === undefined ? {} : { routeTable: re(s.routeTable) }),
+      })),
+      networkAcls: src.networkAcls.map((a) => ({ ...a, id: re(a.id) })),
+      routeTables: src.routeTables.map((t) => ({ ...t, id: re(t.id), routes: [] })),
+      natGateways: [],
+    };
+    return { ...v, vpcs: [...v.vpcs, vpc] };
+  },
   'change a DHCP option set': (v, r) => {
     if (v.dhcpOptionSets.length === 0) return v;
     const k = atRandom(v.dhcpOptionSets, r);
