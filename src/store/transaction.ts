@@ -30,10 +30,16 @@ interface Draft {
   copied: Set<string> | undefined;
   /** Membership sets for long back-reference lists. */
   sets: Map<string, Set<string>> | undefined;
+  /** Membership checks made by scanning a long list, per field (see `set`). */
+  scans?: Map<string, number>;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
 const SET_THRESHOLD = 32;
+/** Scans of one long list per transaction before it gets a membership set: a set costs about
+ * as much to build as a few dozen scans, and one or two adds (a route for a new instance on a
+ * router with 11,000 routes) are all a small transaction makes. */
+const SCANS_BEFORE_SET = 16;
 
 function key(kind: Kind, id: string): string {
   return kind + '/' + id;
@@ -145,12 +151,18 @@ class Transaction {
     return obj[field] as string[];
   }
 
+  /** The membership set of a long list, once it has been scanned `SCANS_BEFORE_SET` times in
+   * this transaction (undefined until then: the caller scans). */
   private set(d: Draft, field: string, list: readonly string[]): Set<string> | undefined {
-    if (list.length < SET_THRESHOLD) return d.sets?.get(field);
-    d.sets ??= new Map();
-    let s = d.sets.get(field);
-    if (!s) d.sets.set(field, (s = new Set(list)));
-    return s;
+    const s = d.sets?.get(field);
+    if (s !== undefined || list.length < SET_THRESHOLD) return s;
+    d.scans ??= new Map();
+    const scans = (d.scans.get(field) ?? 0) + 1;
+    d.scans.set(field, scans);
+    if (scans <= SCANS_BEFORE_SET) return undefined;
+    const built = new Set(list);
+    (d.sets ??= new Map()).set(field, built);
+    return built;
   }
 
   private committedVersion(
