@@ -4,8 +4,8 @@
  * by hand, by another tool, through the API without an id) is never read as ours.
  */
 import { isDerivedId } from '../common/index.js';
-import { isStoreError, KINDS } from '../store/index.js';
-import type { AnyObject, ChangeEvent, Kind, ObjectOf, TopologyReader } from '../store/index.js';
+import { KINDS } from '../store/index.js';
+import type { AnyObject, Kind, ObjectOf, TopologyReader } from '../store/index.js';
 
 /** Managed objects by kind, keyed by id, plus what else discovery saw. */
 export interface ActualTopology {
@@ -59,51 +59,4 @@ export function emptyActual(): ActualTopology {
   const objects = {} as { [K in Kind]: Map<string, ObjectOf<K>> };
   for (const kind of KINDS) (objects as Record<Kind, Map<string, AnyObject>>)[kind] = new Map();
   return { objects, revision: 0, managed: 0, unmanaged: 0, unmanagedRules: new Map() };
-}
-
-/**
- * Brings a previously discovered topology up to the store's current revision by replaying the
- * store's change stream (work grows with the number of changes, not with the topology).
- * `previous` is consumed: its maps are updated in place. Falls back to a full `discover` when
- * the store no longer keeps the history.
- */
-export async function refreshActual(
-  store: TopologyReader & { watch(from: number, signal?: AbortSignal): AsyncIterable<ChangeEvent> },
-  previous: ActualTopology,
-): Promise<ActualTopology> {
-  const target = await store.revision();
-  if (target === previous.revision) return previous;
-  const objects = previous.objects as { [K in Kind]: Map<string, AnyObject> };
-  const unmanagedRules = previous.unmanagedRules as Map<string, string[]>;
-  let managed = previous.managed;
-  let unmanaged = previous.unmanaged;
-  let revision = previous.revision;
-  const abort = new AbortController();
-  try {
-    for await (const event of store.watch(previous.revision, abort.signal)) {
-      for (const c of event.changes) {
-        if (!isDerivedId(c.id)) {
-          if (c.kind === 'rule') return await discover(store); // keep foreign-rule order exact
-          if (c.type === 'created') unmanaged++;
-          else if (c.type === 'deleted') unmanaged--;
-          continue;
-        }
-        const map = objects[c.kind];
-        if (c.type === 'deleted') {
-          if (map.delete(c.id)) managed--;
-        } else if (c.object) {
-          if (!map.has(c.id)) managed++;
-          map.set(c.id, c.object);
-        }
-      }
-      revision = event.revision;
-      if (revision >= target) break;
-    }
-  } catch (e) {
-    if (isStoreError(e)) return discover(store); // history compacted or stream broken: re-read
-    throw e;
-  } finally {
-    abort.abort();
-  }
-  return { objects: previous.objects, revision, managed, unmanaged, unmanagedRules };
 }

@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { watch } from 'chokidar';
 import type { Logger } from '../common/index.js';
 import { readGniWithState, type GniReadState } from '../gni/index.js';
-import { refreshActual } from '../discovery/index.js';
+import { discoverLive, refreshActual } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
 import type { DesiredTopology, MappingResult } from '../mapping/index.js';
@@ -325,18 +325,22 @@ export class Controller {
       const store = this.options.store;
       const synced = resync ? undefined : this.synced;
       this.synced = undefined;
-      let actual: ActualTopology | undefined;
+      let actual: ActualTopology;
       let previous: DesiredTopology | undefined;
+      const t = performance.now();
       if (synced) {
-        const t = performance.now();
         previous = (await store.revision()) === synced.revision ? synced.desired : undefined;
         actual = await refreshActual(store, synced.actual);
-        durations.discover_ms = since(t);
+      } else {
+        // a view of the store's own maps where it has them (the daemon is its only writer),
+        // instead of a copy of every managed object's entry
+        actual = await discoverLive(store);
       }
+      durations.discover_ms = since(t);
       const r = await reconcileView(store, view, this.settings.mapping, {
         signal: this.abort.signal,
         withOps: false,
-        ...(actual ? { actual } : {}),
+        actual,
         ...(previous ? { previous } : {}),
         ...(synced ? { previousHeld: synced.held } : {}),
         ...(this.lastMapping ? { previousMapping: this.lastMapping } : {}),

@@ -66,6 +66,12 @@ export abstract class EmbeddedStore implements TopologyStore {
     return this.state.revision;
   }
 
+  /** The live map of one kind's committed objects (see `TopologyReader.committedObjects`). */
+  committedObjects<K extends Kind>(kind: K): ReadonlyMap<string, ObjectOf<K>> {
+    checkKind(kind);
+    return this.state.objects(kind) as ReadonlyMap<string, ObjectOf<K>>;
+  }
+
   watch(fromRevision: number, signal?: AbortSignal): AsyncIterable<ChangeEvent> {
     return this.hub.watch(fromRevision, signal);
   }

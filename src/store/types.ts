@@ -483,6 +483,12 @@ export interface TopologyReader {
   list<K extends Kind>(kind: K, filter?: ListFilter): Promise<readonly ObjectOf<K>[]>;
   /** The revision of the latest commit (0 for an empty, never-written store). */
   revision(): Promise<number>;
+  /**
+   * Embedded stores only: the committed objects of a kind by id, live (the map changes with
+   * every commit; its objects are frozen and never change). Read-only: lets a reader in the
+   * same process follow the store without a copy of its own (see discovery's `discoverLive`).
+   */
+  committedObjects?<K extends Kind>(kind: K): ReadonlyMap<string, ObjectOf<K>>;
 }
 
 /** Write side of a store. */
