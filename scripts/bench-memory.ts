@@ -30,6 +30,8 @@ function arg(name: string, dflt: string): string {
 const size = arg('size', 'L') as Size;
 const cycles = Number(arg('cycles', '40'));
 const fsync = arg('fsync', '1') !== '0';
+/** `--gc 0`: no full GC between cycles (as in the daemon); RSS and heap printed per cycle. */
+const gcEachCycle = arg('gc', '1') !== '0';
 const gc = (globalThis as { gc?: () => void }).gc;
 const MiB = (n: number): string => (n / 2 ** 20).toFixed(1);
 const load = (): string =>
@@ -125,14 +127,24 @@ async function main(): Promise<void> {
       readMs.push(r.durations.read_ms ?? 0);
       commitMs.push(spent.ms);
       totalMs.push(r.totalMs ?? 0);
+      if (!gcEachCycle) {
+        const h = getHeapStatistics();
+        const m = process.memoryUsage();
+        console.log(
+          `cycle ${c}: RSS ${MiB(m.rss)} MiB, heap used ${MiB(h.used_heap_size)}, physical ${MiB(h.total_physical_size)}, external ${MiB(h.external_memory)} MiB`,
+        );
+        continue;
+      }
       const h = heap();
       used.push(h.used - docsHeap.used);
       rss.push(h.rss);
     }
-    if (cycles > 0) {
+    if (cycles > 0 && gcEachCycle) {
       console.log(
         `over ${cycles} cycles: heap above the documents first ${MiB(used[0]!)}, last ${MiB(used.at(-1)!)}, max ${MiB(Math.max(...used))} MiB; RSS first ${MiB(rss[0]!)}, last ${MiB(rss.at(-1)!)}, max ${MiB(Math.max(...rss))} MiB; read_ms median ${med(readMs).toFixed(1)}, max ${Math.max(...readMs).toFixed(1)}`,
       );
+      const every = used.filter((_, i) => i % 10 === 9 || i === 0).map((u) => MiB(u));
+      console.log(`heap above the documents after cycles 1, 10, 20, ...: ${every.join(', ')} MiB`);
       console.log(
         `per cycle (medians): total ${med(totalMs).toFixed(1)} ms, apply ${med(applyMs).toFixed(1)} ms, of which in store.transaction ${med(commitMs).toFixed(1)} ms (load ${load()})`,
       );

@@ -16,6 +16,7 @@ import {
   Controller,
   DaemonMetrics,
   flushManaged,
+  limitHeapGrowth,
   parseHostPort,
   planFlush,
   flushOrdered,
@@ -191,6 +192,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       status_file: statusFile,
       ...(metricsServer ? { metrics: metricsServer.url } : {}),
     });
+    let heapLimited = false; // after the first applied cycle (the cold build), see heap.ts
     const controller = new Controller({
       store,
       gniPath: opts.gni,
@@ -202,6 +204,10 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       onCycle: (report) => {
         status?.cycle(report);
         metrics?.record(report);
+        if (!heapLimited && report.result === 'applied') {
+          limitHeapGrowth();
+          heapLimited = true;
+        }
       },
     });
     if (opts.once) {

@@ -25,3 +25,4 @@ export * from './plan-text.js';
 export { ruleSummary, rulePosition } from './describe.js';
 export type { Lookup } from './describe.js';
 export * from './metrics.js';
+export * from './heap.js';
