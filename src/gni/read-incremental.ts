@@ -143,6 +143,8 @@ function stateOf(
   if (view === undefined || root === undefined || layout === undefined) return undefined;
   if (result.issues.length > 0 || view.invalid.size > 0) return undefined;
   const configuration = view.configuration;
+  // built now rather than by the next read, whose time it is meant to save
+  checks ??= buildCheckState(viewParts({ root, configuration }));
   return {
     bytes,
     layout,
@@ -312,9 +314,20 @@ class IncrementalRead {
         const from = k === 0 ? s.openEnd : ends[k - 1]!;
         const len = ends[k]! - from;
         if (this.same(from, pos, len)) {
-          this.scanner.injectItem(items[k], pos + len);
-          pos += len;
-          k++;
+          // take the run of byte-equal entities that starts here, found by doubling steps
+          let m = k + 1; // entities k..m-1 are equal
+          for (let step = 1; m < ends.length;) {
+            const to = Math.min(ends.length, m + step);
+            const a = ends[m - 1]!;
+            if (this.same(a, pos + (a - from), ends[to - 1]! - a)) {
+              m = to;
+              step *= 2;
+            } else if (step > 1) step = 1;
+            else break;
+          }
+          for (let i = k; i < m; i++) this.scanner.injectItem(items[i], pos + (ends[i]! - from));
+          pos += ends[m - 1]! - from;
+          k = m;
           continue;
         }
         let j = k + 1;
@@ -434,8 +447,8 @@ function idOf(entity: unknown): unknown {
   return (entity as { id?: unknown }).id;
 }
 
-/** The last read's view as the checks see it (its sections from the plain root). */
-function viewParts(prev: GniReadState): ViewParts {
+/** A read's view as the checks see it (its sections from the plain root). */
+function viewParts(prev: Pick<GniReadState, 'root' | 'configuration'>): ViewParts {
   const section = <T>(name: string): T[] => {
     const v = prev.root[name];
     return Array.isArray(v) ? (v as T[]) : [];
