@@ -4,13 +4,11 @@
  * segment 198.51.100.0/24 of an "internet" namespace, where the upstream router
  * (198.51.100.1, AS 65000) runs its own BIRD. The API server owns the store, the controller
  * writes fixtures/datapath/multi-gateway.xml through it, one agent per host. Checks: both
- * gateways' sessions establish and the upstream learns the public range from both, elastic IP
- * and NAT gateway traffic and metadata work; an elastic IP instance's flows leave through both
- * gateways (per-flow ECMP) and their answers may cross the other one (stateless 1:1 NAT); one
- * gateway stopped (agent and speaker killed): the upstream withdraws its routes and traffic
- * moves to the other (measured), long-lived connections on the survivor never wait, the dead
- * one's carry on; back: it rejoins (measured), taking no busy flow; the same with only its
- * uplink down (BFD drops the session) or only its agent killed (its speaker dies with it).
+ * gateways peer, the upstream learns the range from both; EIP, NAT gateway and metadata work;
+ * an EIP instance's flows leave through both gateways, answers crossing either (stateless
+ * NAT); a gateway stopped: withdrawn, traffic moves (measured), long-lived connections on the
+ * survivor never wait, the dead one's carry on; back: rejoins (measured), taking no busy flow;
+ * the same with only its uplink down (BFD) or only its agent killed (BIRD dies with it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -18,6 +16,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
+  carriers,
   conntrackFlush,
   conntrackPorts,
   crossedFlows,
@@ -29,7 +28,13 @@ import {
   readLongFlows,
   tcpEcho,
 } from './helpers/flows.js';
-import { buildGatewayNet, MD_BACKEND, upstreamConfig } from './helpers/gateway-lab.js';
+import {
+  agentLogs,
+  buildGatewayNet,
+  MD_BACKEND,
+  nsWith,
+  upstreamConfig,
+} from './helpers/gateway-lab.js';
 import {
   addInstance,
   createLab,
@@ -92,13 +97,9 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
   const vpcNsCache = new Map<string, string>();
   /** The VPC router's namespace on gateway `g` (it holds the subnet's router address). */
   const vpcNs = async (g: string): Promise<string> => {
-    const known = vpcNsCache.get(g);
-    if (known !== undefined) return known;
-    for (const ns of await listNamespaces(`${lab!.prefix}${g}-r-`)) {
-      const addrs = await sh(['ip', '-n', ns, '-4', '-o', 'addr', 'show']).catch(() => '');
-      if (addrs.includes(' 10.20.1.1/24')) vpcNsCache.set(g, ns);
-    }
-    return vpcNsCache.get(g) ?? '';
+    if (!vpcNsCache.has(g))
+      vpcNsCache.set(g, await nsWith(`${lab!.prefix}${g}-r-`, '10.20.1.1/24'));
+    return vpcNsCache.get(g)!;
   };
   const birdc = async (cmd: string): Promise<string> =>
     sh(['birdc', '-s', join(lab!.dir, 'upstream.ctl'), ...cmd.split(' ')]).catch(() => '');
@@ -117,15 +118,9 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
     await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  const logs = async (): Promise<string> => {
-    const out: string[] = [];
-    for (const h of HOSTS)
-      out.push(
-        `--- agent ${h.tag}\n${(await readFile(join(lab!.dir, `agent-${h.tag}.log`), 'utf8').catch(() => '')).slice(-2000)}`,
-      );
-    out.push(`--- upstream\n${await birdc('show protocols')}\n${await upstreamRoutes()}`);
-    return out.join('\n');
-  };
+  const logs = async (): Promise<string> =>
+    (await agentLogs(lab!.dir, HOSTS)) +
+    `\n--- upstream\n${await birdc('show protocols')}\n${await upstreamRoutes()}`;
 
   before(async function () {
     const why =
@@ -311,15 +306,9 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
           200,
         ),
       ).to.equal(true);
-      for (const g of GWS) await conntrackFlush(await vpcNs(g));
-      await new Promise((r) => setTimeout(r, 1000));
-      for (const g of GWS)
-        for (const p of await conntrackPorts(
-          await vpcNs(g),
-          ['--orig-src', PRIVATE_A, '--dport', String(LONG_PORT)],
-          'sport',
-        ))
-          carrier.set(p, g);
+      const nss = new Map<string, string>();
+      for (const g of GWS) nss.set(g, await vpcNs(g));
+      for (const [p, g] of await carriers(nss, PRIVATE_A, LONG_PORT)) carrier.set(p, g);
       expect(carrier.size, JSON.stringify([...carrier])).to.equal(LONG_FLOWS);
     }
     const net = { ns: netNs(), hostDev: 'ext', mac: '' };
@@ -330,11 +319,8 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
     const stoppedAt = Date.now();
     if (how === 'agent') await stop(agents.get(servedBy)!, 'SIGKILL');
     if (how === 'host') {
-      const pid = Number(
-        (await readFile(join(lab!.dir, `state-${servedBy}`, 'bird.pid'), 'utf8')).trim(),
-      );
       await stop(agents.get(servedBy)!, 'SIGKILL');
-      process.kill(pid, 'SIGKILL');
+      process.kill(birdPid, 'SIGKILL');
     }
     for (const d of devs) await sh(['ip', '-n', hostNs(servedBy), 'link', 'set', d, 'down']);
     const took = {
@@ -343,17 +329,37 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
       natMs: -1,
       mdMs: -1,
       nat32Ms: -1,
+      groupMs: -1,
       rejoinMs: -1,
     };
     const since = (t0: number): number => Date.now() - t0;
+    const h1Vpc = await nsWith(`${lab!.prefix}h1-r-`, '10.20.1.1/24');
     let downInfo = '';
     let longGaps = {};
-    const recovered = await waitFor(
+    // the upstream's routes are watched on their own (cheap, every 20 ms): the traffic probes
+    // below take up to 0.5 s each, seconds on a loaded machine
+    const routesWatch = waitFor(
       async () => {
-        if (took.withdrawnMs < 0 && !(await upstreamRoutes()).includes(ext)) {
+        const routes = await upstreamRoutes();
+        if (took.withdrawnMs < 0 && !routes.includes(ext)) {
           took.withdrawnMs = since(stoppedAt);
           downInfo = await birdc(`show protocols all ${servedBy}`);
         }
+        // the survivor advertises the NAT gateway address once it sees the other gateway dead
+        if (took.nat32Ms < 0 && nextHops(routes).get(NAT_PUBLIC)?.[0] === otherExt)
+          took.nat32Ms = since(stoppedAt);
+        // the compute host dropped the dead gateway's two nexthops from the elastic IP's group
+        const group = await sh(['ip', '-n', h1Vpc, 'nexthop', 'show', 'id', '1000']).catch(
+          () => '',
+        );
+        if (took.groupMs < 0 && /group \d+\/\d+ /.test(group)) took.groupMs = since(stoppedAt);
+        return took.withdrawnMs >= 0 && took.nat32Ms >= 0 && took.groupMs >= 0;
+      },
+      120_000,
+      20,
+    );
+    const recovered = await waitFor(
+      async () => {
         if (took.eipMs < 0 && (await tcpConnects(net, EIP_A, 80, 500)))
           took.eipMs = since(stoppedAt);
         if (
@@ -363,15 +369,14 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
           took.natMs = since(stoppedAt);
         if (took.mdMs < 0 && (await httpGet(inst('b').ns, MD_URL, 500)) === 'i-0000010b')
           took.mdMs = since(stoppedAt);
-        // the survivor advertises the NAT gateway address once it sees the other gateway dead
-        if (took.nat32Ms < 0 && nextHops(await upstreamRoutes()).get(NAT_PUBLIC)?.[0] === otherExt)
-          took.nat32Ms = since(stoppedAt);
-        return Object.entries(took).every(([k, v]) => k === 'rejoinMs' || v >= 0);
+        return took.eipMs >= 0 && took.natMs >= 0 && took.mdMs >= 0;
       },
       120_000,
       50,
     );
-    expect({ recovered, took }, await logs()).to.include({ recovered: true });
+    expect({ recovered: recovered && (await routesWatch), took }, await logs()).to.include({
+      recovered: true,
+    });
     if (how === 'agent') {
       // the kernel killed the crashed agent's speaker (a zombie until its reaper waits)
       const stat = await readFile(`/proc/${birdPid}/stat`, 'utf8').catch(() => '');
@@ -387,19 +392,9 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
     if (long) {
       // every long-lived connection works on (stateless NAT: the dead gateway's ones too, once
       // they moved), and the survivor's ones never waited for the failover
-      expect(
-        await waitFor(
-          async () =>
-            (await readLongFlows(status)).every(
-              (f) => !f.closed && (f.times.at(-1) ?? 0) > recoveredAt,
-            ),
-          30_000,
-          200,
-        ),
-        JSON.stringify(
-          (await readLongFlows(status)).map((f) => [f.port, f.closed, f.times.length]),
-        ),
-      ).to.equal(true);
+      const allEchoing = async (): Promise<boolean> =>
+        (await readLongFlows(status)).every((f) => !f.closed && f.times.at(-1)! > recoveredAt);
+      expect(await waitFor(allEchoing, 30_000, 200), JSON.stringify(longGaps)).to.equal(true);
       const flows = await readLongFlows(status);
       const gaps = (g: string): number[] =>
         flows
@@ -408,10 +403,10 @@ describe('datapath with two BGP gateway hosts (upstream BIRD, failover)', functi
       const kept = gaps(survivor);
       const moved = gaps(servedBy);
       const keptGapMs = Math.max(...kept);
-      const movedGapMs = Math.min(...moved);
-      longGaps = { keptGapMs, movedGapMs, kept: kept.join(' '), moved: moved.join(' ') };
+      longGaps = { keptGapMs, kept: kept.join(' '), moved: moved.join(' ') };
       expect(kept.length * moved.length, JSON.stringify(longGaps)).to.be.above(0);
-      expect(keptGapMs, JSON.stringify(longGaps)).to.be.below(movedGapMs);
+      // they never waited for the compute host to drop the dead gateway (heartbeat TTL 3 s)
+      expect(keptGapMs, JSON.stringify({ longGaps, took })).to.be.below(took.groupMs);
     }
     // back: the gateway rejoins and serves its routers again
     for (const d of [...devs].reverse())

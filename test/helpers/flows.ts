@@ -147,3 +147,19 @@ export function crossedFlows(paths: {
     ),
   );
 }
+
+/** Which gateway (tag → router namespace) each TCP connection from `privateAddr` to port
+ * `dport` crosses now: conntrack flushed, then the entries the next second's packets make. */
+export async function carriers(
+  gateways: ReadonlyMap<string, string>,
+  privateAddr: string,
+  dport: number,
+): Promise<Map<number, string>> {
+  for (const ns of gateways.values()) await conntrackFlush(ns);
+  await new Promise((r) => setTimeout(r, 1000));
+  const out = new Map<number, string>();
+  const args = ['--orig-src', privateAddr, '--dport', String(dport)];
+  for (const [g, ns] of gateways)
+    for (const p of await conntrackPorts(ns, args, 'sport')) out.set(p, g);
+  return out;
+}

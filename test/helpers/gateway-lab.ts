@@ -4,7 +4,9 @@
  * upstream router's address and joins the gateways' external devices (`eth1`); and the
  * upstream router's BIRD configuration. Only inside namespaces the lab owns.
  */
-import { sh, type Lab } from './netns.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listNamespaces, sh, type Lab } from './netns.js';
 
 /** The metadata backend: answers with the instance id the proxy added. */
 export const MD_BACKEND = `const http=require('node:http');const fs=require('node:fs');const p=process.argv[1];try{fs.unlinkSync(p)}catch{};http.createServer((q,s)=>{s.end(String(q.headers['euca-instance-id']))}).listen(p)`;
@@ -88,4 +90,23 @@ export function upstreamConfig(hosts: readonly LabHost[], upstream: string): str
         : [],
     ),
   ].join('\n');
+}
+
+/** The first namespace with `prefix` that holds `address` (`a.b.c.d/len`), '' when none. */
+export async function nsWith(prefix: string, address: string): Promise<string> {
+  for (const ns of await listNamespaces(prefix)) {
+    const addrs = await sh(['ip', '-n', ns, '-4', '-o', 'addr', 'show']).catch(() => '');
+    if (addrs.includes(` ${address}`)) return ns;
+  }
+  return '';
+}
+
+/** The tail of every agent's log (`agent-<tag>.log` in `dir`), for failure messages. */
+export async function agentLogs(dir: string, hosts: readonly LabHost[]): Promise<string> {
+  const out: string[] = [];
+  for (const h of hosts) {
+    const text = await readFile(join(dir, `agent-${h.tag}.log`), 'utf8').catch(() => '');
+    out.push(`--- agent ${h.tag}\n${text.slice(-2000)}`);
+  }
+  return out.join('\n');
 }
