@@ -22,6 +22,7 @@ import {
 } from './references.js';
 import { RESERVED_IDS } from './shared-ids.js';
 import { parseCidr } from './net.js';
+import { clusterNames, findById, nodeSlots, sameList, type NodeSlot } from './placement.js';
 import type {
   DhcpOptionSet,
   EntityKind,
@@ -31,14 +32,6 @@ import type {
   SecurityGroup,
   Vpc,
 } from './types.js';
-
-/** Where a node lists its instances. */
-interface NodeSlot {
-  readonly key: string;
-  readonly node: string;
-  readonly cluster: string;
-  readonly ids: readonly string[];
-}
 
 /** Reference counts by the id referred to. */
 type Counter = Map<string, number>;
@@ -107,23 +100,6 @@ function count(c: Counter, id: string | undefined, by: number): void {
   const n = (c.get(id) ?? 0) + by;
   if (n === 0) c.delete(id);
   else c.set(id, n);
-}
-
-function clusterNames(config: GniConfig): string {
-  return [...new Set(config.clusters.map((c) => c.name))].sort().join('\u0000');
-}
-
-/** The node slots of a configuration, or `undefined` if two nodes share cluster and name. */
-function nodeSlots(config: GniConfig): Map<string, NodeSlot> | undefined {
-  const nodes = new Map<string, NodeSlot>();
-  for (const c of config.clusters) {
-    for (const n of c.nodes) {
-      const key = `${c.name}\u0000${n.name}`;
-      if (nodes.has(key)) return undefined;
-      nodes.set(key, { key, node: n.name, cluster: c.name, ids: n.instanceIds });
-    }
-  }
-  return nodes;
 }
 
 /** The lookups of a clean view (the last read's); `undefined` if its nodes are ambiguous. */
@@ -480,25 +456,4 @@ class Delta {
     }
     return true;
   }
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Position of `id` in instances sorted by id, or -1. */
-function findById(instances: readonly Instance[], id: string): number {
-  let lo = 0;
-  let hi = instances.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const x = instances[mid]!.id;
-    if (x === id) return mid;
-    if (x < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
