@@ -89,6 +89,13 @@ export class LayoutRecorder {
     if (l !== undefined && l.end < 0) l.end = this.base + end;
   }
 
+  /** Entities of the current wrapper section end at `ends[from..to)` moved by `shift`
+   * (absolute). */
+  itemEndsAt(ends: readonly number[], from: number, to: number, shift: number): void {
+    const list = this.last().itemEnds;
+    if (list !== undefined) for (let i = from; i < to; i++) list.push(ends[i]! + shift);
+  }
+
   /** The current section ends at `end` (relative). */
   sectionEnd(end: number): void {
     this.last().end = this.base + end;

@@ -337,7 +337,7 @@ class IncrementalRead {
             } else if (step > 1) step = 1;
             else break;
           }
-          for (let i = k; i < m; i++) this.scanner.injectItem(items[i], pos + (ends[i]! - from));
+          if (!this.scanner.injectItems(items, k, m, ends, pos - from)) return -1;
           pos += ends[m - 1]! - from;
           k = m;
           continue;

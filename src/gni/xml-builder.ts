@@ -83,14 +83,21 @@ export class Scanner extends XmlTokenizer {
   }
 
   /**
-   * Appends an entity built from an earlier scan of the same bytes to the open wrapper section,
-   * as if it had been scanned (`end`: where it ends in the document). False if the scan is not
-   * between the entities of a wrapper.
+   * Appends entities `entities[from..to)` built from an earlier scan of the same bytes to the
+   * open wrapper section, as if they had been scanned (entity i ends at `ends[i] + shift` in
+   * the document). False if the scan is not between the entities of a wrapper.
    */
-  injectItem(entity: unknown, end: number): boolean {
+  injectItems(
+    entities: readonly unknown[],
+    from: number,
+    to: number,
+    ends: readonly number[],
+    shift: number,
+  ): boolean {
     if (this.depth !== 1 || this.kind[1] !== WRAP) return false;
-    (this.target[1] as unknown[]).push(entity);
-    this.layout?.itemEndAt(end);
+    const list = this.target[1] as unknown[];
+    for (let i = from; i < to; i++) list.push(entities[i]);
+    this.layout?.itemEndsAt(ends, from, to, shift);
     return true;
   }
 
