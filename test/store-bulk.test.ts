@@ -35,22 +35,10 @@ import {
   routerPort,
   rule,
 } from './helpers/store-conformance.js';
-import { expectReject } from './helpers/store-conformance-support.js';
+import { expectReject, storeContents as contents } from './helpers/store-conformance-support.js';
 
 type CreateOp = Extract<Op, { op: 'create' }>;
 const creates = (ops: Op[]): CreateOp[] => ops as CreateOp[];
-
-/** Every object of the store, per kind in id order, without versions. */
-async function contents(store: TopologyStore): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for (const kind of KINDS) {
-    out[kind] = (await store.list(kind)).map((o) => {
-      const { version: _v, ...rest } = o as unknown as Record<string, unknown>;
-      return rest;
-    });
-  }
-  return out;
-}
 
 describe('store bulk create', () => {
   const view = generateView({ size: 'S', seed: 3, gateways: 'shared-peer' });

@@ -10,7 +10,6 @@ import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/ma
 import { buildPlan, diffTopology, flushManaged, reconcileView } from '../src/reconciler/index.js';
 import {
   createMemoryStore,
-  KINDS,
   NotFoundError,
   openEtcdStore,
   StoreUnavailableError,
@@ -22,21 +21,9 @@ import {
 import { generateView } from '../scripts/lib/gni-generator.js';
 import { EtcdCluster, etcdAvailable } from './helpers/etcd.js';
 import { bridgePort, host } from './helpers/store-conformance.js';
-import { expectReject } from './helpers/store-conformance-support.js';
+import { expectReject, storeContents as contents } from './helpers/store-conformance-support.js';
 
 type CreateOp = Extract<Op, { op: 'create' }>;
-
-/** Every object of the store, per kind in id order, without versions. */
-async function contents(store: TopologyStore): Promise<Record<string, unknown[]>> {
-  const out: Record<string, unknown[]> = {};
-  for (const kind of KINDS) {
-    out[kind] = (await store.list(kind)).map((o) => {
-      const { version: _v, ...rest } = o as unknown as Record<string, unknown>;
-      return rest;
-    });
-  }
-  return out;
-}
 
 describe('store etcd backend: bulk create and delete', function () {
   this.timeout(120_000);

@@ -1,9 +1,9 @@
 /**
  * What the parts of the store conformance suite share: the context that hands each part the
- * store of the running test, and the typed-rejection assertion.
+ * store of the running test, the typed-rejection assertion, and a store's contents to compare.
  */
 import { expect } from 'chai';
-import type { Kind, TopologyStore } from '../../src/store/index.js';
+import { KINDS, type Kind, type TopologyStore } from '../../src/store/index.js';
 import type { Obj } from './store-conformance-ops.js';
 
 /**
@@ -31,4 +31,16 @@ export async function expectReject(
     return e as Error;
   }
   expect.fail(`expected ${type.name}`);
+}
+
+/** Every object of the store, per kind in id order, without versions (to compare two stores). */
+export async function storeContents(store: TopologyStore): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const kind of KINDS) {
+    out[kind] = (await store.list(kind)).map((o) => {
+      const { version: _v, ...rest } = o as unknown as Record<string, unknown>;
+      return rest;
+    });
+  }
+  return out;
 }
