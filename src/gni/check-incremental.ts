@@ -16,6 +16,7 @@ import { BuildContext, type Mutable } from './build-context.js';
 import {
   checkInstances,
   checkVpcs,
+  emptyIndex,
   type Index,
   type SubnetEntry,
   type ViewParts,
@@ -107,14 +108,7 @@ export function buildCheckState(view: ViewParts): CheckState | undefined {
   const nodes = nodeSlots(view.configuration);
   if (nodes === undefined) return undefined;
   const s: CheckState = {
-    index: {
-      vpcs: new Map(),
-      subnets: new Map(),
-      enis: new Set(),
-      groups: new Set(),
-      topIgws: new Set(),
-      dopts: new Set(),
-    },
+    index: emptyIndex(),
     acls: new Set(),
     tables: new Set(),
     nats: new Set(),

@@ -39,6 +39,18 @@ export interface Index {
   readonly dopts: Set<string>;
 }
 
+/** An index with nothing in it. */
+export function emptyIndex(): Index {
+  return {
+    vpcs: new Map(),
+    subnets: new Map(),
+    enis: new Set(),
+    groups: new Set(),
+    topIgws: new Set(),
+    dopts: new Set(),
+  };
+}
+
 /** Registers `id`; a second occurrence is an error and makes the id invalid. */
 function unique(
   seen: Set<string>,
@@ -62,14 +74,7 @@ function unique(
 
 /** Checks ids for duplicates (per kind and across kinds) and indexes them. */
 export function buildIndex(view: ViewParts, ctx: BuildContext): Index {
-  const index: Index = {
-    vpcs: new Map(),
-    subnets: new Map(),
-    enis: new Set(),
-    groups: new Set(),
-    topIgws: new Set(),
-    dopts: new Set(),
-  };
+  const index = emptyIndex();
   const seen = {
     vpc: new Set<string>(),
     subnet: new Set<string>(),
