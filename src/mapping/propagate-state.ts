@@ -6,6 +6,7 @@
 import type { GlobalView, Instance } from '../gni/index.js';
 import { PLAN } from './config.js';
 import type { InterfaceEntry } from './context.js';
+import type { SgMembers } from './security-group.js';
 import {
   compareUnits,
   VPC_ORDER,
@@ -255,4 +256,19 @@ export function inOrder<U extends AnyUnit>(units: ReadonlySet<U> | undefined): U
   const list = [...units];
   if (list.length > 1) list.sort(compareUnits);
   return list;
+}
+
+/** A security group's member addresses from its interfaces' units, in full-pass order. */
+export function membersOf(units: readonly InterfaceUnit[]): SgMembers {
+  const m: SgMembers = { priv: new Set(), pub: new Set(), all: new Set() };
+  for (const u of units) {
+    const { privateIp, publicIp } = u.mapped!;
+    m.priv.add(privateIp);
+    m.all.add(privateIp);
+    if (publicIp !== undefined) {
+      m.pub.add(publicIp);
+      m.all.add(publicIp);
+    }
+  }
+  return m;
 }

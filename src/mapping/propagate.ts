@@ -20,7 +20,7 @@ import type { GlobalView, SecurityGroup } from '../gni/index.js';
 import type { DhcpHost } from '../store/index.js';
 import { TopologyBuilder, type Note } from './builder.js';
 import { firstById, holdInvalidGroups, indexInstance, type InterfaceEntry } from './context.js';
-import { finishSecurityGroups, mapSecurityGroup, type SgMembers } from './security-group.js';
+import { finishSecurityGroups, mapSecurityGroup } from './security-group.js';
 import { finishSubnet, type SubnetCtx } from './subnet.js';
 import type { Allocations, DesiredTopology, MappingConfig, MappingResult } from './types.js';
 import {
@@ -42,6 +42,7 @@ import {
   buildFast,
   FEW,
   inOrder,
+  membersOf,
   nameGroups,
   placeNew,
   register,
@@ -453,17 +454,7 @@ export function propagate(
   }
   for (const id of dirtySgs) {
     if (!liveSgs.has(id)) continue;
-    const m: SgMembers = { priv: new Set(), pub: new Set(), all: new Set() };
-    for (const u of inOrder(fast.sgUnits.get(id))) {
-      const { privateIp, publicIp } = u.mapped!;
-      m.priv.add(privateIp);
-      m.all.add(privateIp);
-      if (publicIp !== undefined) {
-        m.pub.add(publicIp);
-        m.all.add(publicIp);
-      }
-    }
-    finishSecurityGroups(b, new Map([[id, m]]));
+    finishSecurityGroups(b, new Map([[id, membersOf(inOrder(fast.sgUnits.get(id)))]]));
   }
   b.base = false;
   b.settleSome(memo.base);
