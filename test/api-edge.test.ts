@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import axios, { type AxiosInstance } from 'axios';
 import { startTestApiServer, type TestApiServer } from '../src/api/testing.js';
 import { createMemoryStore, type TopologyStore } from '../src/store/index.js';
+import { apiHttp } from './helpers/api-http.js';
 
 interface Raw {
   status: number;
@@ -57,11 +58,7 @@ describe('api edge: 400 for bad paths, 415 for bodies that are not JSON, no lost
   beforeEach(async () => {
     store = createMemoryStore();
     server = await startTestApiServer(store);
-    http = axios.create({
-      baseURL: server.url,
-      validateStatus: () => true,
-      headers: { 'x-auth-token': server.token },
-    });
+    http = apiHttp(server);
   });
   afterEach(async () => {
     await server.close();

@@ -5,7 +5,7 @@
  * went away and came back.
  */
 import { expect } from 'chai';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import {
   type Op,
   type TopologyStore,
 } from '../src/store/index.js';
+import { apiHttp } from './helpers/api-http.js';
 
 const router = (id: string, name = `router-${id}`): Op =>
   ({ op: 'create', kind: 'router', object: { id, name, adminStateUp: true } }) as unknown as Op;
@@ -63,11 +64,7 @@ describe('api extensions and client', () => {
   beforeEach(async () => {
     store = createMemoryStore({ historySize: 3 });
     server = await startTestApiServer(store);
-    http = axios.create({
-      baseURL: server.url,
-      validateStatus: () => true,
-      headers: { 'x-auth-token': server.token },
-    });
+    http = apiHttp(server);
   });
   afterEach(async () => {
     await server.close();

@@ -4,13 +4,14 @@
  * stops counting once its TTL passes. The agent registers through the API client, as
  * `eucanetd agent --api` does.
  */
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { hostId, silentLogger } from '../src/common/index.js';
 import { createApiClient } from '../src/api/index.js';
 import { startTestApiServer, type TestApiServer } from '../src/api/testing.js';
 import { registerHost } from '../src/datapath/index.js';
 import { createMemoryStore, type TopologyStore } from '../src/store/index.js';
+import { apiHttp } from './helpers/api-http.js';
 
 const ETH0 = {
   name: 'eth0',
@@ -30,11 +31,7 @@ describe('api: host interfaces and liveness from agent heartbeats', () => {
   beforeEach(async () => {
     store = createMemoryStore();
     server = await startTestApiServer(store);
-    http = axios.create({
-      baseURL: server.url,
-      validateStatus: () => true,
-      headers: { 'x-auth-token': server.token },
-    });
+    http = apiHttp(server);
     client = createApiClient({ url: server.url, token: server.token, logger: silentLogger() });
   });
   afterEach(async () => {

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import axios, { type AxiosInstance } from 'axios';
 import { startTestApiServer, type TestApiServer } from '../src/api/testing.js';
 import { createMemoryStore, type TopologyStore } from '../src/store/index.js';
+import { apiHttp } from './helpers/api-http.js';
 
 describe('api server: auth, CRUD and errors', () => {
   let store: TopologyStore;
@@ -15,12 +16,7 @@ describe('api server: auth, CRUD and errors', () => {
   beforeEach(async () => {
     store = createMemoryStore();
     server = await startTestApiServer(store);
-    http = axios.create({
-      baseURL: server.url,
-      validateStatus: () => true,
-      headers: { 'x-auth-token': server.token },
-      maxBodyLength: Infinity,
-    });
+    http = apiHttp(server, { maxBodyLength: Infinity });
   });
   afterEach(async () => {
     await server.close();

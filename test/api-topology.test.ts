@@ -4,9 +4,10 @@
  * collections. The end state is checked in the store behind the server.
  */
 import { expect } from 'chai';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
 import { startTestApiServer, type TestApiServer } from '../src/api/testing.js';
 import { createMemoryStore, type TopologyStore } from '../src/store/index.js';
+import { apiHttp } from './helpers/api-http.js';
 
 describe('api server: topology semantics', () => {
   let store: TopologyStore;
@@ -16,11 +17,7 @@ describe('api server: topology semantics', () => {
   beforeEach(async () => {
     store = createMemoryStore();
     server = await startTestApiServer(store);
-    http = axios.create({
-      baseURL: server.url,
-      validateStatus: () => true,
-      headers: { 'x-auth-token': server.token },
-    });
+    http = apiHttp(server);
   });
   afterEach(async () => {
     await server.close();
