@@ -20,6 +20,7 @@ import {
   type Op,
 } from '../src/store/index.js';
 import { JOURNAL_HEADER_SIZE } from '../src/store/journal.js';
+import { prng } from './lib/gni-generator.js';
 
 const FILES = ['MANIFEST', 'snapshot.ndjson', 'journal.log'] as const;
 const DAMAGES = [
@@ -37,18 +38,6 @@ type Outcome = 'refused' | 'loaded' | 'no-op' | 'WRONG';
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The ops of commit `i`: a router with ports, chains with rules, groups, some deletes. */
