@@ -22,6 +22,7 @@ import { readGni } from '../src/gni/index.js';
 import { DEFAULT_MAPPING_CONFIG } from '../src/mapping/index.js';
 import { reconcileView } from '../src/reconciler/cycle.js';
 import { createMemoryStore } from '../src/store/index.js';
+import { removeNamespaces } from '../test/helpers/netns.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CHANGES = Number(process.argv[2] ?? 20);
@@ -40,21 +41,6 @@ const PROBER = `const net=require('node:net');setInterval(()=>{const t=Date.now(
 
 function sh(argv: string[]): string {
   return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-}
-
-function cleanup(prefix: string): void {
-  const list = sh(['ip', '-json', 'netns', 'list']).trim();
-  for (const { name } of (list ? JSON.parse(list) : []) as { name: string }[]) {
-    if (!name.startsWith(prefix)) continue;
-    for (const pid of sh(['ip', 'netns', 'pids', name]).split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    sh(['ip', 'netns', 'del', name]);
-  }
 }
 
 function viewOf(text: string, version: number) {
@@ -215,7 +201,7 @@ async function main(): Promise<void> {
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     if (code !== 0) process.exitCode = 1;
   } finally {
-    cleanup(PREFIX);
+    await removeNamespaces(PREFIX);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { openFileStore } from '../src/store/index.js';
 import { runAgent, type PassResult } from '../src/datapath/index.js';
 import { silentLogger } from '../src/common/index.js';
+import { removeNamespaces } from '../test/helpers/netns.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const PORTS = Number(process.argv[2] ?? 500);
@@ -29,21 +30,6 @@ function sh(argv: string[], input?: string): string {
     encoding: 'utf8',
     ...(input !== undefined ? { input } : {}),
   });
-}
-
-function cleanup(prefix: string): void {
-  const list = sh(['ip', '-json', 'netns', 'list']).trim();
-  for (const { name } of (list ? JSON.parse(list) : []) as { name: string }[]) {
-    if (!name.startsWith(prefix)) continue;
-    for (const pid of sh(['ip', 'netns', 'pids', name]).split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    sh(['ip', 'netns', 'del', name]);
-  }
 }
 
 /** A GNI with `ports` instances on one node: 10 VPCs × 5 subnets, 20 SGs with CIDR and group rules. */
@@ -219,7 +205,7 @@ async function main(): Promise<void> {
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     if (code !== 0) process.exitCode = 1;
   } finally {
-    cleanup(PREFIX);
+    await removeNamespaces(PREFIX);
     void readFileSync;
     rmSync(dir, { recursive: true, force: true });
   }
