@@ -61,6 +61,9 @@ export interface ViewIndex {
   readonly notesBeforeInstances: number;
   readonly notesBeforeSgs: number;
   readonly notesAfterSgs: number;
+  /** The issues and holds indexing each VPC recorded, by VPC id (absent when none; with
+   * duplicate VPC ids the last copy's). */
+  readonly vpcNotes: Map<string, Note[]>;
 }
 
 /** What indexing one instance looks up besides the interfaces indexed before it. */
@@ -81,7 +84,12 @@ export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
   const vpcs = [...vpcMap.values()];
   const subnets = new Map<string, SubnetEntry>();
   // every copy of a duplicated VPC id is invalid: the children of each copy are held
-  for (const vpc of view.vpcs) indexVpc(vpc, b, invalid, subnets);
+  const vpcNotes = new Map<string, Note[]>();
+  for (const vpc of view.vpcs) {
+    const before = b.notes.length;
+    indexVpc(vpc, b, invalid, subnets);
+    if (b.notes.length > before) vpcNotes.set(vpc.id, b.notes.slice(before));
+  }
   const notesBeforeSgs = b.notes.length;
   const securityGroups = firstById(view.securityGroups);
   holdInvalidGroups(securityGroups, b, invalid);
@@ -102,6 +110,7 @@ export function indexView(view: GlobalView, b: TopologyBuilder): ViewIndex {
     notesBeforeInstances,
     notesBeforeSgs,
     notesAfterSgs,
+    vpcNotes,
     vpcs,
     subnets,
     interfaces,
@@ -130,7 +139,9 @@ export function firstById<T extends { readonly id: string }>(items: readonly T[]
   return map;
 }
 
-function indexVpc(
+/** Indexes one VPC's subnets into `subnets` and records the holds of its subnets, route
+ * tables, ACLs and NAT gateways (and their issues). */
+export function indexVpc(
   vpc: Vpc,
   b: TopologyBuilder,
   invalid: ViewIndex['invalid'],

@@ -3,7 +3,7 @@
  * from a pass that compared every unit and kept up to date by each propagated pass, and the
  * identity and content comparisons that decide whether a view can be propagated.
  */
-import type { GlobalView, Instance } from '../gni/index.js';
+import type { GlobalView, Instance, Vpc } from '../gni/index.js';
 import { PLAN } from './config.js';
 import type { InterfaceEntry } from './context.js';
 import type { SgMembers } from './security-group.js';
@@ -38,11 +38,25 @@ export interface FastState {
   readonly sgUnits: Map<string, Set<InterfaceUnit>>;
   /** Security group id → the instances with an interface that names it (found or not). */
   readonly sgRecs: Map<string, Set<InstanceRecord>>;
+  /** Subnet id / VPC id → the instances with an interface that names it (found or not). */
+  readonly subnetRecs: Map<string, Set<InstanceRecord>>;
+  readonly vpcRecs: Map<string, Set<InstanceRecord>>;
   /** ENI id → the VPCs with a route to it. */
   readonly eniTargets: Map<string, string[]>;
   /** Metadata ids in use, and a number no free one is below. */
   readonly eniUsed: Set<number>;
   eniCursor: number;
+  /** Whether VPC changes can be propagated: VPC, subnet and NAT gateway ids are unique across
+   * the view (and NAT gateway ids are no VPC's), so a VPC's indexing reads no other VPC. */
+  vpcOk: boolean;
+  /** Subnet id → its VPC's id; router id owner (VPC or NAT gateway id) → its VPC's id. */
+  readonly subnetVpc: Map<string, string>;
+  readonly routerVpc: Map<string, string>;
+  /** Router ids and VNIs in use, each with a number no free one is below. */
+  readonly rtUsed: Set<number>;
+  rtCursor: number;
+  readonly vniUsed: Set<number>;
+  vniCursor: number;
 }
 
 /** More changed instances than this (plus an eighth of all) is no longer a small change: the
@@ -91,14 +105,31 @@ export function unregister(f: FastState, u: AnyUnit): void {
   for (const sg of m.sgs) takeFrom(f.sgUnits, sg, u);
 }
 
-/** Records (or forgets) which security groups the record's interfaces name. */
+/** Records (or forgets) which security groups, subnets and VPCs the record's interfaces
+ * name. */
 export function nameGroups(f: FastState, rec: InstanceRecord, add: boolean): void {
+  const put = add ? addTo : takeFrom;
   for (const e of rec.entries) {
-    for (const sg of e.securityGroups) {
-      if (add) addTo(f.sgRecs, sg, rec);
-      else takeFrom(f.sgRecs, sg, rec);
-    }
+    for (const sg of e.securityGroups) put(f.sgRecs, sg, rec);
+    if (e.subnetId !== undefined) put(f.subnetRecs, e.subnetId, rec);
+    if (e.vpcId !== undefined) put(f.vpcRecs, e.vpcId, rec);
   }
+}
+
+/** Enters (or takes out) a VPC's subnets and router-id owners in `subnetVpc` and
+ * `routerVpc`; false when entering meets an id another VPC (or this one) has. */
+export function nameVpc(f: FastState, vpc: Vpc, add: boolean): boolean {
+  const ids: [Map<string, string>, string][] = [[f.routerVpc, vpc.id]];
+  for (const s of vpc.subnets) ids.push([f.subnetVpc, s.id]);
+  for (const n of vpc.natGateways) ids.push([f.routerVpc, n.id]);
+  let ok = true;
+  for (const [map, id] of ids) {
+    if (!add) {
+      if (map.get(id) === vpc.id) map.delete(id);
+    } else if (map.has(id)) ok = false;
+    else map.set(id, vpc.id);
+  }
+  return ok;
 }
 
 /** Builds the indexes from a pass that compared (or mapped) every unit; `null` when the view
@@ -121,7 +152,18 @@ export function buildFast(memo: Memo): FastState | null {
     eniTargets: new Map(),
     eniUsed: new Set(last.allocations.eniIds.values()),
     eniCursor: PLAN.firstEniid,
+    subnetRecs: new Map(),
+    vpcRecs: new Map(),
+    vpcOk: true,
+    subnetVpc: new Map(),
+    routerVpc: new Map(),
+    rtUsed: new Set(last.allocations.routerIds.values()),
+    rtCursor: PLAN.firstRtid,
+    vniUsed: new Set(last.allocations.vnis.values()),
+    vniCursor: 1,
   };
+  if (idx.vpcs.length !== view.vpcs.length) f.vpcOk = false;
+  for (const vpc of idx.vpcs) if (!nameVpc(f, vpc, true)) f.vpcOk = false;
   let n = 0;
   for (const id of idx.securityGroups.keys()) {
     const u = memo.sgs.get(id);

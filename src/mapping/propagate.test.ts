@@ -8,55 +8,18 @@
  */
 import { expect } from 'chai';
 import { generateView, prng } from '../../scripts/lib/gni-generator.js';
+import { check, runChain, snapshot } from '../../test/helpers/propagate-check.js';
 import { cloudDocument, EDITS, pick, withNodes, type Edit } from '../../test/helpers/view-edits.js';
+import { VPC_EDITS } from '../../test/helpers/vpc-edits.js';
 import {
   entityKey,
   readGniWithState,
   type GlobalView,
   type GniReadState,
   type Instance,
-  type Route,
-  type Vpc,
 } from '../gni/index.js';
-import { KINDS } from '../store/index.js';
-import {
-  DEFAULT_MAPPING_CONFIG,
-  emptyAllocations,
-  mapTopology,
-  serializeDesired,
-  type MappingResult,
-} from './index.js';
+import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from './index.js';
 import { wasPropagated } from './map-topology.js';
-
-type Snapshot = Record<string, Map<string, object>>;
-
-function snapshot(r: MappingResult): Snapshot {
-  const out: Snapshot = {};
-  for (const kind of KINDS) out[kind] = new Map(r.desired[kind] as ReadonlyMap<string, object>);
-  return out;
-}
-
-function lines(r: MappingResult): string[] {
-  return serializeDesired(r.desired).split('\n').sort();
-}
-
-/** The patched result equals the full one, and previous + delta = patched. */
-function check(inc: MappingResult, full: MappingResult, before: Snapshot, what: string): void {
-  expect(lines(inc), what).to.deep.equal(lines(full));
-  expect(inc.issues, what).to.deep.equal(full.issues);
-  expect([...inc.held], what).to.deep.equal([...full.held]);
-  expect([...inc.heldReasons], what).to.deep.equal([...full.heldReasons]);
-  expect(inc.allocations, what).to.deep.equal(full.allocations);
-  if (inc.delta === undefined) return;
-  for (const kind of KINDS) {
-    const now = new Map(before[kind]!);
-    for (const id of inc.delta[kind].removed) now.delete(id);
-    for (const o of inc.delta[kind].put) now.set((o as { id: string }).id, o);
-    const got = inc.desired[kind] as ReadonlyMap<string, object>;
-    expect(now.size, `${what}: ${kind} count`).to.equal(got.size);
-    for (const [id, o] of got) expect(now.get(id), `${what}: ${kind}/${id}`).to.equal(o);
-  }
-}
 
 function replaceAt<T>(xs: readonly T[], i: number, x: T): T[] {
   return xs.map((y, j) => (j === i ? x : y));
@@ -69,28 +32,6 @@ function atRandom<T>(xs: readonly T[], r: () => number): number {
 function editInstance(v: GlobalView, r: () => number, f: (i: Instance) => Instance): GlobalView {
   const i = atRandom(v.instances, r);
   return { ...v, instances: replaceAt(v.instances, i, f(v.instances[i]!)) };
-}
-
-function editVpc(v: GlobalView, r: () => number, f: (x: Vpc) => Vpc): GlobalView {
-  const i = atRandom(v.vpcs, r);
-  return { ...v, vpcs: replaceAt(v.vpcs, i, f(v.vpcs[i]!)) };
-}
-
-function addRoute(
-  v: GlobalView,
-  r: () => number,
-  route: (x: Vpc) => Route | undefined,
-): GlobalView {
-  return editVpc(v, r, (x) => {
-    const add = route(x);
-    if (add === undefined || x.routeTables.length === 0) return x;
-    return {
-      ...x,
-      routeTables: x.routeTables.map((t, k) =>
-        k === 0 ? { ...t, routes: [...t.routes, add] } : t,
-      ),
-    };
-  });
 }
 
 /** Moves instance `id` to node `to` (its node field and the node lists). */
@@ -164,36 +105,6 @@ const MORE: Record<string, Edit> = {
       }),
     };
   },
-  'route to an internet gateway': (v, r) =>
-    addRoute(v, r, (x) =>
-      x.internetGateways[0] === undefined
-        ? undefined
-        : {
-            destinationCidr: '0.0.0.0/0',
-            gatewayId: x.internetGateways[0],
-            target: { type: 'internetGateway', id: x.internetGateways[0] },
-          },
-    ),
-  'route to a NAT gateway': (v, r) =>
-    addRoute(v, r, (x) =>
-      x.natGateways[0] === undefined
-        ? undefined
-        : {
-            destinationCidr: '172.21.0.0/16',
-            natGatewayId: x.natGateways[0].id,
-            target: { type: 'natGateway', id: x.natGateways[0].id },
-          },
-    ),
-  'route to an interface of this VPC': (v, r) =>
-    addRoute(v, r, (x) => {
-      const e = v.instances.find((i) => i.vpc === x.id)?.networkInterfaces[0];
-      if (e === undefined) return undefined;
-      return {
-        destinationCidr: `172.22.${Math.floor(r() * 250)}.0/24`,
-        networkInterfaceId: e.id,
-        target: { type: 'networkInterface', id: e.id },
-      };
-    }),
   'change the private IP of an interface a route targets': (v, r) => {
     const targets = new Set<string>();
     for (const x of v.vpcs)
@@ -216,53 +127,6 @@ const MORE: Record<string, Edit> = {
       }),
     };
   },
-  'add a subnet': (v, r) =>
-    editVpc(v, r, (x) => {
-      const s = x.subnets[0];
-      if (s === undefined || x.cidr === undefined) return x;
-      const n = ++counter;
-      const base = x.cidr.split('/')[0]!.split('.').slice(0, 2).join('.');
-      return {
-        ...x,
-        subnets: [
-          ...x.subnets,
-          { ...s, id: `subnet-add${n}`, cidr: `${base}.${200 + (n % 50)}.0/24` },
-        ],
-      };
-    }),
-  'add a VPC': (v, r) => {
-    const src = pick(v.vpcs, r);
-    const n = ++counter;
-    const re = (id: string): string => `${id}-c${n}`;
-    const vpc: Vpc = {
-      ...src,
-      id: re(src.id),
-      cidr: `172.${16 + (n % 15)}.0.0/16`,
-      subnets: src.subnets.map((s, k) => ({
-        ...s,
-        id: re(s.id),
-        cidr: `172.${16 + (n % 15)}.${k}.0/24`,
-        ...(s.networkAcl === undefined ? {} : { networkAcl: re(s.networkAcl) }),
-        ...(s.routeTable === undefined ? {} : { routeTable: re(s.routeTable) }),
-      })),
-      networkAcls: src.networkAcls.map((a) => ({ ...a, id: re(a.id) })),
-      routeTables: src.routeTables.map((t) => ({ ...t, id: re(t.id), routes: [] })),
-      natGateways: [],
-    };
-    return { ...v, vpcs: [...v.vpcs, vpc] };
-  },
-  'change a DHCP option set': (v, r) => {
-    if (v.dhcpOptionSets.length === 0) return v;
-    const k = atRandom(v.dhcpOptionSets, r);
-    const d = v.dhcpOptionSets[k]!;
-    return {
-      ...v,
-      dhcpOptionSets: replaceAt(v.dhcpOptionSets, k, {
-        ...d,
-        domainNameServers: [`10.20.0.${Math.floor(r() * 200) + 2}`],
-      }),
-    };
-  },
   'mark an interface invalid': (v, r) => {
     const e = pick(v.instances, r).networkInterfaces[0];
     if (e === undefined) return v;
@@ -275,7 +139,7 @@ const MORE: Record<string, Edit> = {
   },
 };
 
-const ALL: Record<string, Edit> = { ...EDITS, ...MORE };
+const ALL: Record<string, Edit> = { ...EDITS, ...VPC_EDITS, ...MORE };
 /** Mostly the cycle's common changes (instances, interfaces, rules), the rest now and then. */
 const COMMON = [
   'add an instance',
@@ -309,51 +173,21 @@ const CLEAN = [
   'change DNS servers',
 ];
 
-/**
- * Runs `steps` random edits from `start`, each view made by `load` from the edited one, and
- * checks each patched pass against a full recompute. An edit that leaves duplicate objects
- * (every pass is then a full one) is taken back the pass after. Returns how many passes
- * change propagation did.
- */
-function runChain(
-  what: string,
-  r: () => number,
-  start: GlobalView,
-  steps: number,
-  names: readonly string[] | undefined,
-  load: (v: GlobalView) => GlobalView,
-): number {
-  let view = load(start);
-  let good = view;
-  let prev = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
-  let duplicate = false;
-  let propagated = 0;
-  for (let step = 0; step < steps; step++) {
-    const name = duplicate
-      ? 'take the duplicate back'
-      : names === undefined
-        ? randomEdit(r)
-        : pick(names, r);
-    view = load(duplicate ? good : ALL[name]!(view, r));
-    const label = `${what} step ${step}: ${name}`;
-    const full = mapTopology(view, prev.allocations, DEFAULT_MAPPING_CONFIG);
-    const before = snapshot(prev);
-    const inc = mapTopology(view, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
-    check(inc, full, before, label);
-    if (wasPropagated(inc)) propagated++;
-    duplicate = full.issues.some((i) => i.code === 'mapping.duplicate-object');
-    if (!duplicate) good = view;
-    prev = inc;
-  }
-  return propagated;
-}
-
 describe('change propagation equals a full recompute', () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`chains of random edits of shared views (seed ${seed})`, () => {
       const steps = 40;
       const start = generateView({ size: 'S', seed });
-      const n = runChain(`seed ${seed}`, prng(seed * 104729), start, steps, undefined, (v) => v);
+      const r = prng(seed * 104729);
+      const { propagated: n } = runChain(
+        `seed ${seed}`,
+        r,
+        start,
+        steps,
+        () => randomEdit(r),
+        ALL,
+        (v) => v,
+      );
       expect(n, 'passes done by propagation').to.be.greaterThan(steps / 2);
     });
   }
@@ -369,7 +203,9 @@ describe('change propagation equals a full recompute', () => {
     ];
     const steps = 30;
     const start = generateView({ size: 'S', seed: 9 });
-    const n = runChain('groups', prng(77), start, steps, names, (v) => v);
+    const r = prng(77);
+    const next = (): string => pick(names, r);
+    const { propagated: n } = runChain('groups', r, start, steps, next, ALL, (v) => v);
     expect(n, 'passes done by propagation').to.be.greaterThan(steps * 0.8);
   });
 
@@ -415,7 +251,9 @@ describe('change propagation equals a full recompute', () => {
       };
       const steps = 25;
       const start = generateView({ size: 'S', seed });
-      const n = runChain(`seed ${seed}`, prng(seed * 15485863), start, steps, CLEAN, load);
+      const r = prng(seed * 15485863);
+      const next = (): string => pick(CLEAN, r);
+      const { propagated: n } = runChain(`seed ${seed}`, r, start, steps, next, ALL, load);
       expect(incremental, 'incremental reads').to.be.greaterThan(steps / 2);
       expect(n, 'passes done by propagation').to.be.greaterThan(steps / 3);
     });

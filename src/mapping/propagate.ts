@@ -26,17 +26,14 @@ import type { Allocations, DesiredTopology, MappingConfig, MappingResult } from 
 import {
   interfaceInputs,
   mapInterface,
-  mapVpcTree,
   sgSignature,
   subnetSignature,
   compareUnits,
-  vpcSignature,
   VPC_ORDER,
   type InstanceRecord,
   type InterfaceUnit,
   type Memo,
   type Unit,
-  type VpcUnit,
 } from './units.js';
 import {
   buildFast,
@@ -47,11 +44,20 @@ import {
   placeNew,
   register,
   sameConfiguration,
-  sameItems,
   sameSet,
   unregister,
   type AnyUnit,
 } from './propagate-state.js';
+import {
+  allocateVpcs,
+  findVpcChanges,
+  indexVpcs,
+  mapVpcs,
+  vpcPreNotes,
+  type Undo,
+  type VpcIndexed,
+  type VpcPass,
+} from './propagate-vpc.js';
 
 /** Why the last call declined (for tests and benchmarks that explain a fallback). */
 let declined = '';
@@ -88,8 +94,8 @@ export function propagate(
   if (last.allocNotes.length > 0) return decline('allocation issues last pass');
   if (memo.global !== `${JSON.stringify(config)}|true|${last.md !== undefined}`)
     return decline('settings changed');
-  if (!sameItems(view.vpcs, before.vpcs) || !sameItems(view.dhcpOptionSets, before.dhcpOptionSets))
-    return decline('VPCs or DHCP option sets changed');
+  const vplan = findVpcChanges(view, before, idx);
+  if (typeof vplan === 'string') return decline(vplan);
   if (!sameSet(view.invalid, before.invalid)) return decline('invalid set changed');
   if (!sameConfiguration(view.configuration, before.configuration))
     return decline('configuration changed');
@@ -165,10 +171,21 @@ export function propagate(
   }
   while (j < olds.length) removed.push(recs[j++]!);
   if (removed.length > limit) return decline('many instances removed');
-  // instances naming a group that appeared or vanished are indexed and mapped again
+  // instances naming a group that appeared or vanished, or a VPC or subnet whose part they
+  // read changed, are indexed and mapped again
   const naming = new Set<InstanceRecord>();
   for (const id of setChanged) for (const rec of fast.sgRecs.get(id) ?? []) naming.add(rec);
-  if (naming.size > limit) return decline('many instances name a group added or removed');
+  let preNotes = last.preNotes;
+  let sgNoteRange = last.sgNotes;
+  let vpcs: VpcIndexed | undefined;
+  if (vplan.changes.length > 0 || vplan.dopts.size > 0) {
+    const got = indexVpcs(vplan, view, idx, fast, config);
+    if (typeof got === 'string') return decline(got);
+    vpcs = got;
+    for (const rec of got.records) naming.add(rec);
+    if (got.notesChanged) [preNotes, sgNoteRange] = vpcPreNotes(idx, preNotes, sgNoteRange);
+  }
+  if (naming.size > limit) return decline('many instances depend on a changed group or VPC');
   if (naming.size > 0) {
     for (let i = 0; i < newRecs.length; i++) {
       const rec = newRecs[i];
@@ -180,14 +197,12 @@ export function propagate(
   }
 
   const b = new TopologyBuilder(config, undefined, { ...maps });
-  let preNotes = last.preNotes;
-  let sgNoteRange = last.sgNotes;
   if (newGroups !== undefined) {
     const sgNotes: Note[] = [];
     b.capture = sgNotes;
     holdInvalidGroups(newGroups, b, idx.lookups.invalid);
     b.capture = undefined;
-    const [from, to] = last.sgNotes;
+    const [from, to] = sgNoteRange;
     preNotes = [...preNotes.slice(0, from), ...sgNotes, ...preNotes.slice(to)];
     sgNoteRange = [from, from + sgNotes.length];
   }
@@ -267,7 +282,7 @@ export function propagate(
   placeNew(newRecs as InstanceRecord[], added);
 
   // metadata ids: numbers of interfaces gone are freed, new interfaces get the lowest free
-  const undo: [string, number | undefined][] = [];
+  const undo: Undo[] = [];
   const eniIds = allocations.eniIds as Map<string, number>;
   if (config.enableMidoMd) {
     for (const rec of removed) {
@@ -275,7 +290,7 @@ export function propagate(
         const id = e.iface.id;
         const n = eniIds.get(id);
         if (n === undefined || enis.has(id)) continue;
-        undo.push([id, n]);
+        undo.push([eniIds, id, n]);
         eniIds.delete(id);
         fast.eniUsed.delete(n);
         if (n < fast.eniCursor) fast.eniCursor = n;
@@ -289,13 +304,16 @@ export function propagate(
     const max = Math.min(config.maxEniid, 16777216);
     for (const id of wanted) {
       while (fast.eniCursor < max && fast.eniUsed.has(fast.eniCursor)) fast.eniCursor++;
-      if (fast.eniCursor >= max) return fail(memo, eniIds, undo);
+      if (fast.eniCursor >= max) return fail(memo, undo);
       const n = fast.eniCursor++;
-      undo.push([id, undefined]);
+      undo.push([eniIds, id, undefined]);
       eniIds.set(id, n);
       fast.eniUsed.add(n);
     }
   }
+
+  if (vplan.changes.length > 0 && !allocateVpcs(vplan, allocations, b.held, fast, config, undo))
+    return fail(memo, undo);
 
   // issues and holds, in a full pass's order: indexing, allocating, the base, then units
   const noted = [...fast.notedRecs];
@@ -328,7 +346,7 @@ export function propagate(
     for (const sg of changedSgs) {
       if (b.held.has(sg.id)) continue;
       const u = memo.sgs.get(sg.id);
-      if (u === undefined) return fail(memo, eniIds, undo);
+      if (u === undefined) return fail(memo, undo);
       if (!fast.notedUnits.has(u)) sgWork.push(u);
     }
     sgWork.sort(compareUnits);
@@ -366,45 +384,22 @@ export function propagate(
     liveSgs = live;
   }
 
-  // VPC trees: those that route to a changed interface are compared again
-  const dirtyVpcs = new Set<string>();
-  for (const id of changedEnis) for (const v of fast.eniTargets.get(id) ?? []) dirtyVpcs.add(v);
+  // VPC trees: changed ones and those that route to a changed interface are compared again
   const subnetSigs = new Map<SubnetCtx, string>();
-  const vpcWork: Unit[] = [];
-  for (const u of fast.notedUnits) if (u.ord! >= VPC_ORDER) vpcWork.push(u);
-  for (const id of dirtyVpcs) {
-    const u = memo.vpcs.get(id);
-    if (u === undefined) return fail(memo, eniIds, undo);
-    if (!fast.notedUnits.has(u)) vpcWork.push(u);
-  }
-  vpcWork.sort(compareUnits);
-  for (const u of vpcWork) {
-    const i = u.ord! - VPC_ORDER;
-    const vpc = idx.vpcs[i]!;
-    if (!dirtyVpcs.has(vpc.id)) {
-      b.replayNotes(u.log);
-      continue;
-    }
-    const sig = vpcSignature(b, view, idx, allocations, vpc);
-    if (sig === u.sig) {
-      b.replayNotes(u.log);
-      continue;
-    }
-    dropUnit(u);
-    b.begin();
-    const ctx = mapVpcTree(b, view, idx, last.core, last.md, allocations, vpc, last.subnets);
-    const unit: VpcUnit = { id: vpc.id, sig, log: b.end(), ctx, seen: pass, ord: u.ord! };
-    memo.vpcs.set(vpc.id, unit);
-    register(fast, unit);
-    // the VPC itself did not change: neither do the subnets its interfaces see
-    for (const s of ctx?.subnets.values() ?? []) {
-      const was = memo.subnetSigs.get(s.subnet.id);
-      if (was !== undefined && subnetSignature(s, subnetSigs, memo.subnetSigs) !== was) {
-        return fail(memo, eniIds, undo);
-      }
-      dirtySubnets.add(s.subnet.id);
-    }
-  }
+  const vp: VpcPass = {
+    b,
+    view,
+    idx,
+    allocations,
+    last,
+    memo,
+    fast,
+    pass,
+    dirtySubnets,
+    subnetSigs,
+    dropUnit,
+  };
+  if (!mapVpcs(vp, vplan, vpcs?.remapped ?? new Set(), changedEnis)) return fail(memo, undo);
 
   // interfaces: the new and changed instances' are mapped, the others' notes replayed
   const isFresh = new Set(fresh);
@@ -459,7 +454,7 @@ export function propagate(
   b.base = false;
   b.settleSome(memo.base);
   b.rebuildChainsOf((chainId) => inOrder(fast.chainUnits.get(chainId)).map((u) => u.log));
-  if (b.duplicates > 0 || b.crossBase) return fail(memo, eniIds, undo);
+  if (b.duplicates > 0 || b.crossBase) return fail(memo, undo);
 
   for (const rec of fresh) if (rec.notes !== undefined) fast.notedRecs.add(rec);
   fast.recs = newRecs as InstanceRecord[];
@@ -475,18 +470,14 @@ export function propagate(
   };
 }
 
-/** Gives up after touching the maps: restores the metadata ids (the caller's full pass starts
- * from them) and drops the indexes. */
-function fail(
-  memo: Memo,
-  eniIds: Map<string, number>,
-  undo: [string, number | undefined][],
-): 'full' {
+/** Gives up after touching the maps: restores the numbers handed out or freed (the caller's
+ * full pass starts from them) and drops the indexes. */
+function fail(memo: Memo, undo: readonly Undo[]): 'full' {
   declined = 'gave up after touching the maps';
   for (let i = undo.length - 1; i >= 0; i--) {
-    const [id, n] = undo[i]!;
-    if (n === undefined) eniIds.delete(id);
-    else eniIds.set(id, n);
+    const [map, id, n] = undo[i]!;
+    if (n === undefined) map.delete(id);
+    else map.set(id, n);
   }
   memo.fast = undefined;
   memo.last = undefined;
