@@ -10,11 +10,12 @@
  * security group, route targets, the metadata-id pool) are kept up to date from pass to pass.
  *
  * What it handles: instances added, removed or changed (addresses, groups, interfaces,
- * placement) and security-group rules changed, with everything else (VPCs, DHCP option sets,
- * the set of security groups, the invalid set, the settings and the configuration, node
- * instance lists aside) unchanged. Anything else, or a view that shares nothing with the last
- * one, is declined before anything is touched, and the caller compares every unit instead
- * (map-topology.ts). The result equals a full recompute object for object.
+ * placement), security groups changed, added or removed, and VPCs changed, added or removed
+ * (routes, NAT gateways, subnets, route-table associations, ACL entries, internet gateways,
+ * DHCP option sets: propagate-vpc.ts), with the invalid set, the settings and the
+ * configuration (node instance lists aside) unchanged. Anything else, or a view that shares
+ * nothing with the last one, is declined before the maps are touched, and the caller compares
+ * every unit instead (map-topology.ts). The result equals a full recompute object for object.
  */
 import type { GlobalView, SecurityGroup } from '../gni/index.js';
 import type { DhcpHost } from '../store/index.js';
