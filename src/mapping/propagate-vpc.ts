@@ -394,7 +394,7 @@ function dropSubnets(p: VpcPass, old: VpcCtx | undefined, now: VpcCtx | undefine
 /**
  * The VPC trees: removed ones dropped, changed and new ones and those that route to a changed
  * interface compared again (and mapped again when their signature changed), the others' notes
- * replayed, in a full pass's order. False when it cannot be exact (the caller maps in full):
+ * replayed, in a full pass's order. Says why when it cannot be exact (the caller maps in full):
  * a subnet its interfaces see changed that was not in `remapped`.
  */
 export function mapVpcs(
@@ -402,7 +402,7 @@ export function mapVpcs(
   plan: VpcPlan | undefined,
   remapped: ReadonlySet<string>,
   changedEnis: ReadonlySet<string>,
-): boolean {
+): string | undefined {
   const { b, view, idx, allocations, last, memo, fast } = p;
   const dirty = new Set<string>();
   const pos = new Map<string, number>();
@@ -431,7 +431,7 @@ export function mapVpcs(
   for (const id of dirty) {
     if (pos.has(id)) continue;
     const u = memo.vpcs.get(id);
-    if (u === undefined) return false;
+    if (u === undefined) return `no unit of ${id}`;
     pos.set(id, u.ord! - VPC_ORDER);
   }
   const work = [...pos].sort((x, y) => x[1] - y[1]);
@@ -458,10 +458,12 @@ export function mapVpcs(
       const sid = s.subnet.id;
       const was = memo.subnetSigs.get(sid);
       const now = subnetSignature(s, p.subnetSigs, memo.subnetSigs);
-      // a subnet whose interfaces were not mapped again must look the same to them
-      if (was !== undefined && now !== was && !remapped.has(sid)) return false;
+      // a subnet whose interfaces were not mapped again must look the same to them (`was` is
+      // last set when an interface in it was mapped: only compared when there are some)
+      const seen = was !== undefined && fast.subnetRecs.has(sid);
+      if (seen && now !== was && !remapped.has(sid)) return `subnet ${sid} changed`;
       p.dirtySubnets.add(sid);
     }
   }
-  return true;
+  return undefined;
 }

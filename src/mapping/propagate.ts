@@ -305,7 +305,7 @@ export function propagate(
     const max = Math.min(config.maxEniid, 16777216);
     for (const id of wanted) {
       while (fast.eniCursor < max && fast.eniUsed.has(fast.eniCursor)) fast.eniCursor++;
-      if (fast.eniCursor >= max) return fail(memo, undo);
+      if (fast.eniCursor >= max) return fail(memo, undo, 'no metadata id left');
       const n = fast.eniCursor++;
       undo.push([eniIds, id, undefined]);
       eniIds.set(id, n);
@@ -314,7 +314,7 @@ export function propagate(
   }
 
   if (vplan.changes.length > 0 && !allocateVpcs(vplan, allocations, b.held, fast, config, undo))
-    return fail(memo, undo);
+    return fail(memo, undo, 'no router id or VNI left');
 
   // issues and holds, in a full pass's order: indexing, allocating, the base, then units
   const noted = [...fast.notedRecs];
@@ -347,7 +347,7 @@ export function propagate(
     for (const sg of changedSgs) {
       if (b.held.has(sg.id)) continue;
       const u = memo.sgs.get(sg.id);
-      if (u === undefined) return fail(memo, undo);
+      if (u === undefined) return fail(memo, undo, `no unit of ${sg.id}`);
       if (!fast.notedUnits.has(u)) sgWork.push(u);
     }
     sgWork.sort(compareUnits);
@@ -400,7 +400,8 @@ export function propagate(
     subnetSigs,
     dropUnit,
   };
-  if (!mapVpcs(vp, vplan, vpcs?.remapped ?? new Set(), changedEnis)) return fail(memo, undo);
+  const vpcFailed = mapVpcs(vp, vplan, vpcs?.remapped ?? new Set(), changedEnis);
+  if (vpcFailed !== undefined) return fail(memo, undo, vpcFailed);
 
   // interfaces: the new and changed instances' are mapped, the others' notes replayed
   const isFresh = new Set(fresh);
@@ -455,7 +456,8 @@ export function propagate(
   b.base = false;
   b.settleSome(memo.base);
   b.rebuildChainsOf((chainId) => inOrder(fast.chainUnits.get(chainId)).map((u) => u.log));
-  if (b.duplicates > 0 || b.crossBase) return fail(memo, undo);
+  if (b.duplicates > 0) return fail(memo, undo, 'an object id put twice');
+  if (b.crossBase) return fail(memo, undo, 'a rule appended to a base chain');
 
   for (const rec of fresh) if (rec.notes !== undefined) fast.notedRecs.add(rec);
   fast.recs = newRecs as InstanceRecord[];
@@ -473,8 +475,8 @@ export function propagate(
 
 /** Gives up after touching the maps: restores the numbers handed out or freed (the caller's
  * full pass starts from them) and drops the indexes. */
-function fail(memo: Memo, undo: readonly Undo[]): 'full' {
-  declined = 'gave up after touching the maps';
+function fail(memo: Memo, undo: readonly Undo[], why: string): 'full' {
+  declined = `gave up after touching the maps: ${why}`;
   for (let i = undo.length - 1; i >= 0; i--) {
     const [map, id, n] = undo[i]!;
     if (n === undefined) map.delete(id);
