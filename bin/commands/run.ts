@@ -16,7 +16,7 @@ import {
   Controller,
   DaemonMetrics,
   flushManaged,
-  limitHeapGrowth,
+  HeapKeeper,
   parseHostPort,
   planFlush,
   flushOrdered,
@@ -192,7 +192,9 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       status_file: statusFile,
       ...(metricsServer ? { metrics: metricsServer.url } : {}),
     });
-    let heapLimited = false; // after the first applied cycle (the cold build), see heap.ts
+    // compacts the heap after the cold build and after large cycles, and from the first of
+    // them on limits its growth (src/reconciler/heap.ts)
+    const heap = new HeapKeeper();
     const controller = new Controller({
       store,
       gniPath: opts.gni,
@@ -204,10 +206,13 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       onCycle: (report) => {
         status?.cycle(report);
         metrics?.record(report);
-        if (!heapLimited && report.result === 'applied') {
-          limitHeapGrowth();
-          heapLimited = true;
-        }
+        const compacted = heap.afterCycle(report);
+        if (compacted)
+          log.info('heap compacted after a large cycle', {
+            heap_before_mib: compacted.heapBeforeMiB,
+            heap_after_mib: compacted.heapAfterMiB,
+            duration_ms: compacted.ms,
+          });
       },
     });
     if (opts.once) {
