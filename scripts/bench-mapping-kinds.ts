@@ -11,7 +11,7 @@
  * another checkout (`<dir>/src/mapping/index.ts`, e.g. unpacked with `git archive <commit>
  * src | tar -x -C <dir>`): before/after ratios from one run on one machine. The last result of
  * each kind is checked against a full recompute.
- * Usage: npx tsx scripts/bench-mapping-kinds.ts [--size S|M|L|XL] [--seed N] [--runs N]
+ * Usage: npx tsx scripts/bench-mapping-kinds.ts [--size S|M|L|XL|25k] [--seed N] [--runs N]
  *          [--before DIR] [--only kind,kind]
  */
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -207,11 +207,12 @@ function sameTopology(a: MappingResult, b: MappingResult): boolean {
 }
 
 async function main(): Promise<void> {
-  const size = arg('size', 'L') as Size;
+  const size = arg('size', 'L') as Size | '25k';
   const runs = Number(arg('runs', '10'));
   const before = arg('before', '');
   const only = arg('only', '');
-  const view = generateView({ size, seed: Number(arg('seed', '1')), gateways: 'shared-peer' });
+  const which = size === '25k' ? { instances: 25_000 } : { size };
+  const view = generateView({ ...which, seed: Number(arg('seed', '1')), gateways: 'shared-peer' });
   const load = (): string =>
     loadavg()
       .map((x) => x.toFixed(2))
