@@ -63,7 +63,7 @@ export function runBulkCreate(state: StoreState, ops: readonly CreateOp[]): Chan
       kindIsEmpty = state.objects(next).size === 0;
     }
     const k = kind!; // set by the first op
-    const obj = normalizeObject(k, op.object);
+    const obj = normalizeObject(k, op.object, true); // may be op.object itself: see handOver
     const id = obj['id'] as string;
     if (ofKind.has(id) || (!kindIsEmpty && state.get(k, id) !== undefined))
       throw new AlreadyExistsError(k, id);

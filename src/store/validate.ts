@@ -8,6 +8,12 @@
  * any more, so the store and whoever made it (the mapping's desired objects, handed over
  * frozen by the reconciler) hold one copy. Anything else (JSON from the API, unfrozen input)
  * is copied and frozen, so a caller's later change never reaches the store.
+ *
+ * Adoption: a bulk create keeps a whole object the writer handed over (`handOver`) as the
+ * stored object itself, when it is already exactly what validation makes of it and its kind
+ * has no back-reference fields: the store then only adds `version` and freezes it (rules,
+ * routes, DHCP subnets, ARP and MAC entries: most of a cold build's objects, one copy instead
+ * of two for the store and the mapping's desired topology).
  */
 import { InvalidFieldError } from './errors.js';
 import { BACK_REFERENCE_FIELDS, type Kind } from './types.js';
@@ -389,6 +395,33 @@ function checkFields(
   return topLevel ? out : Object.freeze(out);
 }
 
+/** Objects their writer gave to the store (see `handOver`). */
+const handedOver = new WeakSet<object>();
+
+/**
+ * Hands `object` (the object of a create op) over to the store: its writer promises never to
+ * change it again. A bulk create may then keep this very object as the stored one, adding
+ * `version` and freezing it, when it is plain, extensible, of a kind without back-reference
+ * fields and already exactly what validation makes of it (every field valid as it is, nested
+ * values frozen and kept, no default to add); otherwise it is copied as usual. The reconciler
+ * hands over its desired objects (reconciler/share.ts); API input is never handed over.
+ */
+export function handOver(object: object): void {
+  handedOver.add(object);
+}
+
+/** Whether `input` can be kept as the stored object (see `handOver`), given what validation
+ * made of it. */
+function adoptable(kind: Kind, input: object, out: Record<string, unknown>): boolean {
+  return (
+    handedOver.has(input) &&
+    BACK_FIELD_SETS.get(kind)!.size === 0 &&
+    Object.isExtensible(input) &&
+    Object.getPrototypeOf(input) === Object.prototype &&
+    sameFields(input as Record<string, unknown>, out)
+  );
+}
+
 const BACK_FIELD_SETS = new Map<Kind, ReadonlySet<string>>(
   Object.entries(BACK_REFERENCE_FIELDS).map(([k, v]) => [k as Kind, new Set<string>(v)]),
 );
@@ -402,14 +435,21 @@ export function isKind(kind: unknown): kind is Kind {
  * Validates client input for `kind` and returns a new object holding only writable fields
  * (defaults applied, MACs lower-cased; nested values frozen, the object itself not yet, so the
  * store can add its own fields). Back-reference fields and `version` in the input are ignored.
- * Throws `InvalidFieldError` naming `kind/id` and the field.
+ * Throws `InvalidFieldError` naming `kind/id` and the field. With `adopt` (the bulk-create
+ * engine, which changes nothing of a new object of a kind without back-references but its
+ * `version`), an object handed over that validation would not change is returned itself.
  */
-export function normalizeObject(kind: Kind, input: unknown): Record<string, unknown> {
+export function normalizeObject(
+  kind: Kind,
+  input: unknown,
+  adopt = false,
+): Record<string, unknown> {
   const rawId = (input as { id?: unknown } | null)?.id;
   const label = `${kind}/${typeof rawId === 'string' ? rawId : '?'}`;
   try {
     const out = checkFields(FIELDS[kind], input, '', true, BACK_FIELD_SETS.get(kind));
     checkKind(kind, out);
+    if (adopt && adoptable(kind, input as object, out)) return input as Record<string, unknown>;
     return out;
   } catch (e) {
     if (e instanceof FieldProblem) {
