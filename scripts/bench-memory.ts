@@ -19,7 +19,8 @@ import { getHeapStatistics } from 'node:v8';
 import { silentLogger } from '../src/common/index.js';
 import { writeGniXml } from '../src/gni/index.js';
 import { Controller, DEFAULT_SETTINGS } from '../src/reconciler/index.js';
-import { openFileStore, type TopologyStore } from '../src/store/index.js';
+import type { MappingResult } from '../src/mapping/index.js';
+import { KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { addInstanceLike, patchVersion, withVersion } from './lib/view-edits.js';
 
@@ -72,6 +73,22 @@ function timed(store: TopologyStore, spent: { ms: number; n: number }): Topology
   });
 }
 
+/** How many of the mapping's desired objects are the stored object itself (adopted by the
+ * store, see store/validate.ts `handOver`), of how many. */
+async function shared(controller: Controller, store: TopologyStore): Promise<string> {
+  const mapping = (controller as unknown as { lastMapping?: MappingResult }).lastMapping;
+  if (mapping === undefined) return 'no mapping';
+  let same = 0;
+  let all = 0;
+  for (const kind of KINDS) {
+    for (const d of mapping.desired[kind].values()) {
+      all++;
+      if ((await store.get(kind, d.id)) === d) same++;
+    }
+  }
+  return `${same} of ${all} desired objects are the stored ones`;
+}
+
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 
 async function main(): Promise<void> {
@@ -110,6 +127,7 @@ async function main(): Promise<void> {
     console.log(
       `cold build ${String(cold.totalMs)} ms: heap ${MiB(h0.used - docsHeap.used)} MiB above the documents, external ${MiB(h0.external)} MiB, heap physical ${MiB(h0.physical)} MiB, RSS ${MiB(h0.rss)} MiB`,
     );
+    console.log(`after the cold build: ${await shared(controller, store)}`);
     const used: number[] = [];
     const rss: number[] = [];
     const applyMs: number[] = [];
@@ -149,6 +167,7 @@ async function main(): Promise<void> {
         `per cycle (medians): total ${med(totalMs).toFixed(1)} ms, apply ${med(applyMs).toFixed(1)} ms, of which in store.transaction ${med(commitMs).toFixed(1)} ms (load ${load()})`,
       );
     }
+    console.log(`after the cycles: ${await shared(controller, store)}`);
     // the heap by holder, by removal (see the header)
     const c = controller as unknown as Record<string, unknown>;
     const steps: [string, () => void][] = [

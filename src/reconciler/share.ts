@@ -4,8 +4,13 @@
  * freezing the nested values of what the reconciler writes lets the store and the mapping's
  * desired objects hold the topology's lists once. Freezing also makes the promise the mapping
  * already keeps (its results are never mutated) one the runtime enforces, for those values.
+ *
+ * The objects of creates are handed over too (`handOver`): a bulk create (cold build, rebuild
+ * after a flush) keeps such an object, when validation would not change it and its kind has no
+ * back-references, as the stored object itself, adding `version` and freezing it. The mapping's
+ * desired object and the stored one are then one object; frozen, so nothing changes either.
  */
-import { BACK_REFERENCE_FIELDS } from '../store/index.js';
+import { BACK_REFERENCE_FIELDS, handOver } from '../store/index.js';
 import type { Kind, Op } from '../store/index.js';
 
 const SKIPPED: { readonly [K in Kind]: ReadonlySet<string> } = Object.fromEntries(
@@ -16,10 +21,12 @@ const SKIPPED: { readonly [K in Kind]: ReadonlySet<string> } = Object.fromEntrie
 ) as unknown as { readonly [K in Kind]: ReadonlySet<string> };
 
 /** Deep-freezes the nested values of the fields the store keeps (not back-references, which
- * the store owns: a desired chain's rule list, say) of every create and update in `ops`. */
+ * the store owns: a desired chain's rule list, say) of every create and update in `ops`, and
+ * hands the objects of the creates over to the store. */
 export function freezeForStore(ops: readonly Op[]): void {
   for (const op of ops) {
     if (op.op === 'delete') continue;
+    if (op.op === 'create') handOver(op.object);
     const skipped = SKIPPED[op.kind];
     const o = op.object as unknown as Readonly<Record<string, unknown>>;
     for (const k in o) {
