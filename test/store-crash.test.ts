@@ -88,6 +88,7 @@ describe('store file backend: crash safety (SIGKILL at random moments, during co
     let lastAcked = 0;
     let totalAcks = 0;
     let bulkAcks = 0;
+    let hubPorts = 0;
     let seed = 12345;
     const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     try {
@@ -126,6 +127,16 @@ describe('store file backend: crash safety (SIGKILL at random moments, during co
             expect(c.ruleIds, `chain ${c.id}`).to.have.length(size);
           }
           expect(rules.length).to.equal(chains.reduce((n, c) => n + c.ruleIds.length, 0));
+          // the hub's port list (replayed from list edits) holds the groups' ports in the order
+          // they were created: exactly the groups present, by number
+          const groups = chains
+            .map((c) => c.id)
+            .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+          const hub = await store.get('router', 'hub');
+          expect(hub?.portIds, `round ${round}: hub ports`).to.deep.equal(
+            groups.map((g) => `${g}-p`),
+          );
+          hubPorts = Math.max(hubPorts, groups.length);
           // the in-flight commit is decided now: remember what recovery kept
           if (inFlight !== undefined) expected.set(inFlight, present.has(inFlight));
         } finally {
@@ -134,6 +145,7 @@ describe('store file backend: crash safety (SIGKILL at random moments, during co
       }
       expect(totalAcks).to.be.greaterThan(52);
       expect(bulkAcks).to.be.greaterThan(5);
+      expect(hubPorts, 'the hub list grew long enough for list edits').to.be.greaterThan(40);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

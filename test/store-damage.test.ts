@@ -83,7 +83,9 @@ describe('store file backend: damaged files are refused and named, never loaded 
     // the same commits in a second store: files alike but for the store's id
     for (const [i, dir] of [pristine, join(root, 'twin')].entries()) {
       const s = await openFileStore(dir, { snapshotEvery: 3 });
-      await s.transaction([router('r1'), chain('c1')]);
+      // r1 has 40 ports more, so the records that add ports hold list edits (journal format 3)
+      const more = Array.from({ length: 40 }, (_, k) => routerPort(`b${k}`, 'r1'));
+      await s.transaction([router('r1'), chain('c1'), ...more]);
       for (let k = 0; k < 2; k++) await s.transaction([routerPort(`p${k}`, 'r1')]);
       if (i === 0) older.push(await filesOf(dir)); // generation 2 at revision 3, no records
       await s.transaction([rule('x1', 'c1')]);
@@ -98,6 +100,7 @@ describe('store file backend: damaged files are refused and named, never loaded 
     expected = await contents(pristine);
     expect(expected.revision).to.equal(8);
     journal = await readFile(join(pristine, 'journal.log'));
+    expect(journal.toString('utf8')).to.include('"lists":["portIds"]'); // record 7's edits
     snapshot = await readFile(join(pristine, 'snapshot.ndjson'));
   });
   after(async () => {

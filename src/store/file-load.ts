@@ -18,6 +18,7 @@ import {
   type ScanEnd,
   type SnapshotHeader,
 } from './journal.js';
+import { resolveChanges, type Lookup } from './journal-delta.js';
 import { checkLayout, JOURNAL_FILE, SNAPSHOT_FILE, type Layout } from './layout.js';
 import { MANIFEST_FILE, readManifest, type Manifest } from './manifest.js';
 import { StoreState } from './state.js';
@@ -78,6 +79,26 @@ export function corruptMessage(dir: string, end: Extract<ScanEnd, { kind: 'corru
 }
 
 /**
+ * The changes of record `r`, its list edits applied to `state` (the state it follows); a record
+ * that does not fit that state is damaged: `StoreCorruptError` naming its offset and revision.
+ */
+export function resolveRecord(
+  dir: string,
+  state: StoreState,
+  r: JournalRecord,
+  previous: Lookup = (kind, id) => state.get(kind, id),
+): Change[] {
+  try {
+    return resolveChanges(r.changes, previous);
+  } catch (e) {
+    const end = { kind: 'corrupt', offset: r.offset, revision: r.revision } as const;
+    throw new StoreCorruptError(corruptMessage(dir, { ...end, reason: (e as Error).message }), {
+      cause: e,
+    });
+  }
+}
+
+/**
  * Replays journal records onto `state`: records at or below its revision are skipped; the
  * next must be exactly one higher. Returns the events applied.
  */
@@ -94,7 +115,7 @@ export function replay(
         `store ${dir}: ${JOURNAL_FILE} record at byte offset ${r.offset} has revision ${r.revision}, expected ${state.revision + 1}`,
       );
     }
-    const changes = freezeChanges(r.changes);
+    const changes = freezeChanges(resolveRecord(dir, state, r));
     state.apply(changes, r.revision);
     events.push({ revision: r.revision, changes });
   }

@@ -21,7 +21,12 @@ import {
   type SnapshotSource,
 } from './file-write.js';
 import { openFollower } from './follower.js';
-import { encodeJournalHeader, encodeRecord, encodeSnapshot } from './journal.js';
+import {
+  encodeJournalHeader,
+  encodeRecord,
+  encodeSnapshot,
+  JOURNAL_FORMAT_VERSION,
+} from './journal.js';
 import { SNAPSHOT_FILE } from './layout.js';
 import { encodeManifest, MANIFEST_FILE, ManifestFile } from './manifest.js';
 import { acquireLock, type DirLock } from './lock.js';
@@ -51,6 +56,13 @@ export interface FileStoreOptions {
    * instead of throwing `StoreNotFoundError` (default false; the datapath agent sets it).
    */
   readonly waitForStore?: boolean;
+  /**
+   * Write an update's long lists as edits of its previous version in journal records (default
+   * true; journal format 3, see journal-delta.ts). False writes every changed object whole
+   * (benchmarks and tests compare the two). A format-2 journal opened by this build gets whole
+   * objects until the next generation starts a format-3 journal.
+   */
+  readonly journalDeltas?: boolean;
   readonly logger?: Logger;
 }
 
@@ -101,6 +113,8 @@ class FileStore extends EmbeddedStore {
   private generation: number;
   private baseRevision: number;
   private readonly storeId: number;
+  /** Whether records hold list edits (a format-3 journal, and `journalDeltas` not false). */
+  private deltas: boolean;
 
   constructor(
     private readonly dir: string,
@@ -120,6 +134,8 @@ class FileStore extends EmbeddedStore {
     // a format-1 store gets its id when the upgrade writes its first format-2 generation
     this.storeId = loaded.store === 0 && loaded.layout === 'format-1' ? newStoreId() : loaded.store;
     this.baseRevision = loaded.snapshotRevision;
+    this.deltas =
+      loaded.journal.header.version >= JOURNAL_FORMAT_VERSION && options.journalDeltas !== false;
   }
 
   protected override checkWritable(): void {
@@ -137,7 +153,9 @@ class FileStore extends EmbeddedStore {
    * noticed at the next open).
    */
   protected async persist(revision: number, changes: readonly Change[]): Promise<void> {
-    const record = encodeRecord(revision, changes);
+    // persist runs before the commit is applied: the state holds each object's previous version
+    const previous = this.deltas ? (kind: Kind, id: string) => this.state.get(kind, id) : undefined;
+    const record = encodeRecord(revision, changes, previous);
     const sync = this.options.fsync !== false;
     try {
       await writeAll(this.journal, record, this.journalSize);
@@ -236,6 +254,7 @@ class FileStore extends EmbeddedStore {
     this.baseRevision = revision;
     this.journalSize = (await fresh.stat()).size;
     this.recordsSinceSnapshot = 0;
+    this.deltas = this.options.journalDeltas !== false; // the fresh journal is format 3
     this.logger.info('store compacted', {
       dir: this.dir,
       revision,

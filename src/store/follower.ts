@@ -15,6 +15,7 @@ import {
   deepFreeze,
   JOURNAL_FILE,
   loadDirUnlocked,
+  resolveRecord,
   type Loaded,
 } from './file-load.js';
 import type { FileStoreOptions } from './file.js';
@@ -121,7 +122,14 @@ class Follower extends EmbeddedStore {
       }
       if (r.revision !== this.state.revision + 1)
         return this.reload(`gap before revision ${r.revision}`);
-      const changes = deepFreeze(r.changes);
+      let changes: readonly Change[];
+      try {
+        changes = deepFreeze(resolveRecord(this.dir, this.state, r));
+      } catch (e) {
+        // a record that does not fit the state it follows: damaged, like a checksum failure
+        this.noteStuck((e as Error).message, r.offset);
+        return;
+      }
       this.state.apply(changes, r.revision);
       this.hub.publish({ revision: r.revision, changes });
       j.offset = r.end;

@@ -1,13 +1,17 @@
 /**
  * On-disk formats of the file backend, as pure encode/decode functions. This build writes
- * format 2 and reads formats 1 and 2 (format 1 has no generation and no manifest; a writer
- * upgrades it at open, see file.ts).
+ * format 2 (manifest, snapshot) with journal format 3, and reads formats 1 to 3 (format 1 has
+ * no generation and no manifest; a writer upgrades it at open, see file.ts).
  *
  * Journal (`journal.log`): a header, then records:
  *   [u32 payload length][u32 crc32(revision ‖ payload)][u64 revision][u32 crc32(first 16 bytes)]
  *   [payload: JSON of the commit's changes]
- * Header, format 2 (40 bytes): `EUCAJRNL`, u32 format version, u32 zero, u64 base revision (the
- * snapshot it follows), u64 generation, u32 crc32 of the previous 32 bytes, u32 zero.
+ * In a format-3 journal an update's long lists may be written as edits of the object's previous
+ * version (journal-delta.ts); format 2 holds every changed object whole. Builds that read
+ * journal format 2 only refuse a format-3 journal ("unsupported journal format version 3")
+ * instead of misreading its edits.
+ * Header, formats 2 and 3 (40 bytes): `EUCAJRNL`, u32 format version, u32 store id, u64 base
+ * revision (the snapshot it follows), u64 generation, u32 crc32 of the previous 32 bytes, u32 0.
  * Header, format 1 (24 bytes): `EUCAJRNL`, u32 1, u32 zero, u64 base revision.
  * The record header checksum means a damaged length is reported, never mistaken for a torn
  * tail. Only a record cut short by the end of the file is torn; a complete record whose
@@ -18,10 +22,13 @@
  * before it.
  */
 import { crc32 } from 'node:zlib';
+import { encodeChanges, type Lookup, type RecordChange } from './journal-delta.js';
 import type { AnyObject, Change, Kind } from './types.js';
 
-/** The on-disk format version this code writes. */
+/** The on-disk format version this code writes (manifest and snapshot). */
 export const FORMAT_VERSION = 2;
+/** The journal format version this code writes (3: records may hold list edits). */
+export const JOURNAL_FORMAT_VERSION = 3;
 /** The oldest format version this code reads (and upgrades when it opens it for writing). */
 export const OLDEST_FORMAT_VERSION = 1;
 export const JOURNAL_MAGIC = 'EUCAJRNL';
@@ -44,11 +51,16 @@ export interface JournalHeader {
   readonly size: number;
 }
 
-/** Encodes the journal file header (format 2). */
-export function encodeJournalHeader(baseRevision: number, generation: number, store = 0): Buffer {
+/** Encodes the journal file header (format 3, or 2 for tests of older journals). */
+export function encodeJournalHeader(
+  baseRevision: number,
+  generation: number,
+  store = 0,
+  version = JOURNAL_FORMAT_VERSION,
+): Buffer {
   const b = Buffer.alloc(JOURNAL_HEADER_SIZE);
   b.write(JOURNAL_MAGIC, 0, 'latin1');
-  b.writeUInt32LE(FORMAT_VERSION, 8);
+  b.writeUInt32LE(version, 8);
   b.writeUInt32LE(store, 12);
   b.writeBigUInt64LE(BigInt(baseRevision), 16);
   b.writeBigUInt64LE(BigInt(generation), 24);
@@ -56,7 +68,7 @@ export function encodeJournalHeader(baseRevision: number, generation: number, st
   return b;
 }
 
-/** Decodes a journal header (format 1 or 2), or returns an error text. */
+/** Decodes a journal header (format 1, 2 or 3), or returns an error text. */
 export function decodeJournalHeader(b: Buffer): JournalHeader | { error: string } {
   if (b.length < JOURNAL_HEADER_SIZE_V1) return { error: 'journal header is truncated' };
   if (b.toString('latin1', 0, 8) !== JOURNAL_MAGIC)
@@ -65,9 +77,9 @@ export function decodeJournalHeader(b: Buffer): JournalHeader | { error: string 
   const baseRevision = Number(b.readBigUInt64LE(16));
   if (version === 1)
     return { version, baseRevision, generation: 0, store: 0, size: JOURNAL_HEADER_SIZE_V1 };
-  if (version !== FORMAT_VERSION) {
+  if (version !== 2 && version !== JOURNAL_FORMAT_VERSION) {
     return {
-      error: `unsupported journal format version ${version} (this build reads ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION})`,
+      error: `unsupported journal format version ${version} (this build reads ${OLDEST_FORMAT_VERSION} to ${JOURNAL_FORMAT_VERSION})`,
     };
   }
   if (b.length < JOURNAL_HEADER_SIZE) return { error: 'journal header is truncated' };
@@ -79,24 +91,35 @@ export function decodeJournalHeader(b: Buffer): JournalHeader | { error: string 
   return { version, baseRevision, generation, store, size: JOURNAL_HEADER_SIZE };
 }
 
-/** Encodes one commit record. */
-export function encodeRecord(revision: number, changes: readonly Change[]): Buffer {
-  const payload = Buffer.from(JSON.stringify(changes), 'utf8');
+/**
+ * Encodes one commit record. With `previous` (the state the commit follows; format-3 journals
+ * only), updates' long lists are written as edits of their previous version (journal-delta.ts).
+ */
+export function encodeRecord(
+  revision: number,
+  changes: readonly Change[],
+  previous?: Lookup,
+): Buffer {
+  const body = previous === undefined ? changes : encodeChanges(changes, previous);
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
   const b = Buffer.allocUnsafe(RECORD_HEADER_SIZE + payload.length);
   b.writeUInt32LE(payload.length, 0);
   b.writeBigUInt64LE(BigInt(revision), 8);
   payload.copy(b, RECORD_HEADER_SIZE);
-  const body = crc32(payload, crc32(b.subarray(8, 16)));
-  b.writeUInt32LE(body, 4);
+  b.writeUInt32LE(crc32(payload, crc32(b.subarray(8, 16))), 4);
   b.writeUInt32LE(crc32(b.subarray(0, 16)), 16);
   return b;
 }
 
-/** One decoded record with its byte offset in the file. */
+/**
+ * One decoded record with its byte offset in the file. Its changes are as written: updates
+ * may hold list edits, which `resolveChanges` (journal-delta.ts) applies to the state the
+ * record follows.
+ */
 export interface JournalRecord {
   readonly offset: number;
   readonly revision: number;
-  readonly changes: readonly Change[];
+  readonly changes: readonly RecordChange[];
   /** Offset just after the record. */
   readonly end: number;
 }
@@ -167,9 +190,9 @@ export function scanRecords(buf: Buffer, base: number): { records: JournalRecord
         end: { kind: 'corrupt', offset, revision, reason: 'record checksum mismatch' },
       };
     }
-    let changes: Change[];
+    let changes: RecordChange[];
     try {
-      changes = JSON.parse(payload.toString('utf8')) as Change[];
+      changes = JSON.parse(payload.toString('utf8')) as RecordChange[];
     } catch (e) {
       return {
         records,
@@ -178,6 +201,17 @@ export function scanRecords(buf: Buffer, base: number): { records: JournalRecord
           offset,
           revision,
           reason: `record payload is not JSON: ${String(e)}`,
+        },
+      };
+    }
+    if (!Array.isArray(changes)) {
+      return {
+        records,
+        end: {
+          kind: 'corrupt',
+          offset,
+          revision,
+          reason: 'record payload is not a list of changes',
         },
       };
     }

@@ -17,7 +17,8 @@ import { JOURNAL_FILE, SNAPSHOT_FILE } from './layout.js';
 import { acquireLock } from './lock.js';
 import { MANIFEST_FILE, readManifest } from './manifest.js';
 import { StoreState } from './state.js';
-import type { AnyObject } from './types.js';
+import { resolveChanges, type Lookup } from './journal-delta.js';
+import type { AnyObject, Change } from './types.js';
 import { verifyState } from './verify.js';
 
 /** One commit (or range of commits) a recovery would drop, for the operator. */
@@ -117,7 +118,13 @@ async function readable(dir: string, toRevision?: number): Promise<Readable> {
   const { state, generation, store } = baseState(dir, snap, jh?.baseRevision);
   const snapshotRevision = state.revision;
   const dropped: Dropped[] = [];
-  const usable: JournalRecord[] = [];
+  const usable: { readonly r: JournalRecord; readonly changes: Change[] }[] = [];
+  // the objects as the usable records leave them (list edits apply to these), over the snapshot
+  const touched = new Map<string, AnyObject | null>();
+  const previous: Lookup = (kind, id) => {
+    const hit = touched.get(`${kind}/${id}`);
+    return hit === undefined ? state.get(kind, id) : (hit ?? undefined);
+  };
   let last = snapshotRevision;
   if (!journalBuf) dropped.push({ revision: last + 1, what: `${JOURNAL_FILE} is missing` });
   else if (!jh) {
@@ -125,12 +132,23 @@ async function readable(dir: string, toRevision?: number): Promise<Readable> {
     dropped.push({ revision: last + 1, what: `${JOURNAL_FILE} header: ${why}` });
   } else {
     const scan = scanRecords(journalBuf.subarray(jh.size), jh.size);
-    let stopped = false;
+    let stopped: string | undefined;
     for (const r of scan.records) {
       if (!stopped && r.revision <= last) continue;
       if (!stopped && r.revision === last + 1) {
-        usable.push(r);
-        last = r.revision;
+        try {
+          const changes = resolveChanges(r.changes, previous);
+          for (const c of changes) touched.set(`${c.kind}/${c.id}`, c.object ?? null);
+          usable.push({ r, changes });
+          last = r.revision;
+        } catch (e) {
+          stopped = 'after a damaged record';
+          dropped.push({
+            revision: r.revision,
+            offset: r.offset,
+            what: `damaged: ${errorText(e)}`,
+          });
+        }
         continue;
       }
       if (!stopped)
@@ -139,8 +157,8 @@ async function readable(dir: string, toRevision?: number): Promise<Readable> {
           offset: r.offset,
           what: `missing: the record at this offset has revision ${r.revision}`,
         });
-      stopped = true;
-      dropped.push({ revision: r.revision, offset: r.offset, what: `after a gap: ${describe(r)}` });
+      stopped ??= 'after a gap';
+      dropped.push({ revision: r.revision, offset: r.offset, what: `${stopped}: ${describe(r)}` });
     }
     if (scan.end.kind !== 'clean' && !stopped) {
       const rev = scan.end.revision ?? last + 1;
@@ -160,15 +178,15 @@ async function readable(dir: string, toRevision?: number): Promise<Readable> {
     );
   }
   const kept: Dropped[] = usable
-    .filter((r) => r.revision > to)
-    .map((r) => ({ revision: r.revision, offset: r.offset, what: describe(r) }));
+    .filter(({ r }) => r.revision > to)
+    .map(({ r }) => ({ revision: r.revision, offset: r.offset, what: describe(r) }));
   const highest = Math.max(recoverable, ...dropped.map((d) => d.revision));
   const committed = manifest?.revision;
   const missing: Dropped[] =
     committed !== undefined && committed > highest
       ? [{ revision: highest + 1, last: committed, what: `missing from ${JOURNAL_FILE}` }]
       : [];
-  for (const r of usable) if (r.revision <= to) state.apply(r.changes, r.revision);
+  for (const { r, changes } of usable) if (r.revision <= to) state.apply(changes, r.revision);
   const plan: RecoveryPlan = {
     dir,
     problem,
