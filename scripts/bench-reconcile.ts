@@ -9,16 +9,28 @@
  *     the rest), with the phases of each cycle from the daemon's own log line;
  *   - the daemon's resident memory over `--cycles` more changes (default 100);
  *   - flush and rebuild (`eucanetd run -F --once`);
- *   - the floor of a change end to end, measured in this process: the file watch noticing a
+ *   - the floor of a change end to end, measured in a separate process of this script
+ *     (`--floor DIR`, so this process's heap does not inflate it): the file watch noticing a
  *     rename, the debounce, reading the document, comparing it with the last one, one fsynced
  *     commit of a small transaction and the version file (what a cycle cannot skip).
+ *   - per change cycle, the size of its journal record (`journal_record`).
  * Usage: npm run build && npx tsx scripts/bench-reconcile.ts [--size S|M|L|XL|25k] [--seed N]
  *          [--gateways shared-peer|mixed] [--rounds N] [--cycles N] [--debounce-ms N]
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { watch } from 'chokidar';
 import type { GlobalView } from '../src/gni/index.js';
 import { writeGniXml } from '../src/gni/index.js';
@@ -72,11 +84,15 @@ async function measure(
   let view = start;
   const times: number[] = [];
   const versions: string[] = [];
+  const records: number[] = [];
+  const journal = join(daemon.files.store, 'journal.log');
   for (let r = 0; r < rounds; r++) {
     const version = nextVersion();
     view = withVersion(edit(view, r), version);
     const xml = Buffer.from(writeGniXml(view));
+    const before = statSync(journal).size;
     times.push(await daemon.change(xml, version));
+    records.push(statSync(journal).size - before); // negative after a compaction
     versions.push(version);
   }
   await sleep(300); // the log file catches up
@@ -85,7 +101,10 @@ async function measure(
   console.log(
     `${name}, rename → committed: first ${times[0]!.toFixed(0)} ms, then ${steady.map((t) => t.toFixed(0)).join(', ')} ms; median ${m.toFixed(1)} ms (load ${load()})`,
   );
-  for (const v of versions) console.log(`  cycle ${v}: ${phases(cycleOf(daemon.files.log, v))}`);
+  for (const [i, v] of versions.entries()) {
+    const kb = records[i]! >= 0 ? `${(records[i]! / 1024).toFixed(1)} KiB` : '(compacted)';
+    console.log(`  cycle ${v}: ${phases(cycleOf(daemon.files.log, v))} journal_record=${kb}`);
+  }
   return { view, median: m };
 }
 
@@ -170,13 +189,36 @@ async function floor(dir: string, xml: Buffer): Promise<void> {
   };
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
   console.log(
-    `floor of a change end to end: ${total.toFixed(1)} ms (medians of 11: ${Object.entries(parts)
+    `floor of a change end to end (separate process): ${total.toFixed(1)} ms (medians of 11: ${Object.entries(
+      parts,
+    )
       .map(([k, v]) => `${k} ${v.toFixed(1)}`)
       .join(', ')}) (load ${load()})`,
   );
 }
 
+/**
+ * Runs `floor` in a fresh process of this script (`--floor DIR`), so the figures are not
+ * inflated by this process's heap (the generated views and documents: GC pauses, page faults).
+ */
+async function floorInChild(dir: string, xml: Buffer): Promise<void> {
+  const fdir = join(dir, 'floor-child');
+  mkdirSync(fdir);
+  writeFileSync(join(fdir, 'gni.xml'), xml);
+  const script = fileURLToPath(import.meta.url);
+  const args = [...process.execArgv, script, '--floor', fdir, '--debounce-ms', String(debounceMs)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((res) => child.on('exit', res));
+  if (code !== 0) throw new Error(`floor process exited ${String(code)}`);
+}
+
 async function main(): Promise<void> {
+  const floorDir = arg('floor', '');
+  if (floorDir !== '') {
+    // the child of floorInChild: only the floor, in a process holding nothing else
+    await floor(floorDir, readFileSync(join(floorDir, 'gni.xml')));
+    return;
+  }
   if (instances === undefined) throw new Error(`unknown size ${sizeArg}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-reconcile-'));
   try {
@@ -247,7 +289,7 @@ async function main(): Promise<void> {
     console.log(
       `flush and rebuild (run -F --once, document ${soakLast}): ${String(flush?.['total_ms'])} ms, ${String(flush?.['deleted'])} deleted, ${String(flush?.['created'])} created (load ${load()})`,
     );
-    await floor(dir, xml);
+    await floorInChild(dir, xml);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
