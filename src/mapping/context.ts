@@ -48,11 +48,10 @@ export interface ViewIndex {
   readonly invalid: (kind: EntityKind, id: string) => boolean;
   /** What indexing an instance looks up (kept to index changed instances in a later pass). */
   readonly lookups: InstanceLookups;
-  /** Per instance of the view (same positions): its `node` when indexed and the issues and
-   * holds indexing it recorded (absent when none), and whether it was a second copy of an id
-   * or had an interface whose id another interface already had. */
+  /** Per instance of the view (by position): the issues and holds indexing it recorded
+   * (absent when none); and how many instances were a second copy of an id or had an
+   * interface whose id another interface already had. */
   readonly perInstance: {
-    readonly nodes: (string | undefined)[];
     readonly notes: Map<number, Note[]>;
     duplicates: number;
   };
@@ -217,9 +216,8 @@ function indexInterfaces(
   const interfaces: InterfaceEntry[] = [];
   const eniById = new Map<string, InterfaceEntry>();
   const seenInstances = new Set<string>();
-  const perInstance: ViewIndex['perInstance'] = { nodes: [], notes: new Map(), duplicates: 0 };
+  const perInstance: ViewIndex['perInstance'] = { notes: new Map(), duplicates: 0 };
   view.instances.forEach((instance, i) => {
-    perInstance.nodes.push(instance.node);
     const before = b.notes.length;
     if (seenInstances.has(instance.id)) {
       // a second copy of an id (both are invalid): its interfaces are held too

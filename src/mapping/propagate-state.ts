@@ -21,10 +21,8 @@ export type AnyUnit = Unit | InterfaceUnit;
 
 /** The indexes change propagation keeps between passes. */
 export interface FastState {
-  /** Per instance of the last view (same positions), and its `node` when indexed (compared
-   * without touching the records: a reader may still set placement in place). */
+  /** Per instance of the last view (same positions). */
   recs: InstanceRecord[];
-  nodes: (string | undefined)[];
   /** The records and units with issues or holds to replay (usually none). */
   readonly notedRecs: Set<InstanceRecord>;
   readonly notedUnits: Set<Unit>;
@@ -140,7 +138,6 @@ export function buildFast(memo: Memo): FastState | null {
   if (idx.perInstance.duplicates > 0) return null;
   const f: FastState = {
     recs: [],
-    nodes: [],
     notedRecs: new Set(),
     notedUnits: new Set(),
     byInstance: new Map(),
@@ -193,7 +190,6 @@ export function buildFast(memo: Memo): FastState | null {
     while (k < ifs.length && ifs[k]!.instance === inst) entries.push(ifs[k++]!);
     const rec: InstanceRecord = {
       inst,
-      node: idx.perInstance.nodes[i],
       entries,
       notes: idx.perInstance.notes.get(i),
       units: [],
@@ -210,7 +206,6 @@ export function buildFast(memo: Memo): FastState | null {
     if (rec.notes !== undefined) f.notedRecs.add(rec);
     nameGroups(f, rec, true);
     f.recs.push(rec);
-    f.nodes.push(rec.node);
     f.byInstance.set(inst, rec);
     f.byId.set(inst.id, rec);
   });

@@ -209,20 +209,29 @@ describe('change propagation equals a full recompute', () => {
     expect(n, 'passes done by propagation').to.be.greaterThan(steps * 0.8);
   });
 
-  it('an instance moved to another node in place (a reader before C1) is re-mapped', () => {
+  it('an instance the reader moves to another node is a new object, and is re-mapped', () => {
+    // change propagation finds changed instances by identity only: it relies on the reader
+    // replacing an instance whose placement changed by a copy (C1 rules 1 and 2)
     const view = generateView({ size: 'S', seed: 7 });
-    let prev = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
-    prev = mapTopology({ ...view }, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
-    const inst = view.instances[10]!;
-    const nodes = view.configuration.clusters.flatMap((c) => c.nodes.map((n) => n.name));
+    const first = readGniWithState(cloudDocument(view, 1), {}, undefined);
+    const v1 = first.result.view!;
+    let prev = mapTopology(v1, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
+    prev = mapTopology({ ...v1 }, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
+    const inst = v1.instances[10]!;
+    const nodes = v1.configuration.clusters.flatMap((c) => c.nodes.map((n) => n.name));
     const to = nodes.find((n) => n !== inst.node)!;
-    (inst as { node?: string }).node = to; // what the reader still does to a reused instance
-    const next = { ...view, instances: [...view.instances] };
-    const full = mapTopology(next, prev.allocations, DEFAULT_MAPPING_CONFIG);
+    const second = readGniWithState(cloudDocument(moveTo(v1, inst.id, to), 2), {}, first.state);
+    expect(second.incremental).to.equal(true);
+    const v2 = second.result.view!;
+    const moved = v2.instances.find((i) => i.id === inst.id)!;
+    expect(moved.node).to.equal(to);
+    expect(moved).to.not.equal(inst);
+    expect(inst.node, 'the last view keeps its placement').to.not.equal(to);
+    const full = mapTopology(v2, prev.allocations, DEFAULT_MAPPING_CONFIG);
     const before = snapshot(prev);
-    const inc = mapTopology(next, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
+    const inc = mapTopology(v2, prev.allocations, DEFAULT_MAPPING_CONFIG, prev);
     expect(wasPropagated(inc)).to.equal(true);
-    check(inc, full, before, 'moved in place');
+    check(inc, full, before, 'moved');
     expect(inc.delta!.port.put.length).to.be.greaterThan(0);
   });
 

@@ -140,32 +140,23 @@ export function propagate(
   const olds = before.instances;
   const news = view.instances;
   const recs = fast.recs;
-  const nodes = fast.nodes;
   const newRecs: (InstanceRecord | undefined)[] = new Array(news.length);
-  const newNodes: (string | undefined)[] = new Array(news.length);
   const added: number[] = [];
   const removed: InstanceRecord[] = [];
   const limit = FEW + (news.length >> 3);
   let j = 0;
   for (let i = 0; i < news.length; i++) {
     const inst = news[i]!;
-    const node = inst.node;
-    newNodes[i] = node;
     if (j < olds.length && inst === olds[j]) {
-      if (node === nodes[j]) {
-        newRecs[i] = recs[j++];
-        continue;
-      }
-      removed.push(recs[j++]!);
-    } else if (fast.byInstance.has(inst)) {
+      newRecs[i] = recs[j++];
+      continue;
+    }
+    if (fast.byInstance.has(inst)) {
       const k = olds.indexOf(inst, j);
       if (k < 0) return decline('instances reordered'); // or one object twice
       while (j < k) removed.push(recs[j++]!);
-      if (node === nodes[j]) {
-        newRecs[i] = recs[j++];
-        continue;
-      }
-      removed.push(recs[j++]!);
+      newRecs[i] = recs[j++];
+      continue;
     }
     added.push(i);
     if (added.length > limit) return decline('many instances changed');
@@ -235,7 +226,6 @@ export function propagate(
     }
     const rec: InstanceRecord = {
       inst,
-      node: inst.node,
       entries,
       notes: notes.length > 0 ? notes : undefined,
       units: [],
@@ -461,7 +451,6 @@ export function propagate(
 
   for (const rec of fresh) if (rec.notes !== undefined) fast.notedRecs.add(rec);
   fast.recs = newRecs as InstanceRecord[];
-  fast.nodes = newNodes;
   memo.last = { ...last, view, liveSgs, preNotes, sgNotes: sgNoteRange };
   return {
     desired: b.topology(),

@@ -65,8 +65,6 @@ export interface InterfaceUnit {
 /** Change propagation: one instance of the last view, as indexed and mapped. */
 export interface InstanceRecord {
   readonly inst: Instance;
-  /** Its `node` when indexed (a reader may still set placement in place). */
-  readonly node: string | undefined;
   readonly entries: readonly InterfaceEntry[];
   /** The issues and holds indexing it recorded. */
   readonly notes: readonly Note[] | undefined;
