@@ -152,7 +152,8 @@ describe('daemon (real binary)', function () {
     expect(stderr).to.include('main loop complete, applied GNI');
     expect(stderr).to.include('eucanetd down');
     // the heap is compacted after the first applied cycle only (the later ones are small)
-    expect(stderr.match(/heap compacted after a large cycle/g) ?? []).to.have.length(1);
+    expect(stderr.match(/heap compacted/g) ?? []).to.have.length(1);
+    expect(stderr).to.match(/heap compacted.*large cycle/);
     expect(existsSync(pidfile)).to.equal(false);
 
     // -F --once: flush everything and rebuild; the same objects (same ids) come back

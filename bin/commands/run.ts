@@ -124,6 +124,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   let metricsServer: MetricsServer | undefined;
   let status: StatusWriter | undefined;
   let reportTimer: NodeJS.Timeout | undefined;
+  let heap: HeapKeeper | undefined;
   try {
     if (opts.dryRun && !opts.flush) throw new Error('--dry-run goes with -F (--flush)');
     const loaded = loadSettingsFrom(opts, log);
@@ -192,9 +193,18 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       status_file: statusFile,
       ...(metricsServer ? { metrics: metricsServer.url } : {}),
     });
-    // compacts the heap after the cold build and after large cycles, and from the first of
-    // them on limits its growth (src/reconciler/heap.ts)
-    const heap = new HeapKeeper();
+    // compacts the heap after the cold build, after large cycles and when idle, and from the
+    // first compaction on limits its growth (src/reconciler/heap.ts)
+    heap = new HeapKeeper({
+      onCompact: (c, reason) =>
+        log.info('heap compacted', {
+          reason,
+          heap_before_mib: c.heapBeforeMiB,
+          heap_after_mib: c.heapAfterMiB,
+          duration_ms: c.ms,
+        }),
+    });
+    const keeper = heap;
     const controller = new Controller({
       store,
       gniPath: opts.gni,
@@ -206,13 +216,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       onCycle: (report) => {
         status?.cycle(report);
         metrics?.record(report);
-        const compacted = heap.afterCycle(report);
-        if (compacted)
-          log.info('heap compacted after a large cycle', {
-            heap_before_mib: compacted.heapBeforeMiB,
-            heap_after_mib: compacted.heapAfterMiB,
-            duration_ms: compacted.ms,
-          });
+        keeper.afterCycle(report);
       },
     });
     if (opts.once) {
@@ -255,6 +259,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     process.exitCode = isTerminalError(e) ? 2 : 1;
   } finally {
     clearInterval(reportTimer);
+    heap?.stop();
     status?.stopped();
     await metricsServer?.close();
     await store?.close();

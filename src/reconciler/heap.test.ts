@@ -24,35 +24,97 @@ describe('heap', () => {
     expect(keptRef.deref()).to.equal(kept);
   });
 
-  it('HeapKeeper compacts after the first applied cycle and after large ones only', () => {
-    const runs: number[] = [];
-    const fake = (): Compaction => {
-      runs.push(runs.length);
-      return { heapBeforeMiB: 2, heapAfterMiB: 1, ms: 0 };
-    };
-    const keeper = new HeapKeeper(fake, 100);
-    const counts = (n: number) => ({ create: n, update: 0, delete: 0 });
-    // nothing applied yet: a rejected, failed or unchanged cycle does nothing
-    expect(keeper.afterCycle({ result: 'rejected' })).to.equal(undefined);
-    expect(keeper.afterCycle({ result: 'failed' })).to.equal(undefined);
-    expect(keeper.afterCycle({ result: 'unchanged' })).to.equal(undefined);
-    expect(runs).to.have.length(0);
-    // the first applied cycle compacts whatever its size (the cold build; or nothing to do)
-    expect(keeper.afterCycle({ result: 'applied', counts: counts(0) })).to.deep.equal({
-      heapBeforeMiB: 2,
-      heapAfterMiB: 1,
-      ms: 0,
+  const counts = (n: number) => ({ create: n, update: 0, delete: 0 });
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+  /** A keeper whose compactions are recorded (the heap's used bytes given by `used`). */
+  function keeper(used: { bytes: number }, idleMs = 1_000_000) {
+    const runs: string[] = [];
+    const k = new HeapKeeper({
+      compact: (): Compaction => ({
+        heapBeforeMiB: 2,
+        heapAfterMiB: 1,
+        usedAfter: (used.bytes = 100),
+        ms: 0,
+      }),
+      largeCycle: 100,
+      idleMs,
+      idleBytes: 50,
+      heapUsed: () => used.bytes,
+      onCompact: (_c, reason) => runs.push(reason),
     });
-    expect(runs).to.have.length(1);
-    // small ones after it do not
-    expect(keeper.afterCycle({ result: 'applied', counts: counts(99) })).to.equal(undefined);
-    expect(keeper.afterCycle({ result: 'unchanged' })).to.equal(undefined);
-    expect(runs).to.have.length(1);
-    // a large one does: creates, updates and deletes count together
-    keeper.afterCycle({ result: 'applied', counts: { create: 40, update: 30, delete: 30 } });
-    expect(runs).to.have.length(2);
-    // a large failed cycle does not (its report has no counts)
-    keeper.afterCycle({ result: 'failed' });
-    expect(runs).to.have.length(2);
+    return { k, runs };
+  }
+
+  it('HeapKeeper compacts after the first applied cycle and after large ones only', () => {
+    const { k, runs } = keeper({ bytes: 0 });
+    try {
+      // nothing applied yet: a rejected, failed or unchanged cycle does nothing at once
+      expect(k.afterCycle({ result: 'rejected' })).to.equal(undefined);
+      expect(k.afterCycle({ result: 'failed' })).to.equal(undefined);
+      expect(k.afterCycle({ result: 'unchanged' })).to.equal(undefined);
+      expect(runs).to.deep.equal([]);
+      // the first applied cycle compacts whatever its size (the cold build; or nothing to do)
+      expect(k.afterCycle({ result: 'applied', counts: counts(0) })).to.deep.equal({
+        heapBeforeMiB: 2,
+        heapAfterMiB: 1,
+        usedAfter: 100,
+        ms: 0,
+      });
+      expect(runs).to.deep.equal(['large cycle']);
+      // small ones after it do not
+      expect(k.afterCycle({ result: 'applied', counts: counts(99) })).to.equal(undefined);
+      expect(k.afterCycle({ result: 'unchanged' })).to.equal(undefined);
+      expect(runs).to.have.length(1);
+      // a large one does: creates, updates and deletes count together
+      k.afterCycle({ result: 'applied', counts: { create: 40, update: 30, delete: 30 } });
+      expect(runs).to.deep.equal(['large cycle', 'large cycle']);
+      // a large failed cycle does not (its report has no counts)
+      k.afterCycle({ result: 'failed' });
+      expect(runs).to.have.length(2);
+    } finally {
+      k.stop();
+    }
+  });
+
+  it('HeapKeeper compacts once idle after cycles, if the heap grew enough since the last', async () => {
+    const used = { bytes: 0 };
+    const idleMs = 600;
+    const { k, runs } = keeper(used, idleMs);
+    const until = async (n: number): Promise<void> => {
+      const t = Date.now();
+      while (runs.length < n && Date.now() - t < 10_000) await sleep(10);
+    };
+    try {
+      k.afterCycle({ result: 'applied', counts: counts(0) }); // compacts: used 100
+      // idle after a small cycle that left little garbage: nothing
+      used.bytes = 120;
+      k.afterCycle({ result: 'applied', counts: counts(1) });
+      await sleep(idleMs + 200);
+      expect(runs).to.deep.equal(['large cycle']);
+      // each cycle starts the wait again (a rejected one too; an unchanged one does not count)
+      used.bytes = 200;
+      k.afterCycle({ result: 'applied', counts: counts(1) });
+      await sleep(idleMs / 2);
+      k.afterCycle({ result: 'rejected' });
+      k.afterCycle({ result: 'unchanged' });
+      // past the first cycle's wait, before the rejected one's
+      await sleep((idleMs * 3) / 4);
+      expect(runs, 'not yet: the rejected cycle restarted the wait').to.deep.equal(['large cycle']);
+      // then idle with 100 bytes more than after the last compaction: compacted once
+      await until(2);
+      expect(runs).to.deep.equal(['large cycle', 'idle']);
+      expect(used.bytes).to.equal(100);
+      await sleep(idleMs + 200);
+      expect(runs).to.have.length(2);
+      // stop() cancels a pending one
+      used.bytes = 500;
+      k.afterCycle({ result: 'applied', counts: counts(1) });
+      k.stop();
+      await sleep(idleMs + 200);
+      expect(runs).to.have.length(2);
+    } finally {
+      k.stop();
+    }
   });
 });
