@@ -7,7 +7,9 @@
  *     end (rename of the new file → committed, i.e. the version file written right after the
  *     commit), `--rounds` of each (default 11: the first is reported apart, the median is over
  *     the rest), with the phases of each cycle from the daemon's own log line;
- *   - the daemon's resident memory over `--cycles` more changes (default 100);
+ *   - the daemon's resident memory over `--cycles` more changes (default 100), then once more
+ *     after `--idle-s` seconds without a change (default 15; the daemon compacts its heap when
+ *     idle), with the heap compactions of its log;
  *   - flush and rebuild (`eucanetd run -F --once`);
  *   - the floor of a change end to end, measured in a separate process of this script
  *     (`--floor DIR`, so this process's heap does not inflate it): the file watch noticing a
@@ -15,7 +17,7 @@
  *     commit of a small transaction and the version file (what a cycle cannot skip).
  *   - per change cycle, the size of its journal record (`journal_record`).
  * Usage: npm run build && npx tsx scripts/bench-reconcile.ts [--size S|M|L|XL|25k] [--seed N]
- *          [--gateways shared-peer|mixed] [--rounds N] [--cycles N] [--debounce-ms N]
+ *          [--gateways shared-peer|mixed] [--rounds N] [--cycles N] [--debounce-ms N] [--idle-s N]
  */
 import { spawn } from 'node:child_process';
 import {
@@ -58,6 +60,8 @@ const gateways = arg('gateways', 'shared-peer') as 'shared-peer' | 'mixed';
 const rounds = Number(arg('rounds', '11'));
 const cycles = Number(arg('cycles', '100'));
 const debounceMs = Number(arg('debounce-ms', '20'));
+/** Seconds to wait without a change after the RSS cycles before reading the RSS once more. */
+const idleS = Number(arg('idle-s', '15'));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const load = (): string =>
   loadavg()
@@ -129,6 +133,16 @@ async function soak(daemon: Daemon, view: GlobalView, template: GlobalView['inst
   console.log(
     `daemon RSS over ${cycles} cycles (one instance added/removed): first ${rss[0]!.toFixed(0)} MiB, min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}, mean of first 10 ${avg(first).toFixed(0)}, of last 10 ${avg(last).toFixed(0)} MiB; cycle median ${median(times).toFixed(1)} ms (load ${load()})`,
   );
+  if (idleS > 0) {
+    // the daemon compacts its heap once idle (src/reconciler/heap.ts)
+    await sleep(idleS * 1000);
+    const compactions = logLines(daemon.files.log, 'heap compacted').map(
+      (l) => `${String(l['reason'])} ${String(l['duration_ms'])} ms`,
+    );
+    console.log(
+      `daemon RSS after ${idleS} s without a change: ${daemon.rssMiB().toFixed(0)} MiB; heap compactions so far: ${compactions.join(', ') || 'none'} (load ${load()})`,
+    );
+  }
 }
 
 /** What a change end to end cannot skip, measured here (see the header). */
