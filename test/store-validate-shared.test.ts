@@ -38,8 +38,10 @@ describe('store validation of frozen desired objects', () => {
       const careful = normalizeObject(op.kind, { ...input, version: 9 });
       expect(quick, `${op.kind}/${String(input['id'])}`).to.deep.equal(careful);
       expect(quick).to.not.equal(input);
+      // freezeForStore froze every nested value, so the store keeps each as it is
       for (const [k, v] of Object.entries(quick))
-        if (typeof v === 'object' && v !== null) expect(Object.isFrozen(v), k).to.equal(true);
+        if (typeof v === 'object' && v !== null && input[k] !== undefined)
+          expect(v, `${op.kind}.${k} kept`).to.equal(input[k]);
       kinds.add(op.kind);
     }
     expect(kinds.size).to.be.greaterThan(10);

@@ -10,28 +10,21 @@
  * back-references, as the stored object itself, adding `version` and freezing it. The mapping's
  * desired object and the stored one are then one object; frozen, so nothing changes either.
  */
-import { BACK_REFERENCE_FIELDS, handOver } from '../store/index.js';
-import type { Kind, Op } from '../store/index.js';
+import { handOver, NESTED_FIELDS } from '../store/index.js';
+import type { Op } from '../store/index.js';
 
-const SKIPPED: { readonly [K in Kind]: ReadonlySet<string> } = Object.fromEntries(
-  Object.entries(BACK_REFERENCE_FIELDS).map(([kind, fields]) => [
-    kind,
-    new Set<string>(['version', ...(fields as readonly string[])]),
-  ]),
-) as unknown as { readonly [K in Kind]: ReadonlySet<string> };
-
-/** Deep-freezes the nested values of the fields the store keeps (not back-references, which
- * the store owns: a desired chain's rule list, say) of every create and update in `ops`, and
- * hands the objects of the creates over to the store. */
+/** Deep-freezes the nested values of the writable fields the store keeps (lists and objects;
+ * not back-references, which the store owns: a desired chain's rule list, say) of every create
+ * and update in `ops`, and hands the objects of the creates over to the store. Only the fields
+ * that can hold such a value are visited. */
 export function freezeForStore(ops: readonly Op[]): void {
   for (const op of ops) {
     if (op.op === 'delete') continue;
     if (op.op === 'create') handOver(op.object);
-    const skipped = SKIPPED[op.kind];
     const o = op.object as unknown as Readonly<Record<string, unknown>>;
-    for (const k in o) {
+    for (const k of NESTED_FIELDS[op.kind]) {
       const v = o[k];
-      if (typeof v === 'object' && v !== null && !skipped.has(k)) deepFreeze(v);
+      if (typeof v === 'object' && v !== null) deepFreeze(v);
     }
   }
 }

@@ -230,3 +230,12 @@ export const FIELDS: { readonly [K in Kind]: Fields } = {
     vlanId: int(0, 4095),
   },
 };
+
+/** Per kind, the writable fields that hold a list or an object (what a writer can freeze to
+ * have the store keep it as it is). */
+export const NESTED_FIELDS: { readonly [K in Kind]: readonly string[] } = Object.fromEntries(
+  Object.entries(FIELDS).map(([kind, fields]) => [
+    kind,
+    Object.keys(fields).filter((n) => fields[n]!.t === 'list' || fields[n]!.t === 'obj'),
+  ]),
+) as unknown as { readonly [K in Kind]: readonly string[] };

@@ -23,3 +23,4 @@ export { openStore, verifyStore } from './open.js';
 export { planRecovery, recoverStore, type Dropped, type RecoveryPlan } from './recover.js';
 export type { StoreProblem } from './verify.js';
 export { handOver, isValidId, isIpv4 } from './validate.js';
+export { NESTED_FIELDS } from './fields.js';
