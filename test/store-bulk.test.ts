@@ -54,6 +54,17 @@ describe('store bulk create', () => {
     const { revision } = await viaBulk.bulkCreate!(creates([...build.storeOps]));
     expect(revision).to.equal(1);
     expect(await contents(viaBulk)).to.deep.equal(await contents(viaTx));
+    // the kinds the bulk created whole have their name index (and get) like the others
+    for (const kind of ['chain', 'ip-addr-group', 'router', 'bridge'] as const) {
+      const all = await viaTx.list(kind);
+      expect(all.length, kind).to.be.greaterThan(0);
+      for (const o of all) {
+        expect((await viaBulk.getByName(kind, o.name))?.id).to.equal(
+          (await viaTx.getByName(kind, o.name))?.id,
+        );
+        expect(await viaBulk.get(kind, o.id)).to.deep.equal({ ...o, version: 1 });
+      }
+    }
     // and the diff then finds nothing to do
     const again = diffTopology(mapped.desired, await discover(viaBulk), mapped.held);
     expect(again.storeOps).to.deep.equal([]);

@@ -10,6 +10,7 @@ import { runBulkDelete, type DeleteOp } from './bulk-delete.js';
 import { runBulkCreate, type CreateOp } from './bulk.js';
 import { runTransaction } from './transaction.js';
 import type {
+  AnyObject,
   ChangeEvent,
   Change,
   CommitResult,
@@ -95,7 +96,8 @@ export abstract class EmbeddedStore implements TopologyStore {
   /** Creates many new objects as one commit (see `TopologyWriter.bulkCreate`); persisted by
    * `persistBulk`. */
   bulkCreate(ops: readonly CreateOp[]): Promise<CommitResult> {
-    return this.bulk(() => runBulkCreate(this.state, ops));
+    const tables = new Map<Kind, ReadonlyMap<string, AnyObject>>();
+    return this.bulk(() => runBulkCreate(this.state, ops, tables), tables);
   }
 
   /** Deletes many objects as one commit (see `TopologyWriter.bulkDelete`); persisted by
@@ -104,19 +106,21 @@ export abstract class EmbeddedStore implements TopologyStore {
     return this.bulk(() => runBulkDelete(this.state, ops));
   }
 
-  private bulk(run: () => Change[]): Promise<CommitResult> {
+  private bulk(
+    run: () => Change[],
+    tables?: ReadonlyMap<Kind, ReadonlyMap<string, AnyObject>>,
+  ): Promise<CommitResult> {
     return this.exclusive(async () => {
       this.checkWritable();
       const changes = run();
       if (changes.length === 0) return { revision: this.state.revision };
       const revision = this.state.revision + 1;
       await this.persistBulk(revision, changes);
-      this.state.apply(changes, revision);
-      this.hub.publish({ revision, changes });
+      this.state.apply(changes, revision, tables);
+      this.hub.announce({ revision, changes });
       // announced, not kept: a bulk commit's history would hold every object it wrote (and
       // their replaced versions) until 10,000 more commits; a watch resuming from before it
       // gets RevisionCompactedError and re-lists
-      this.hub.reset(revision);
       await this.afterBulk();
       return { revision };
     });

@@ -34,8 +34,14 @@ interface Touched {
 }
 
 /** Runs the create ops against `state` (not modified) and returns the changes, or throws the
- * error a transaction of the same ops would (nothing is applied then). */
-export function runBulkCreate(state: StoreState, ops: readonly CreateOp[]): Change[] {
+ * error a transaction of the same ops would (nothing is applied then). When `tables` is given,
+ * it receives, per kind `state` holds none of, the map id → new object (in op order) that the
+ * state can adopt as that kind's table (`StoreState.apply`) instead of inserting each. */
+export function runBulkCreate(
+  state: StoreState,
+  ops: readonly CreateOp[],
+  tables?: Map<Kind, ReadonlyMap<string, AnyObject>>,
+): Change[] {
   if (!Array.isArray(ops)) throw new InvalidFieldError('bulk create: ops must be a list');
   const fresh = new Map<Kind, Map<string, Obj>>();
   const touched = new Map<string, Touched>();
@@ -148,6 +154,10 @@ export function runBulkCreate(state: StoreState, ops: readonly CreateOp[]): Chan
     obj['version'] = 1;
     for (const f of backFieldsOf(kind)) if (obj[f] !== EMPTY) Object.freeze(obj[f]);
     changes[i] = { kind, id: obj['id'] as string, type: 'created', object: freeze(obj) };
+  }
+  if (tables !== undefined) {
+    for (const [kind, m] of fresh)
+      if (state.objects(kind).size === 0) tables.set(kind, m as unknown as Map<string, AnyObject>);
   }
   for (const t of touched.values()) {
     t.obj['version'] = t.base.version + 1;

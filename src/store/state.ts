@@ -7,7 +7,7 @@ import { NAMED_KINDS } from './schema.js';
 import { KINDS, type AnyObject, type Change, type Kind } from './types.js';
 
 class KindTable {
-  readonly objects = new Map<string, AnyObject>();
+  objects = new Map<string, AnyObject>();
   /** name → id, or ids when several objects share a name. */
   readonly names: Map<string, string | string[]> | undefined;
   private sortedIds: string[] | null = null;
@@ -28,6 +28,16 @@ class KindTable {
     this.objects.set(id, obj);
     this.indexName(obj);
     this.cachedList = null;
+  }
+
+  /** Takes `objects` (not copied, not changed afterwards by whoever made it) as the table of
+   * an empty kind. */
+  adopt(objects: Map<string, AnyObject>): void {
+    this.objects = objects;
+    this.sortedIds = null;
+    this.dirtyIds.clear();
+    this.cachedList = null;
+    if (this.names) for (const obj of objects.values()) this.indexName(obj);
   }
 
   /** Removes every object. */
@@ -163,8 +173,21 @@ export class StoreState {
   }
 
   /** Applies the changes of one commit and sets the revision. A commit that deletes every
-   * object of a kind (a flush) empties that kind's table at once. */
-  apply(changes: readonly Change[], revision: number): void {
+   * object of a kind (a flush) empties that kind's table at once. `tables` (from a bulk create:
+   * per kind, every object the commit creates of a kind this state holds none of) become those
+   * kinds' tables as they are. */
+  apply(
+    changes: readonly Change[],
+    revision: number,
+    tables?: ReadonlyMap<Kind, ReadonlyMap<string, AnyObject>>,
+  ): void {
+    const adopted = new Set<Kind>();
+    for (const [kind, objects] of tables ?? []) {
+      const t = this.table(kind);
+      if (t.objects.size !== 0) continue;
+      t.adopt(objects as Map<string, AnyObject>);
+      adopted.add(kind);
+    }
     const deletes = new Map<Kind, number>();
     for (const c of changes) {
       if (c.type === 'deleted') deletes.set(c.kind, (deletes.get(c.kind) ?? 0) + 1);
@@ -178,6 +201,7 @@ export class StoreState {
       }
     }
     for (const c of changes) {
+      if (c.type === 'created' && adopted.has(c.kind)) continue;
       const t = this.table(c.kind);
       if (c.type === 'deleted') {
         if (!emptied.has(c.kind)) t.delete(c.id);

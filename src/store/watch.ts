@@ -82,6 +82,14 @@ export class WatchHub {
     for (const s of this.subscribers) s.push(ev);
   }
 
+  /** Hands a committed event to every subscriber without keeping it: the history is forgotten
+   * and resumption starts at its revision (a bulk commit, which would hold every object it
+   * wrote). */
+  announce(ev: ChangeEvent): void {
+    this.reset(ev.revision);
+    for (const s of this.subscribers) s.push(ev);
+  }
+
   /** Forgets the history (after a follower reloaded a snapshot); resumption starts at `floor`. */
   reset(floor: number): void {
     this.history = [];
