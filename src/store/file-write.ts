@@ -42,14 +42,24 @@ export async function writeAll(h: FileHandle, buf: Buffer, position?: number): P
   }
 }
 
-/** Writes `chunks` to `dir/name.tmp` and fsyncs it (not yet renamed). */
+/** Writes `chunks` to `dir/name.tmp` and fsyncs it (not yet renamed). The next chunk is made
+ * (a snapshot's chunks are serialized as they are asked for) while the last one is written. */
 async function writeTemp(dir: string, name: string, chunks: Iterable<Buffer>): Promise<string> {
   const tmp = join(dir, `${name}.tmp`);
   const h = await open(tmp, 'w', 0o644);
+  let writing: Promise<void> | undefined;
   try {
-    for (const c of chunks) await writeAll(h, c);
+    let offset = 0;
+    for (const c of chunks) {
+      await writing;
+      writing = writeAll(h, c, offset);
+      offset += c.length;
+    }
+    await writing;
     await h.sync();
   } finally {
+    // a failed chunk leaves no write running on a closed handle
+    await writing?.catch(() => undefined);
     await h.close();
   }
   return tmp;
