@@ -5,7 +5,17 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../src/common/index.js';
@@ -174,6 +184,65 @@ describe('controller', function () {
     expect((await c.runCycle()).result).to.equal('unchanged');
     expect(c.backoffMs()).to.equal(0);
     await inner.close();
+  });
+
+  it('starts a cycle at once when a file is renamed onto the path, debounces writes in place', async () => {
+    const store = createMemoryStore();
+    const versionFile = join(dir, 'global_network_info.version');
+    const applied = (): string =>
+      existsSync(versionFile) ? readFileSync(versionFile, 'utf8') : '';
+    const until = async (ok: () => boolean, ms: number): Promise<number> => {
+      const t = Date.now();
+      while (!ok() && Date.now() - t < ms) await new Promise((r) => setTimeout(r, 10));
+      return Date.now() - t;
+    };
+    // a debounce far longer than a cycle: whatever is applied sooner was not debounced
+    const c = new Controller({
+      store,
+      gniPath: gni,
+      settings: { ...DEFAULT_SETTINGS, pollingSeconds: 3600 },
+      logger: silentLogger(),
+      debounceMs: 4000,
+    });
+    const running = c.run();
+    try {
+      expect(await until(() => applied() === doc.version, 20_000)).to.be.below(20_000);
+      await new Promise((r) => setTimeout(r, 500)); // the watcher is ready
+      // 1. renamed onto the path (as the CLC writes): applied well before the debounce
+      doc.version = '0000aa01';
+      write(doc);
+      expect(await until(() => applied() === '0000aa01', 3000)).to.be.below(3000);
+      // 2. written in place (same file): nothing before the debounce, applied after it
+      doc.version = '0000aa02';
+      writeFileSync(gni, writeGniXml(viewOf(doc)));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(applied()).to.equal('0000aa01');
+      expect(await until(() => applied() === '0000aa02', 15_000)).to.be.below(15_000);
+      // 3. a new file created in place, written in two parts: the early read sees half a
+      // document, which is neither applied nor counted as rejected; read again after the
+      // debounce, the whole document is applied
+      doc.version = '0000aa03';
+      const xml = Buffer.from(writeGniXml(viewOf(doc)));
+      const rejected = c.counters.rejected;
+      rmSync(gni);
+      const fd = openSync(gni, 'w');
+      writeSync(fd, xml.subarray(0, xml.length >> 1));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(applied()).to.equal('0000aa02');
+      writeSync(fd, xml.subarray(xml.length >> 1));
+      closeSync(fd);
+      expect(await until(() => applied() === '0000aa03', 15_000)).to.be.below(15_000);
+      expect(c.counters.rejected).to.equal(rejected);
+      // 4. a whole but invalid document renamed in: rejected (counted) once, after the debounce
+      writeFileSync(`${gni}.temp`, '<network-data version="0000aa04"><configuration>');
+      renameSync(`${gni}.temp`, gni);
+      expect(await until(() => c.counters.rejected > rejected, 15_000)).to.be.below(15_000);
+      expect(applied()).to.equal('0000aa03');
+    } finally {
+      c.stop();
+      await running;
+      await store.close();
+    }
   });
 });
 

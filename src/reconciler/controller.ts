@@ -6,6 +6,11 @@
  * (start, SIGHUP, after a failure) or a periodic resync is due (drift repair). A rejected
  * document is logged once per content and changes nothing. A failed apply is retried with
  * capped exponential backoff and the version is not marked applied.
+ *
+ * File events are debounced (a writer may still be writing), except the rename of another file
+ * onto the path (the CLC writes by rename: the file is whole): the cycle starts at once. If that
+ * early read is not a whole document (a writer that re-creates the file in place), it is read
+ * again after the debounce and only then counted and logged as rejected.
  */
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -19,6 +24,7 @@ import type { DesiredTopology, MappingResult } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
 import type { Kind, TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
+import { isOtherFile, sameSig, type FileSig } from './file-sig.js';
 import { DocumentBuffers } from './read-document.js';
 import type { Durations } from './cycle.js';
 import type { HeldOwner, PlanCounts } from './plan.js';
@@ -95,20 +101,6 @@ export interface ControllerCounters {
   objectsDeleted: number;
 }
 
-interface FileSig {
-  readonly dev: number;
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
-const sameSig = (a: FileSig | undefined, b: FileSig): boolean =>
-  a !== undefined &&
-  a.dev === b.dev &&
-  a.ino === b.ino &&
-  a.size === b.size &&
-  a.mtimeMs === b.mtimeMs;
-
 const since = (t: number): number => Math.round((performance.now() - t) * 100) / 100;
 
 /** The reconcile daemon. */
@@ -127,6 +119,8 @@ export class Controller {
   private readonly abort = new AbortController();
   private wakeUp: (() => void) | undefined;
   private pendingWake = false;
+  /** The pending wake is a rename of another file onto the path (see the module comment). */
+  private earlyWake = false;
   private lastSig: FileSig | undefined;
   /** The bytes of the last document parsed (compared whole: cheaper than hashing 16 MB). */
   private lastBytes: Buffer | undefined;
@@ -206,8 +200,8 @@ export class Controller {
     });
   }
 
-  /** Runs one cycle (also used by `--once`). */
-  async runCycle(): Promise<CycleReport> {
+  /** Runs one cycle (also used by `--once`); `early`: woken by a rename, before the debounce. */
+  async runCycle(early = false): Promise<CycleReport> {
     const log = this.options.logger;
     const durations: Durations = {};
     let parsed: ParseInfo | undefined; // how this cycle read the document, if it did
@@ -252,6 +246,11 @@ export class Controller {
         const errors = read.issues.filter((i) => i.severity === 'error');
         if (!read.view) {
           this.lastView = undefined;
+          if (early) {
+            this.lastSig = undefined; // read again after the debounce (run() wakes it)
+            log.debug('GNI read early is not a whole document yet', { ...durations });
+            return { result: 'rejected', durations, issues: read.issues.length };
+          }
           this.counters.rejected++;
           log.error('GNI rejected, skipping update', {
             path: this.options.gniPath,
@@ -443,17 +442,26 @@ export class Controller {
         : watch(dirname(resolve(this.options.gniPath)), { depth: 0, ignoreInitial: true });
     const target = basename(this.options.gniPath);
     let timer: NodeJS.Timeout | undefined;
-    watcher?.on('all', (_event, path) => {
-      if (basename(path) !== target) return;
+    const debounced = (): void => {
       clearTimeout(timer);
       timer = setTimeout(() => this.wake(), this.options.debounceMs ?? 50);
+    };
+    watcher?.on('all', (_event, path) => {
+      if (basename(path) !== target) return;
+      if (!isOtherFile(this.options.gniPath, this.lastSig)) return debounced();
+      clearTimeout(timer);
+      this.earlyWake = true;
+      this.wake();
     });
     watcher?.on('error', (e) => this.options.logger.warn('file watch error', { error: String(e) }));
     try {
       while (!this.abort.signal.aborted) {
         this.pendingWake = false;
-        const report = await this.runCycle();
-        this.options.onCycle?.(report);
+        const early = this.earlyWake;
+        this.earlyWake = false;
+        const report = await this.runCycle(early);
+        if (early && report.result === 'rejected') debounced();
+        else this.options.onCycle?.(report);
         if (this.abort.signal.aborted) break;
         const delay = this.failures > 0 ? this.backoffMs() : this.settings.pollingSeconds * 1000;
         await this.sleep(delay);
