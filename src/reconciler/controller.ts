@@ -8,7 +8,8 @@
  * capped exponential backoff and the version is not marked applied.
  *
  * File events are debounced (a writer may still be writing), except the rename of another file
- * onto the path (the CLC writes by rename: the file is whole): the cycle starts at once. If that
+ * onto the path (the CLC writes by rename: the file is whole): the cycle starts at once, and the
+ * debounced cycle still follows (it finds nothing to do unless the file changed again). If that
  * early read is not a whole document (a writer that re-creates the file in place), it is read
  * again after the debounce and only then counted and logged as rejected.
  */
@@ -247,7 +248,7 @@ export class Controller {
         if (!read.view) {
           this.lastView = undefined;
           if (early) {
-            this.lastSig = undefined; // read again after the debounce (run() wakes it)
+            this.lastSig = undefined; // read again after the debounce
             log.debug('GNI read early is not a whole document yet', { ...durations });
             return { result: 'rejected', durations, issues: read.issues.length };
           }
@@ -448,8 +449,10 @@ export class Controller {
     };
     watcher?.on('all', (_event, path) => {
       if (basename(path) !== target) return;
-      if (!isOtherFile(this.options.gniPath, this.lastSig)) return debounced();
-      clearTimeout(timer);
+      // the debounced wake stays: the watcher reports no event for a change made within ~50 ms
+      // of the last one (chokidar), which that cycle still finds (stat, else nothing to do)
+      debounced();
+      if (!isOtherFile(this.options.gniPath, this.lastSig)) return;
       this.earlyWake = true;
       this.wake();
     });
@@ -460,8 +463,8 @@ export class Controller {
         const early = this.earlyWake;
         this.earlyWake = false;
         const report = await this.runCycle(early);
-        if (early && report.result === 'rejected') debounced();
-        else this.options.onCycle?.(report);
+        // an early read that is not a whole document is read again by the debounced wake
+        if (!early || report.result !== 'rejected') this.options.onCycle?.(report);
         if (this.abort.signal.aborted) break;
         const delay = this.failures > 0 ? this.backoffMs() : this.settings.pollingSeconds * 1000;
         await this.sleep(delay);
