@@ -9,7 +9,13 @@ import { discover } from '../src/discovery/index.js';
 import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
 import { buildPlan } from '../src/reconciler/index.js';
 import { freezeForStore } from '../src/reconciler/share.js';
-import { createMemoryStore, InvalidFieldError, type Kind, type Op } from '../src/store/index.js';
+import {
+  createMemoryStore,
+  handOverBatch,
+  InvalidFieldError,
+  type Kind,
+  type Op,
+} from '../src/store/index.js';
 import { normalizeObject } from '../src/store/validate.js';
 import { generateView } from '../scripts/lib/gni-generator.js';
 import { expectReject, storeContents } from './helpers/store-conformance-support.js';
@@ -130,6 +136,30 @@ describe('store validation of frozen desired objects', () => {
       await store.close();
     });
   }
+
+  it('a list of ops handed over whole lets a bulk create keep its objects; a copy of the list does not', async () => {
+    const rule = (id: string) => ({ id, chainId: 'c', type: 'accept', nwProto: 6 });
+    const ops = (r: Obj): CreateOp[] => [
+      { op: 'create', kind: 'chain', object: { id: 'c', name: 'c' } as never },
+      { op: 'create', kind: 'rule', object: r as never },
+    ];
+    const kept = rule('r1');
+    const handed = ops(kept);
+    handOverBatch(handed);
+    const a = createMemoryStore();
+    await a.bulkCreate!(handed);
+    expect(await a.get('rule', 'r1')).to.equal(kept);
+    expect(Object.isFrozen(kept)).to.equal(true);
+    const copied = rule('r1');
+    const list = ops(copied);
+    handOverBatch(list);
+    const b = createMemoryStore();
+    await b.bulkCreate!([...list]);
+    expect(await b.get('rule', 'r1')).to.not.equal(copied);
+    expect(Object.isFrozen(copied)).to.equal(false);
+    await a.close();
+    await b.close();
+  });
 
   it('reads a getter of the input once and keeps the value it read', () => {
     let reads = 0;

@@ -10,17 +10,18 @@
  * back-references, as the stored object itself, adding `version` and freezing it. The mapping's
  * desired object and the stored one are then one object; frozen, so nothing changes either.
  */
-import { handOver, NESTED_FIELDS } from '../store/index.js';
+import { handOverBatch, NESTED_FIELDS } from '../store/index.js';
 import type { Op } from '../store/index.js';
 
 /** Deep-freezes the nested values of the writable fields the store keeps (lists and objects;
  * not back-references, which the store owns: a desired chain's rule list, say) of every create
- * and update in `ops`, and hands the objects of the creates over to the store. Only the fields
- * that can hold such a value are visited. */
+ * and update in `ops`, visiting only the fields that can hold such a value, and hands the
+ * objects of the creates over to the store, the list whole (`handOverBatch`: a bulk create of
+ * this very list may keep them). */
 export function freezeForStore(ops: readonly Op[]): void {
+  handOverBatch(ops);
   for (const op of ops) {
     if (op.op === 'delete') continue;
-    if (op.op === 'create') handOver(op.object);
     const o = op.object as unknown as Readonly<Record<string, unknown>>;
     for (const k of NESTED_FIELDS[op.kind]) {
       const v = o[k];

@@ -15,7 +15,7 @@ import {
 import { bindingsOf, forwardTargets, type Binding } from './schema.js';
 import type { StoreState } from './state.js';
 import type { AnyObject, Change, Kind, Op } from './types.js';
-import { isKind, normalizeObject } from './validate.js';
+import { isHandedOverBatch, isKind, normalizeObject } from './validate.js';
 
 type Obj = Record<string, unknown>;
 
@@ -36,12 +36,15 @@ interface Touched {
 /** Runs the create ops against `state` (not modified) and returns the changes, or throws the
  * error a transaction of the same ops would (nothing is applied then). When `tables` is given,
  * it receives, per kind `state` holds none of, the map id → new object (in op order) that the
- * state can adopt as that kind's table (`StoreState.apply`) instead of inserting each. */
+ * state can adopt as that kind's table (`StoreState.apply`) instead of inserting each.
+ * `handedOver`: every op's object was handed over (default: `ops` was, `handOverBatch`). */
 export function runBulkCreate(
   state: StoreState,
   ops: readonly CreateOp[],
   tables?: Map<Kind, ReadonlyMap<string, AnyObject>>,
+  handedOver = isHandedOverBatch(ops),
 ): Change[] {
+  const adopt = handedOver ? 'batch' : true;
   if (!Array.isArray(ops)) throw new InvalidFieldError('bulk create: ops must be a list');
   const fresh = new Map<Kind, Map<string, Obj>>();
   const touched = new Map<string, Touched>();
@@ -69,7 +72,7 @@ export function runBulkCreate(
       kindIsEmpty = state.objects(next).size === 0;
     }
     const k = kind!; // set by the first op
-    const obj = normalizeObject(k, op.object, true); // may be op.object itself: see handOver
+    const obj = normalizeObject(k, op.object, adopt); // may be op.object itself: see handOver
     const id = obj['id'] as string;
     if (ofKind.has(id) || (!kindIsEmpty && state.get(k, id) !== undefined))
       throw new AlreadyExistsError(k, id);

@@ -32,7 +32,7 @@ import type {
   Op,
   TopologyStore,
 } from './types.js';
-import { isKind } from './validate.js';
+import { isHandedOverBatch, isKind } from './validate.js';
 
 /** Options of `openEtcdStore`. */
 export interface EtcdStoreOptions {
@@ -170,8 +170,11 @@ class EtcdStore implements TopologyStore {
   /** Creates many new objects as a sequence of commits within etcd's request limits (see
    * `bulkCommit`). */
   bulkCreate(ops: readonly CreateOp[]): Promise<CommitResult> {
+    const handedOver = isHandedOverBatch(ops);
     return this.exclusive(() =>
-      this.bulk(ops, (state, batch) => runBulkCreate(state, deferPeers(state, batch))),
+      this.bulk(ops, (state, batch) =>
+        runBulkCreate(state, deferPeers(state, batch), undefined, handedOver),
+      ),
     );
   }
 
