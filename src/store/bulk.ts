@@ -74,7 +74,10 @@ export function runBulkCreate(
     const k = kind!; // set by the first op
     const obj = normalizeObject(k, op.object, adopt); // may be op.object itself: see handOver
     const id = obj['id'] as string;
-    if (ofKind.has(id) || (!kindIsEmpty && state.get(k, id) !== undefined))
+    // one map operation: a repeated id shows as a map that did not grow (and fails the run)
+    const size = ofKind.size;
+    ofKind.set(id, obj);
+    if (ofKind.size === size || (!kindIsEmpty && state.get(k, id) !== undefined))
       throw new AlreadyExistsError(k, id);
     if (op.position !== undefined) {
       if (k !== 'rule')
@@ -82,7 +85,6 @@ export function runBulkCreate(
       positions.set(objs.length, op.position);
     }
     for (const f of backFields) obj[f] = EMPTY;
-    ofKind.set(id, obj);
     kinds.push(k);
     objs.push(obj);
   }
