@@ -53,7 +53,8 @@ describe('store validation of frozen desired objects', () => {
     expect(kinds.size).to.be.greaterThan(10);
   });
 
-  /** Replaces the first op of `kind` matching `pick` with `change(object)`, deep-frozen. */
+  /** Replaces the first op of `kind` matching `pick` with `change(object)`, its nested values
+   * frozen, in the same (handed-over) list. */
   function spoil(
     ops: CreateOp[],
     kind: Kind,
@@ -62,7 +63,9 @@ describe('store validation of frozen desired objects', () => {
   ): string {
     const i = ops.findIndex((op) => op.kind === kind && pick(op.object as unknown as Obj));
     expect(i, `a ${kind} to spoil`).to.be.at.least(0);
-    const bad = deepFreeze(change({ ...(ops[i]!.object as unknown as Obj) }));
+    // as the reconciler hands it over: nested values frozen, the object itself not (adoptable)
+    const bad = change({ ...(ops[i]!.object as unknown as Obj) });
+    for (const v of Object.values(bad)) deepFreeze(v);
     ops[i] = { ...ops[i]!, object: bad as never };
     return `${kind}/${String(bad['id'])}`;
   }

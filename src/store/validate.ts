@@ -245,6 +245,8 @@ export function normalizeObject(
   adopt: boolean | 'batch' = false,
 ): Record<string, unknown> {
   try {
+    if (adopt !== false && keepsAsIs(kind, input, adopt === 'batch'))
+      return input as Record<string, unknown>;
     const out =
       sharedCopy(FIELDS[kind], input) ??
       checkFields(FIELDS[kind], input, '', true, BACK_FIELD_SETS.get(kind));
@@ -289,6 +291,41 @@ function sharedCopy(fields: Fields, input: unknown): Record<string, unknown> | u
 }
 
 const OBJECT = Object.prototype;
+
+/**
+ * Whether `input` can be kept as the stored object (see `handOver`), checked on the input
+ * itself without making a copy: handed over, plain, extensible, of a kind without
+ * back-references, every field a data property whose value validation keeps as it is, no
+ * default to add. False sends the input the copying way (which then gives the same result as
+ * `adoptable`, or the error); a bad value throws the `FieldProblem` `checkFields` would.
+ */
+function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
+  if (
+    typeof input !== 'object' ||
+    input === null ||
+    BACK_FIELD_SETS.get(kind)!.size !== 0 ||
+    !(batch || handedOver.has(input)) ||
+    !Object.isExtensible(input) ||
+    Object.getPrototypeOf(input) !== OBJECT
+  )
+    return false;
+  const fields = FIELDS[kind];
+  const o = input as Record<string, unknown>;
+  for (const name in o) {
+    const d = Object.getOwnPropertyDescriptor(o, name);
+    if (d === undefined || !('value' in d)) return false;
+    const value: unknown = d.value;
+    if (value === undefined || value === null || !Object.hasOwn(fields, name)) return false;
+    if (checkValue(fields[name]!, value, name) !== value) return false;
+  }
+  const c = compile(fields);
+  for (const name of c.required) {
+    if (o[name] === undefined) throw new FieldProblem(`${name} is required`);
+  }
+  for (const [name] of c.defaults) if (o[name] === undefined) return false;
+  checkKind(kind, o);
+  return true;
+}
 
 const NAT_TYPES = new Set(['dnat', 'snat']);
 
