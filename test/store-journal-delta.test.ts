@@ -26,6 +26,7 @@ import {
   type RecordChange,
 } from '../src/store/journal-delta.js';
 import { planRecovery, recoverStore } from '../src/store/recover.js';
+import { prng } from '../scripts/lib/gni-generator.js';
 import { silentLogger } from '../src/common/index.js';
 import type { AnyObject, Change, Op } from '../src/store/index.js';
 import {
@@ -37,18 +38,6 @@ import {
   rule,
   update,
 } from './helpers/store-conformance.js';
-
-/** A seeded generator (tests must be repeatable). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Every object of every kind as JSON: equal only if fields, key order and list order are. */
 async function dump(store: TopologyStore): Promise<string> {
