@@ -6,7 +6,7 @@
  * tests.
  */
 import { expect } from 'chai';
-import type { GlobalView } from '../../src/gni/index.js';
+import { readGniWithState, type GlobalView, type GniReadState } from '../../src/gni/index.js';
 import {
   DEFAULT_MAPPING_CONFIG,
   emptyAllocations,
@@ -17,7 +17,7 @@ import {
 import { wasPropagated } from '../../src/mapping/map-topology.js';
 import { lastDeclined } from '../../src/mapping/propagate.js';
 import { KINDS } from '../../src/store/index.js';
-import type { Edit } from './view-edits.js';
+import { cloudDocument, type Edit } from './view-edits.js';
 
 /** Every object of a result, by kind and id. */
 export type Snapshot = Record<string, Map<string, object>>;
@@ -113,4 +113,28 @@ export function runChain(
     prev = inc;
   }
   return { propagated, byEdit };
+}
+
+/** Views passed through documents: each is written as a GNI document and read back with
+ * readGniWithState, from the previous read's state (incremental where the reader can). */
+export interface DocumentLoader {
+  readonly load: (v: GlobalView) => GlobalView;
+  /** How many reads were incremental so far. */
+  readonly incremental: () => number;
+}
+
+/** A fresh DocumentLoader (versions 1, 2, ...). */
+export function documentLoader(): DocumentLoader {
+  let version = 0;
+  let state: GniReadState | undefined;
+  let incremental = 0;
+  return {
+    load: (v) => {
+      const read = readGniWithState(cloudDocument(v, ++version), {}, state);
+      if (read.incremental) incremental++;
+      state = read.state;
+      return read.result.view!;
+    },
+    incremental: () => incremental,
+  };
 }
