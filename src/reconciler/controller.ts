@@ -26,7 +26,7 @@ import { KINDS } from '../store/index.js';
 import type { Kind, TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
 import { isOtherFile, sameSig, type FileSig } from './file-sig.js';
-import { DocumentBuffers } from './read-document.js';
+import { DocumentBuffers, flushDocument } from './read-document.js';
 import type { Durations } from './cycle.js';
 import type { HeldOwner, PlanCounts } from './plan.js';
 import type { Settings } from './settings.js';
@@ -228,6 +228,8 @@ export class Controller {
     let view = this.lastView;
     if (!force && sameSig(this.lastSig, sig)) return this.unchanged(durations);
     if (!sameSig(this.lastSig, sig) || !view) {
+      // a new file: its data goes to disk while this cycle reads and maps it (see flushDocument)
+      if (!sameSig(this.lastSig, sig)) void flushDocument(this.options.gniPath);
       const bytes = await this.buffers.read(this.options.gniPath);
       durations.read_ms = since(t);
       this.lastSig = sig;

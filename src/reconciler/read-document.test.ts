@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DocumentBuffers } from './read-document.js';
+import { DocumentBuffers, flushDocument } from './read-document.js';
 
 describe('DocumentBuffers', () => {
   let dir: string;
@@ -42,5 +42,15 @@ describe('DocumentBuffers', () => {
     expect((await buffers.read(file)).toString()).to.equal(big);
     writeFileSync(file, '');
     expect((await buffers.read(file)).length).to.equal(0);
+  });
+
+  it('flushes a document to disk in the background and never rejects', async () => {
+    const file = join(dir, 'gni.xml');
+    writeFileSync(file, 'd'.repeat(100_000));
+    expect(await flushDocument(file)).to.equal(true);
+    expect(readFileSync(file, 'utf8')).to.equal('d'.repeat(100_000)); // read-only: untouched
+    // a gone file or a path that cannot be opened: false, for the read to report
+    expect(await flushDocument(join(dir, 'gone.xml'))).to.equal(false);
+    expect(await flushDocument(join(dir, 'bad\0name'))).to.equal(false);
   });
 });
