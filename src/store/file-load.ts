@@ -11,16 +11,15 @@ import { join } from 'node:path';
 import { StoreCorruptError, StoreNotFoundError } from './errors.js';
 import {
   decodeJournalHeader,
-  decodeSnapshot,
   scanRecords,
   type JournalHeader,
   type JournalRecord,
   type ScanEnd,
-  type SnapshotHeader,
 } from './journal.js';
 import { resolveChanges, type Lookup } from './journal-delta.js';
 import { checkLayout, JOURNAL_FILE, SNAPSHOT_FILE, type Layout } from './layout.js';
 import { MANIFEST_FILE, readManifest, type Manifest } from './manifest.js';
+import { decodeSnapshot, type SnapshotHeader } from './snapshot.js';
 import { StoreState } from './state.js';
 import type { AnyObject, Change, ChangeEvent } from './types.js';
 

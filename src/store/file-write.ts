@@ -6,9 +6,10 @@
 import { randomInt } from 'node:crypto';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeJournalHeader, encodeSnapshot } from './journal.js';
+import { encodeJournalHeader } from './journal.js';
 import { JOURNAL_FILE, SNAPSHOT_FILE } from './layout.js';
 import { encodeManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
+import { encodeSnapshotKinds } from './snapshot.js';
 import { KINDS, type AnyObject, type Kind } from './types.js';
 
 /** What a snapshot is written from: a `StoreState`, or the state a bulk commit leads to. */
@@ -81,6 +82,11 @@ export function* allObjects(state: SnapshotSource): Generator<readonly [Kind, An
   for (const kind of KINDS) for (const obj of state.objects(kind).values()) yield [kind, obj];
 }
 
+/** The objects of `state`, kind by kind. */
+function* objectsByKind(state: SnapshotSource): Generator<readonly [Kind, Iterable<AnyObject>]> {
+  for (const kind of KINDS) yield [kind, state.objects(kind).values()];
+}
+
 /** Where a generation switch got to when it failed (see `writeGeneration`). */
 export class GenerationWriteError extends Error {
   override readonly name = 'GenerationWriteError';
@@ -117,7 +123,7 @@ export async function writeGeneration(
   const snap = await writeTemp(
     dir,
     SNAPSHOT_FILE,
-    encodeSnapshot(revision, allObjects(state), state.count(), generation, store),
+    encodeSnapshotKinds(revision, objectsByKind(state), state.count(), generation, store),
   );
   const tmp = join(dir, `${JOURNAL_FILE}.tmp`);
   const fresh = await open(tmp, 'w+', 0o644);

@@ -21,12 +21,8 @@ import {
   type SnapshotSource,
 } from './file-write.js';
 import { openFollower } from './follower.js';
-import {
-  encodeJournalHeader,
-  encodeRecord,
-  encodeSnapshot,
-  JOURNAL_FORMAT_VERSION,
-} from './journal.js';
+import { encodeJournalHeader, encodeRecord, JOURNAL_FORMAT_VERSION } from './journal.js';
+import { encodeSnapshot } from './snapshot.js';
 import { SNAPSHOT_FILE } from './layout.js';
 import { encodeManifest, MANIFEST_FILE, ManifestFile } from './manifest.js';
 import { acquireLock, type DirLock } from './lock.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { decodeSnapshot, encodeRecord, encodeSnapshot, scanRecords } from './journal.js';
+import { encodeRecord, scanRecords } from './journal.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import type { AnyObject, Change, Kind } from './types.js';
 
 const change = (id: string): Change[] => [{ kind: 'host', id, type: 'deleted' }];

@@ -23,7 +23,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { encodeChanges, type Lookup, type RecordChange } from './journal-delta.js';
-import type { AnyObject, Change, Kind } from './types.js';
+import type { Change } from './types.js';
 
 /** The on-disk format version this code writes (manifest and snapshot). */
 export const FORMAT_VERSION = 2;
@@ -219,103 +219,4 @@ export function scanRecords(buf: Buffer, base: number): { records: JournalRecord
     pos = end;
   }
   return { records, end: { kind: 'clean' } };
-}
-
-/** Snapshot header line. */
-export interface SnapshotHeader {
-  readonly format: 'eucanetd-store-snapshot';
-  readonly version: number;
-  /** Absent in format 1 (read as 0). */
-  readonly generation?: number;
-  /** The store's id (absent in format 1 and in stores written before ids: read as 0). */
-  readonly store?: number;
-  readonly revision: number;
-  readonly count: number;
-}
-
-/** Objects per snapshot line: large lines parse several times faster than one per line. */
-const OBJECTS_PER_LINE = 2000;
-
-/**
- * Encodes a snapshot as buffers (written in order) from `[kind, object]` pairs: a header line,
- * lines of `[kind, [object, …]]` (one kind per line, up to 2,000 objects), a trailer line.
- */
-export function* encodeSnapshot(
-  revision: number,
-  objects: Iterable<readonly [Kind, AnyObject]>,
-  count: number,
-  generation = 1,
-  store = 0,
-): Generator<Buffer> {
-  const header: SnapshotHeader = {
-    format: 'eucanetd-store-snapshot',
-    version: FORMAT_VERSION,
-    store,
-    generation,
-    revision,
-    count,
-  };
-  let crc = 0;
-  let n = 0;
-  const emit = (text: string): Buffer => {
-    const b = Buffer.from(text, 'utf8');
-    crc = crc32(b, crc);
-    return b;
-  };
-  yield emit(JSON.stringify(header) + '\n');
-  let kind: Kind | undefined;
-  let group: AnyObject[] = [];
-  const line = (): Buffer => {
-    const b = emit(JSON.stringify([kind, group]) + '\n');
-    group = [];
-    return b;
-  };
-  for (const [k, obj] of objects) {
-    if ((k !== kind || group.length >= OBJECTS_PER_LINE) && group.length > 0) yield line();
-    kind = k;
-    group.push(obj);
-    n++;
-  }
-  if (group.length > 0) yield line();
-  if (n !== count) throw new Error(`snapshot: expected ${count} objects, wrote ${n}`);
-  yield Buffer.from(JSON.stringify({ end: true, count: n, crc }) + '\n', 'utf8');
-}
-
-/** Decodes a snapshot file; throws an Error with a reason on damage. */
-export function decodeSnapshot(
-  buf: Buffer,
-  onObject: (kind: Kind, obj: AnyObject) => void,
-): SnapshotHeader {
-  const lastNl = buf.lastIndexOf(10, buf.length - 2);
-  if (buf.length === 0 || buf[buf.length - 1] !== 10 || lastNl < 0)
-    throw new Error('snapshot is truncated');
-  const trailer = JSON.parse(buf.toString('utf8', lastNl + 1, buf.length - 1)) as {
-    end?: boolean;
-    count?: number;
-    crc?: number;
-  };
-  if (trailer.end !== true) throw new Error('snapshot is truncated (no trailer)');
-  const actual = crc32(buf.subarray(0, lastNl + 1));
-  if (actual !== trailer.crc)
-    throw new Error(`snapshot checksum mismatch (${actual} != ${String(trailer.crc)})`);
-  let nl = buf.indexOf(10);
-  const header = JSON.parse(buf.toString('utf8', 0, nl)) as SnapshotHeader;
-  if (header.format !== 'eucanetd-store-snapshot') throw new Error('not a store snapshot');
-  if (header.version !== FORMAT_VERSION && header.version !== 1) {
-    throw new Error(
-      `unsupported snapshot format version ${header.version} (this build reads ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION})`,
-    );
-  }
-  let n = 0;
-  let pos = nl + 1;
-  while (pos <= lastNl) {
-    nl = buf.indexOf(10, pos);
-    const [kind, objects] = JSON.parse(buf.toString('utf8', pos, nl)) as [Kind, AnyObject[]];
-    for (const obj of objects) onObject(kind, obj);
-    n += objects.length;
-    pos = nl + 1;
-  }
-  if (n !== header.count || n !== trailer.count)
-    throw new Error(`snapshot holds ${n} objects, header says ${header.count}`);
-  return header;
 }

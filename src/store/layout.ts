@@ -7,7 +7,8 @@
  * the file and what was expected. A directory with none of the files holds no store.
  */
 import { StoreCorruptError, StoreNotFoundError } from './errors.js';
-import type { JournalHeader, SnapshotHeader } from './journal.js';
+import type { JournalHeader } from './journal.js';
+import type { SnapshotHeader } from './snapshot.js';
 import { MANIFEST_FILE, type Manifest } from './manifest.js';
 
 export const SNAPSHOT_FILE = 'snapshot.ndjson';

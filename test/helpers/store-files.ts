@@ -5,7 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeJournalHeader, encodeSnapshot } from '../../src/store/journal.js';
+import { encodeJournalHeader } from '../../src/store/journal.js';
+import { encodeSnapshot } from '../../src/store/snapshot.js';
 import { encodeManifest } from '../../src/store/manifest.js';
 import type { AnyObject, Kind } from '../../src/store/index.js';
 
