@@ -49,15 +49,17 @@ export function runBulkCreate(
   const fresh = new Map<Kind, Map<string, Obj>>();
   const touched = new Map<string, Touched>();
   // one entry per op, in op order (parallel arrays: no record per object)
-  const kinds: Kind[] = [];
-  const objs: Obj[] = [];
+  const kinds = new Array<Kind>(ops.length);
+  const objs = new Array<Obj>(ops.length);
   const positions = new Map<number, number>(); // op index → rule position, when given
   // ops come kind by kind: what a kind needs is looked up when the kind changes
   let kind: Kind | undefined;
   let ofKind = new Map<string, Obj>();
   let backFields: readonly string[] = [];
+  let emptyBacks: Readonly<Obj> | undefined;
   let kindIsEmpty = false;
-  for (const op of ops) {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     if (typeof op !== 'object' || op === null || op.op !== 'create')
       throw new InvalidFieldError('bulk create: every op must be a create');
     if (op.kind !== kind) {
@@ -69,10 +71,12 @@ export function runBulkCreate(
       if (m === undefined) fresh.set(next, (m = new Map()));
       ofKind = m;
       backFields = backFieldsOf(next);
+      emptyBacks = backFields.length > 0 ? emptyBacksOf(next) : undefined;
       kindIsEmpty = state.objects(next).size === 0;
     }
     const k = kind!; // set by the first op
-    const obj = normalizeObject(k, op.object, adopt); // may be op.object itself: see handOver
+    // may be op.object itself (see handOver); a copy starts with its empty back-references
+    const obj = normalizeObject(k, op.object, adopt, emptyBacks);
     const id = obj['id'] as string;
     // one map operation: a repeated id shows as a map that did not grow (and fails the run)
     const size = ofKind.size;
@@ -82,11 +86,12 @@ export function runBulkCreate(
     if (op.position !== undefined) {
       if (k !== 'rule')
         throw new InvalidFieldError(`create ${k}/${id}: position is only allowed for rules`);
-      positions.set(objs.length, op.position);
+      positions.set(i, op.position);
     }
-    for (const f of backFields) obj[f] = EMPTY;
-    kinds.push(k);
-    objs.push(obj);
+    // (a copy made the careful way has none of them yet)
+    for (const f of backFields) if (obj[f] !== EMPTY) obj[f] = EMPTY;
+    kinds[i] = k;
+    objs[i] = obj;
   }
 
   /** The back-reference list `field` of `kind/id`, writable, or undefined if there is none. */
@@ -173,6 +178,18 @@ export function runBulkCreate(
 }
 
 const BACK_FIELDS = new Map<Kind, readonly string[]>();
+const EMPTY_BACKS = new Map<Kind, Readonly<Obj>>();
+
+/** The back-reference fields of a kind, each an empty list (frozen; what a new object starts
+ * with). */
+function emptyBacksOf(kind: Kind): Readonly<Obj> {
+  let o = EMPTY_BACKS.get(kind);
+  if (o === undefined) {
+    o = Object.freeze(Object.fromEntries(backFieldsOf(kind).map((f) => [f, EMPTY])));
+    EMPTY_BACKS.set(kind, o);
+  }
+  return o;
+}
 
 /** The back-reference fields of a kind, as a list. */
 function backFieldsOf(kind: Kind): readonly string[] {

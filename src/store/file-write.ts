@@ -44,7 +44,9 @@ export async function writeAll(h: FileHandle, buf: Buffer, position?: number): P
 }
 
 /** Writes `chunks` to `dir/name.tmp` and fsyncs it (not yet renamed). The next chunk is made
- * (a snapshot's chunks are serialized as they are asked for) while the last one is written. */
+ * (a snapshot's chunks are serialized as they are asked for) while the last one is written;
+ * the write of chunk k is over before chunk k + 2 is asked for (so a generator may reuse its
+ * buffer then: `encodeSnapshotKinds`'s `reuse`). */
 async function writeTemp(dir: string, name: string, chunks: Iterable<Buffer>): Promise<string> {
   const tmp = join(dir, `${name}.tmp`);
   const h = await open(tmp, 'w', 0o644);
@@ -123,7 +125,9 @@ export async function writeGeneration(
   const snap = await writeTemp(
     dir,
     SNAPSHOT_FILE,
-    encodeSnapshotKinds(revision, objectsByKind(state), state.count(), generation, store),
+    encodeSnapshotKinds(revision, objectsByKind(state), state.count(), generation, store, {
+      reuse: true, // writeTemp is done with chunk k before it asks for chunk k + 2
+    }),
   );
   const tmp = join(dir, `${JOURNAL_FILE}.tmp`);
   const fresh = await open(tmp, 'w+', 0o644);

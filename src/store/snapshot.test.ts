@@ -47,15 +47,27 @@ describe('store snapshot encoding', () => {
   it('writes exactly the bytes of one JSON line per group, in UTF-8, at any chunk size', () => {
     const objs = sample();
     const want = reference(11, objs);
-    for (const chunkBytes of [1, 100, 4096, 1 << 20]) {
+    for (const chunkBytes of [1, 100, 4096, 20_000, 1 << 20]) {
       const kinds: [Kind, AnyObject[]][] = [];
       for (const [k, o] of objs) {
         if (kinds[kinds.length - 1]?.[0] !== k) kinds.push([k, []]);
         kinds[kinds.length - 1]![1].push(o);
       }
-      const chunks = [...encodeSnapshotKinds(11, kinds, objs.length, 3, 9, chunkBytes)];
+      const chunks = [...encodeSnapshotKinds(11, kinds, objs.length, 3, 9, { chunkBytes })];
       // every chunk is a buffer of its own: later chunks never overwrite earlier ones
       expect(Buffer.concat(chunks).equals(want), `chunk size ${chunkBytes}`).to.equal(true);
+      // reused buffers: chunk k is read when chunk k + 1 arrives (as late as allowed)
+      const copies: Buffer[] = [];
+      let previous: Buffer | undefined;
+      for (const c of encodeSnapshotKinds(11, kinds, objs.length, 3, 9, {
+        chunkBytes,
+        reuse: true,
+      })) {
+        if (previous) copies.push(Buffer.from(previous));
+        previous = c;
+      }
+      copies.push(Buffer.from(previous!));
+      expect(Buffer.concat(copies).equals(want), `reused, chunk size ${chunkBytes}`).to.equal(true);
     }
     expect(Buffer.concat([...encodeSnapshot(11, objs, objs.length, 3, 9)]).equals(want)).to.equal(
       true,

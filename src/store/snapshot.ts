@@ -6,12 +6,15 @@
  * formats 1 and 2 (journal.ts holds the version constants and the journal format).
  *
  * Encoding writes each line straight into chunk buffers of about 4 MiB instead of making a
- * string and a Buffer per line. A line's objects are stringified in slices of 128 and each
- * slice's JSON is UTF-8 written where it belongs: JSON.stringify builds a large result as a
- * tree of parts that must be copied flat before it can be encoded (for a 500 KiB line, a
- * fresh large-object allocation each time), while a slice's result stays small. The bytes
- * are exactly those of `JSON.stringify([kind, objects]) + '\n'` in UTF-8 (the slices' JSON
- * joined by commas, which is what JSON.stringify writes between array elements).
+ * string and a Buffer per line: a line's objects are stringified in slices of 128 and each
+ * slice's JSON is written where it belongs (JSON.stringify builds a large result as a tree of
+ * parts that must be copied flat before it can be encoded, for a 500 KiB line into a fresh
+ * large-object allocation, while a slice's result stays small); an ASCII slice (the store's
+ * objects almost always are) is copied as latin1, the same bytes several times faster than
+ * UTF-8 encoding. The file backend reuses two chunk buffers (`reuse`): writing 117 MiB into
+ * freshly allocated memory costs a page fault per 4 KiB, about 0.3 s at 10,000 instances. The
+ * bytes are exactly those of `JSON.stringify(line) + '\n'` per line, in UTF-8 (the slices'
+ * JSON joined by commas, which is what JSON.stringify writes between array elements).
  */
 import { crc32 } from 'node:zlib';
 import { FORMAT_VERSION, OLDEST_FORMAT_VERSION } from './journal.js';
@@ -38,56 +41,66 @@ export const SNAPSHOT_CHUNK_BYTES = 4 << 20;
 /** Objects per JSON.stringify call within a line (see the header). */
 const OBJECTS_PER_SLICE = 128;
 
-/** Writes UTF-8 text into chunk buffers; keeps the running crc of the chunks it emitted. */
+/** Writes text into chunk buffers; keeps the running crc of the chunks taken. */
 class ChunkWriter {
+  /** The buffer being filled, whole. */
   private buf: Buffer;
+  /** The buffer of the chunk taken before the last one (reused when `reuse`). */
+  private spare: Buffer | undefined;
+  /** The buffer of the chunk taken last. */
+  private last: Buffer | undefined;
   private used = 0;
   crc = 0;
 
-  constructor(private readonly chunkBytes: number) {
+  constructor(
+    private readonly chunkBytes: number,
+    private readonly reuse: boolean,
+  ) {
     this.buf = Buffer.allocUnsafe(chunkBytes);
   }
 
-  /** Makes room for `text` (the chunk's bytes so far are returned, to be emitted first, when
-   * it would not fit) and writes it. `join`: `text` is a JSON array to append to the one just
-   * written (its `[` replaces that one's `]` and becomes a comma). */
-  write(text: string, join = false): Buffer | undefined {
+  /** Whether `text` fits beside what the chunk holds. */
+  fits(text: string): boolean {
     // a UTF-16 code unit is at most 3 bytes of UTF-8
-    const room = text.length * 3;
-    let full: Buffer | undefined;
-    if (this.used + room > this.buf.length) {
-      if (join) this.used--; // that `]` is not emitted: this text's `[` takes its place
-      full = this.take();
-      this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, room));
-      if (join) this.used = 1; // the place of that `]`, at the start of the new chunk
-    }
+    return this.used + text.length * 3 + 1 <= this.buf.length;
+  }
+
+  /** Writes `text`, which must fit. `join`: `text` is a JSON array to append to the one just
+   * written (its `[` replaces that one's `]` and becomes a comma). */
+  write(text: string, join = false): void {
+    // the UTF-8 length is the string's length exactly when every character is ASCII, and
+    // then its latin1 bytes (a plain copy) are the same bytes
+    const encoding = Buffer.byteLength(text, 'utf8') === text.length ? 'latin1' : 'utf8';
     if (join) {
       const at = this.used - 1;
-      this.used = at + this.buf.write(text, at, 'utf8');
+      this.used = at + this.buf.write(text, at, encoding);
       this.buf[at] = 44; // ,
-    } else this.used += this.buf.write(text, this.used, 'utf8');
-    return full;
+    } else this.used += this.buf.write(text, this.used, encoding);
   }
 
-  /** Writes one byte (an ASCII character code). */
-  byte(code: number): Buffer | undefined {
-    let full: Buffer | undefined;
-    if (this.used + 1 > this.buf.length) {
-      full = this.take();
-      this.buf = Buffer.allocUnsafe(this.chunkBytes);
-    }
-    this.buf[this.used++] = code;
-    return full;
-  }
-
-  /** The bytes written since the last chunk (crc updated), or undefined if none. */
-  take(): Buffer | undefined {
-    if (this.used === 0) return undefined;
-    const chunk = this.buf.subarray(0, this.used);
+  /** The bytes written since the last chunk (crc updated), or undefined if none. `join`:
+   * the next text joins the array written last, whose `]` is left for it to replace. */
+  take(join = false): Buffer | undefined {
+    const end = join ? this.used - 1 : this.used;
+    if (end === 0) return undefined;
+    const chunk = this.buf.subarray(0, end);
     this.crc = crc32(chunk, this.crc);
-    this.buf = this.buf.subarray(this.used);
+    this.spare = this.last;
+    this.last = this.buf;
     this.used = 0;
     return chunk;
+  }
+
+  /** Continues in an empty buffer with room for `text` (after `take`). */
+  renew(text: string, join = false): void {
+    const room = text.length * 3 + 2;
+    const spare = this.reuse ? this.spare : undefined;
+    this.spare = undefined;
+    this.buf =
+      spare !== undefined && spare.length >= room
+        ? spare
+        : Buffer.allocUnsafe(Math.max(this.chunkBytes, room));
+    if (join) this.used = 1; // the place of the `]` that text replaces
   }
 }
 
@@ -122,10 +135,22 @@ function* byKind(
   if (run.length > 0) yield [kind!, run];
 }
 
+/** How `encodeSnapshotKinds` makes its chunks. */
+export interface ChunkOptions {
+  /** Bytes per chunk (a longer slice gets a chunk of its own; default 4 MiB). */
+  readonly chunkBytes?: number;
+  /**
+   * Reuse chunk buffers (default false: every chunk is a buffer of its own). A chunk then stays
+   * valid only until the second `next()` after the one that returned it: the consumer must be
+   * done with chunk k before it asks for chunk k + 2 (the file backend's writer awaits the
+   * write of chunk k before it asks for chunk k + 2).
+   */
+  readonly reuse?: boolean;
+}
+
 /**
  * `encodeSnapshot` from the objects of each kind in turn (what the file backend writes from
- * its state): the same bytes, without a pair per object. Chunks are about
- * `chunkBytes` (default `SNAPSHOT_CHUNK_BYTES`) each, every one a buffer of its own.
+ * its state): the same bytes, without a pair per object.
  */
 export function* encodeSnapshotKinds(
   revision: number,
@@ -133,7 +158,7 @@ export function* encodeSnapshotKinds(
   count: number,
   generation = 1,
   store = 0,
-  chunkBytes = SNAPSHOT_CHUNK_BYTES,
+  options: ChunkOptions = {},
 ): Generator<Buffer> {
   const header: SnapshotHeader = {
     format: 'eucanetd-store-snapshot',
@@ -143,34 +168,38 @@ export function* encodeSnapshotKinds(
     revision,
     count,
   };
-  const out = new ChunkWriter(chunkBytes);
-  let n = 0;
-  const chunks: Buffer[] = [];
-  const emit = (full: Buffer | undefined): void => {
-    if (full) chunks.push(full);
-  };
-  /** Writes the line `[kind, objects]` (objects: 1 to OBJECTS_PER_LINE of them). */
-  const line = (kind: Kind, objects: AnyObject[]): void => {
-    emit(out.write(`[${JSON.stringify(kind)},`));
+  const out = new ChunkWriter(options.chunkBytes ?? SNAPSHOT_CHUNK_BYTES, options.reuse ?? false);
+  /** Writes `text` (see `ChunkWriter.write`), first yielding the chunk when it is full. The
+   * buffer is renewed only when the generator resumes: the consumer has had the chunk. */
+  function* put(text: string, join = false): Generator<Buffer> {
+    if (!out.fits(text)) {
+      const full = out.take(join);
+      if (full) yield full;
+      out.renew(text, join);
+    }
+    out.write(text, join);
+  }
+  /** The line `[kind, objects]` (1 to OBJECTS_PER_LINE objects). */
+  function* line(kind: Kind, objects: readonly AnyObject[]): Generator<Buffer> {
+    yield* put(`[${JSON.stringify(kind)},`);
     for (let i = 0; i < objects.length; i += OBJECTS_PER_SLICE)
-      emit(out.write(JSON.stringify(objects.slice(i, i + OBJECTS_PER_SLICE)), i > 0));
-    emit(out.byte(93)); // ]
-    emit(out.byte(10));
-    n += objects.length;
-  };
-  emit(out.write(JSON.stringify(header)));
-  emit(out.byte(10));
+      yield* put(JSON.stringify(objects.slice(i, i + OBJECTS_PER_SLICE)), i > 0);
+    yield* put(']\n');
+  }
+  let n = 0;
+  yield* put(JSON.stringify(header) + '\n');
   for (const [kind, objects] of kinds) {
     let group: AnyObject[] = [];
     for (const obj of objects) {
       group.push(obj);
       if (group.length < OBJECTS_PER_LINE) continue;
-      line(kind, group);
+      yield* line(kind, group);
+      n += group.length;
       group = [];
-      yield* chunks.splice(0);
     }
-    if (group.length > 0) line(kind, group);
-    yield* chunks.splice(0);
+    if (group.length === 0) continue;
+    yield* line(kind, group);
+    n += group.length;
   }
   if (n !== count) throw new Error(`snapshot: expected ${count} objects, wrote ${n}`);
   const last = out.take();

@@ -8,15 +8,14 @@ import { KINDS, type AnyObject, type Change, type Kind } from './types.js';
 
 class KindTable {
   objects = new Map<string, AnyObject>();
-  /** name → id, or ids when several objects share a name. */
-  readonly names: Map<string, string | string[]> | undefined;
+  /** name → id, or ids when several objects share a name; built at the first `byName` (only
+   * the API asks: a cold build and a load need not index 70,000 names nobody looks up). */
+  private names: Map<string, string | string[]> | undefined;
   private sortedIds: string[] | null = null;
   private readonly dirtyIds = new Set<string>();
   private cachedList: readonly AnyObject[] | null = null;
 
-  constructor(named: boolean) {
-    this.names = named ? new Map() : undefined;
-  }
+  constructor(private readonly named: boolean) {}
 
   /** Inserts or replaces; `isNew` (the caller knows the id is absent) saves a lookup. */
   set(id: string, obj: AnyObject, isNew = false): void {
@@ -37,7 +36,7 @@ class KindTable {
     this.sortedIds = null;
     this.dirtyIds.clear();
     this.cachedList = null;
-    if (this.names) for (const obj of objects.values()) this.indexName(obj);
+    this.names = undefined;
   }
 
   /** Removes every object. */
@@ -68,7 +67,12 @@ class KindTable {
   }
 
   byName(name: string): AnyObject | undefined {
-    const hit = this.names?.get(name);
+    if (!this.named) return undefined;
+    if (this.names === undefined) {
+      this.names = new Map();
+      for (const obj of this.objects.values()) this.indexName(obj);
+    }
+    const hit = this.names.get(name);
     if (hit === undefined) return undefined;
     if (typeof hit === 'string') return this.objects.get(hit);
     let min = hit[0]!;
