@@ -12,6 +12,7 @@ import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/ma
 import { applyOps, buildPlan, diffTopology } from '../src/reconciler/index.js';
 import {
   AlreadyExistsError,
+  ConcurrentModificationError,
   createMemoryStore,
   ReferencedError,
   RevisionCompactedError,
@@ -222,6 +223,56 @@ describe('store bulk create', () => {
         expect((await viaBulk.list('router')).map((r) => r.id)).to.include('again');
       });
     }
+
+    it('deletes a kind whole in map or id order, cascading into a kind deleted in part', async () => {
+      // routers made in an order that is not their id order; their ports cascade, one of the
+      // bridge's ports is deleted by an op and the other stays, losing its peer
+      const setup = async (): Promise<TopologyStore> => {
+        const store = createMemoryStore();
+        await store.transaction([
+          router('r3'),
+          router('r1'),
+          router('r2'),
+          bridge('b1'),
+          routerPort('p1', 'r1'),
+          routerPort('p3', 'r3'),
+          bridgePort('bp1', 'b1', { peerId: 'p1' }),
+          bridgePort('bp2', 'b1'),
+        ]);
+        return store;
+      };
+      const del = (kind: 'router' | 'port', id: string, expectedVersion?: number) =>
+        ({
+          op: 'delete',
+          kind,
+          id,
+          ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+        }) as const;
+      const routers = (ids: string[]) => ids.map((id) => del('router', id));
+      const viaTx = await setup();
+      await viaTx.transaction([...routers(['r1', 'r2', 'r3']), del('port', 'bp2')]);
+      const want = await contents(viaTx);
+      expect(want['port']!.map((p) => (p as { id: string }).id)).to.deep.equal(['bp1']);
+      for (const order of [
+        ['r3', 'r1', 'r2'],
+        ['r1', 'r2', 'r3'],
+        ['r2', 'r3', 'r1'],
+      ]) {
+        const store = await setup();
+        await store.list('router'); // the id-ordered list at hand, as after a discovery
+        await store.bulkDelete!([...routers(order), del('port', 'bp2')]);
+        expect(await contents(store), order.join(',')).to.deep.equal(want);
+      }
+      // a version that differs is refused also when every object of the kind is named
+      const store = await setup();
+      const before = await contents(store);
+      await expectReject(
+        store.bulkDelete!([del('router', 'r3'), del('router', 'r1', 7), del('router', 'r2')]),
+        ConcurrentModificationError,
+        'router/r1',
+      );
+      expect(await contents(store)).to.deep.equal(before);
+    });
 
     it('refuses a delete an ERROR binding forbids, and applies nothing', async () => {
       const store = createMemoryStore();

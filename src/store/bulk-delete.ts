@@ -48,11 +48,24 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
     queue.push(obj);
     queueKinds.push(kind);
   };
-  for (const op of ops) {
+  const whole: Kind[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     if (typeof op !== 'object' || op === null || op.op !== 'delete')
       throw new InvalidFieldError('bulk delete: every op must be a delete');
     if (!isKind(op.kind))
       throw new InvalidFieldError(`bulk delete: unknown kind ${String(op.kind)}`);
+    if (!gone.has(op.kind)) {
+      const run = wholeKind(state, ops, i);
+      if (run > 0) {
+        // the kind's own map serves as its set of deleted objects (never changed: every
+        // object of the kind is in it already)
+        gone.set(op.kind, state.objects(op.kind) as Map<string, AnyObject>);
+        whole.push(op.kind);
+        i += run - 1;
+        continue;
+      }
+    }
     const obj = state.get(op.kind, op.id);
     if (obj === undefined) {
       if (op.ignoreMissing === true) continue;
@@ -65,10 +78,9 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
     }
     add(op.kind, obj);
   }
-  // cascades, transitively (into a kind already wholly deleted there is nothing to add)
-  for (let i = 0; i < queue.length; i++) {
-    const obj = queue[i]!;
-    const kind = queueKinds[i]!;
+  // cascades, transitively (into a kind already wholly deleted there is nothing to add),
+  // from the kinds deleted whole first when they cascade into a kind that is not
+  const cascade = (kind: Kind, obj: AnyObject): void => {
     const fields = obj as unknown as Obj;
     const bindings = bindingsOf(kind);
     for (const [field, bs] of bindings.back) {
@@ -87,7 +99,12 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
         if (target !== undefined) add(b.back.kind, target);
       }
     }
+  };
+  for (const kind of whole) {
+    if (cascadesOf(kind).every((k) => allGone(k))) continue;
+    for (const obj of state.objects(kind).values()) cascade(kind, obj);
   }
+  for (let i = 0; i < queue.length; i++) cascade(queueKinds[i]!, queue[i]!);
 
   const losses = new Map<string, Loss>();
   const lossOf = (kind: Kind, id: string): Loss | undefined => {
@@ -171,6 +188,47 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
     });
   }
   return changes;
+}
+
+/**
+ * When the ops from `start` on are deletes of every object of their kind, in the order of the
+ * state's map of that kind or in id order (a flush plans them from the committed maps or from
+ * the sorted lists), with no version that differs: how many they are (the kind's size);
+ * otherwise 0 (the ops are then taken one by one, which finds any error). Checked in lockstep
+ * with the map or the list: no lookup per op.
+ */
+function wholeKind(state: StoreState, ops: readonly DeleteOp[], start: number): number {
+  const kind = ops[start]!.kind;
+  const objects = state.objects(kind);
+  if (objects.size === 0 || start + objects.size > ops.length) return 0;
+  const first = objects.values().next().value!;
+  // the id-ordered list only when it is at hand: sorting it would cost more than lookups
+  const order = ops[start]!.id === first.id ? objects.values() : state.listIfCached(kind);
+  if (order === undefined) return 0;
+  let i = start;
+  for (const obj of order) {
+    const op = ops[i++]!;
+    if (typeof op !== 'object' || op === null || op.op !== 'delete' || op.kind !== kind) return 0;
+    if (op.id !== obj.id) return 0;
+    if (op.expectedVersion !== undefined && op.expectedVersion !== obj.version) return 0;
+  }
+  return objects.size;
+}
+
+const CASCADES = new Map<Kind, readonly Kind[]>();
+
+/** The kinds a delete of `kind` cascades into. */
+function cascadesOf(kind: Kind): readonly Kind[] {
+  let kinds = CASCADES.get(kind);
+  if (kinds === undefined) {
+    const bindings = bindingsOf(kind);
+    const into = new Set<Kind>();
+    for (const bs of bindings.back.values())
+      if (bs[0]!.back.onDelete === 'CASCADE') into.add(bs[0]!.forward.kind);
+    for (const b of bindings.forward) if (b.forward.onDelete === 'CASCADE') into.add(b.back.kind);
+    CASCADES.set(kind, (kinds = [...into]));
+  }
+  return kinds;
 }
 
 /** Removes `ids` from `field`: a back-reference list (`end` undefined) or a forward field that

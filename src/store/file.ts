@@ -68,6 +68,12 @@ function stateAfter(
   changes: readonly Change[],
   revision: number,
 ): SnapshotSource {
+  // a kind whose every object is deleted (a flush) needs no map of what replaced what
+  const deletes = new Map<Kind, number>();
+  for (const c of changes)
+    if (c.type === 'deleted') deletes.set(c.kind, (deletes.get(c.kind) ?? 0) + 1);
+  const emptied = new Set<Kind>();
+  for (const [kind, n] of deletes) if (n === state.objects(kind).size) emptied.add(kind);
   const replaced = new Map<Kind, Map<string, AnyObject | null>>();
   const created = new Map<Kind, AnyObject[]>();
   let count = state.count();
@@ -79,23 +85,20 @@ function stateAfter(
       count++;
       continue;
     }
+    if (c.type === 'deleted') count--;
+    if (emptied.has(c.kind)) continue;
     let m = replaced.get(c.kind);
     if (m === undefined) replaced.set(c.kind, (m = new Map()));
     m.set(c.id, c.type === 'deleted' ? null : c.object!);
-    if (c.type === 'deleted') count--;
   }
   function* values(kind: Kind): Generator<AnyObject> {
     const m = replaced.get(kind);
-    if (m !== undefined && m.size === state.objects(kind).size) {
-      // every object of the kind replaced or deleted (a flush): no need to look each one up
-      for (const now of m.values()) if (now !== null) yield now;
-      yield* created.get(kind) ?? [];
-      return;
-    }
-    for (const obj of state.objects(kind).values()) {
-      const now = m === undefined ? obj : m.get(obj.id);
-      if (now === undefined) yield obj;
-      else if (now !== null) yield now;
+    if (!emptied.has(kind)) {
+      for (const obj of state.objects(kind).values()) {
+        const now = m === undefined ? obj : m.get(obj.id);
+        if (now === undefined) yield obj;
+        else if (now !== null) yield now;
+      }
     }
     yield* created.get(kind) ?? [];
   }

@@ -66,6 +66,11 @@ class KindTable {
     return this.cachedList;
   }
 
+  /** The id-ordered list when it is cached (nothing changed since it was last made). */
+  listIfCached(): readonly AnyObject[] | undefined {
+    return this.cachedList ?? undefined;
+  }
+
   byName(name: string): AnyObject | undefined {
     if (!this.named) return undefined;
     if (this.names === undefined) {
@@ -157,6 +162,11 @@ export class StoreState {
   /** All objects of a kind ordered by id (a shared frozen array). */
   list(kind: Kind): readonly AnyObject[] {
     return this.table(kind).list();
+  }
+
+  /** `list(kind)` when it is at hand without sorting, else undefined. */
+  listIfCached(kind: Kind): readonly AnyObject[] | undefined {
+    return this.table(kind).listIfCached();
   }
 
   /** The object with the smallest id among those named `name`. */
