@@ -19,8 +19,15 @@
  *     background from the rename on, as the daemon does; the commit's fsync waits for what is
  *     left of that flush (on ext4 a commit after a rename writes the renamed file's data).
  *   - per change cycle, the size of its journal record (`journal_record`).
+ * `--gni-dir DIR` puts the document (and the floor's) in a fresh directory under DIR instead of
+ * next to the store: `--gni-dir /dev/shm` is the production layout, the cloud controller's
+ * document on a tmpfs (`/var/run/eucalyptus`) and the store on disk. With the document on the
+ * store's disk, each commit's fsync also waits for the device to write the document just renamed
+ * (ext4 starts writing a file renamed over another at once; a flush waits for it): tens of ms at
+ * 39 MiB. `--flush 0` skips the flush and rebuild.
  * Usage: npm run build && npx tsx scripts/bench-reconcile.ts [--size S|M|L|XL|25k] [--seed N]
  *          [--gateways shared-peer|mixed] [--rounds N] [--cycles N] [--debounce-ms N] [--idle-s N]
+ *          [--gni-dir DIR] [--flush 0|1]
  */
 import { spawn } from 'node:child_process';
 import {
@@ -66,6 +73,9 @@ const cycles = Number(arg('cycles', '100'));
 const debounceMs = Number(arg('debounce-ms', '20'));
 /** Seconds to wait without a change after the RSS cycles before reading the RSS once more. */
 const idleS = Number(arg('idle-s', '15'));
+/** Where the document lives ('' = next to the store, on the temp directory's disk). */
+const gniDir = arg('gni-dir', '');
+const withFlush = arg('flush', '1') !== '0';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const load = (): string =>
   loadavg()
@@ -153,9 +163,10 @@ async function soak(daemon: Daemon, view: GlobalView, template: GlobalView['inst
 async function floor(dir: string, xml: Buffer): Promise<void> {
   const fdir = join(dir, 'floor');
   mkdirSync(fdir);
-  const file = join(fdir, 'gni.xml');
+  const docDir = gniDir === '' ? fdir : mkdtempSync(join(gniDir, 'bench-floor-'));
+  const file = join(docDir, 'gni.xml');
   writeFileSync(file, xml);
-  const watcher = watch(fdir, { depth: 0, ignoreInitial: true });
+  const watcher = watch(docDir, { depth: 0, ignoreInitial: true });
   await sleep(300);
   let seen: (() => void) | undefined;
   watcher.on('all', () => seen?.());
@@ -203,6 +214,7 @@ async function floor(dir: string, xml: Buffer): Promise<void> {
   }
   await watcher.close();
   await store.close();
+  if (docDir !== fdir) rmSync(docDir, { recursive: true, force: true });
   // no debounce: the daemon starts the cycle at once when a file is renamed onto the path
   const parts = {
     watch: median(watchMs),
@@ -230,7 +242,7 @@ async function floorInChild(dir: string, xml: Buffer): Promise<void> {
   mkdirSync(fdir);
   writeFileSync(join(fdir, 'gni.xml'), xml);
   const script = fileURLToPath(import.meta.url);
-  const args = [...process.execArgv, script, '--floor', fdir];
+  const args = [...process.execArgv, script, '--floor', fdir, '--gni-dir', gniDir];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const code = await new Promise<number | null>((res) => child.on('exit', res));
   if (code !== 0) throw new Error(`floor process exited ${String(code)}`);
@@ -245,10 +257,11 @@ async function main(): Promise<void> {
   }
   if (instances === undefined) throw new Error(`unknown size ${sizeArg}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-reconcile-'));
+  const docDir = gniDir === '' ? dir : mkdtempSync(join(gniDir, 'bench-reconcile-gni-'));
   try {
     const view0 = generateView({ instances, seed, gateways });
     const files = {
-      gni: join(dir, 'global_network_info.xml'),
+      gni: join(docDir, 'global_network_info.xml'),
       store: join(dir, 'store'),
       log: join(dir, 'daemon.log'),
       versionFile: join(dir, 'global_network_info.version'),
@@ -259,6 +272,7 @@ async function main(): Promise<void> {
     console.log(
       `machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; load ${load()}`,
     );
+    console.log(`document in ${docDir}; store in ${files.store}`);
     console.log(
       `document: size ${sizeArg} seed ${seed} gateways ${gateways}: ${view0.instances.length} instances, ${ifaces} interfaces, ${(xml.length / 2 ** 20).toFixed(1)} MiB XML; debounce ${debounceMs} ms (in-place writes; a rename starts the cycle at once)`,
     );
@@ -297,26 +311,35 @@ async function main(): Promise<void> {
     await daemon.stop();
 
     const soakLast = daemon.version();
-    await runCli([
-      'run',
-      '--flush',
-      '--yes',
-      '--once',
-      '--gni',
-      files.gni,
-      '--store',
-      files.store,
-      '--log-file',
-      files.log,
-    ]);
-    const flush = logLines(files.log, 'eucanetd flush and rebuild complete').at(-1);
-    console.log(
-      `flush and rebuild (run -F --once, document ${soakLast}): ${String(flush?.['total_ms'])} ms, ${String(flush?.['deleted'])} deleted, ${String(flush?.['created'])} created (load ${load()})`,
-    );
+    if (withFlush) await flushAndRebuild(files, soakLast);
     await floorInChild(dir, xml);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (docDir !== dir) rmSync(docDir, { recursive: true, force: true });
   }
+}
+
+/** `eucanetd run -F --once` on the daemon's files, and its log line. */
+async function flushAndRebuild(
+  files: { gni: string; store: string; log: string },
+  soakLast: string | undefined,
+): Promise<void> {
+  await runCli([
+    'run',
+    '--flush',
+    '--yes',
+    '--once',
+    '--gni',
+    files.gni,
+    '--store',
+    files.store,
+    '--log-file',
+    files.log,
+  ]);
+  const flush = logLines(files.log, 'eucanetd flush and rebuild complete').at(-1);
+  console.log(
+    `flush and rebuild (run -F --once, document ${String(soakLast)}): ${String(flush?.['total_ms'])} ms, ${String(flush?.['deleted'])} deleted, ${String(flush?.['created'])} created (load ${load()})`,
+  );
 }
 
 main().catch((e) => {

@@ -25,6 +25,12 @@ export interface DaemonFiles {
   readonly versionFile: string;
 }
 
+/** Node options for the daemon from `BENCH_DAEMON_NODE_ARGS` (space-separated, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the daemon a benchmark drives). */
+function nodeArgs(): string[] {
+  return (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** Runs `eucanetd` with `args` to completion; rejects on a non-zero exit. */
 export function runCli(args: readonly string[]): Promise<void> {
   requireBuild();
@@ -56,6 +62,7 @@ export class Daemon {
     this.child = spawn(
       process.execPath,
       [
+        ...nodeArgs(),
         BIN,
         'run',
         '--gni',
