@@ -46,7 +46,7 @@ describe('store: a small commit visits only the objects it changes', () => {
     store = await openFileStore(dir, { fsync: false });
     visits = new Visits();
     rules = new Map();
-    const ops: Op[] = [];
+    const ops: Extract<Op, { op: 'create' }>[] = [];
     for (let c = 0; c < CHAINS; c++) {
       ops.push({ op: 'create', kind: 'chain', object: { id: `c${c}`, name: `c${c}` } as never });
       for (let r = 0; r < RULES_PER_CHAIN; r++) {
