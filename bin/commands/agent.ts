@@ -6,15 +6,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../src/common/index.js';
 import { openEtcdStore, openStore, type TopologyStore } from '../../src/store/index.js';
-import { createApiClient } from '../../src/api/index.js';
-import {
-  createHeartbeatLiveness,
-  createStoreLiveness,
-  createRunner,
-  HEARTBEAT_PORT,
-  runAgent,
-  type HeartbeatLiveness,
-} from '../../src/datapath/index.js';
+import type { HeartbeatLiveness } from '../../src/datapath/index.js';
 
 interface AgentFlags {
   host: string;
@@ -29,7 +21,7 @@ interface AgentFlags {
   dryRun?: boolean;
   resyncInterval: string;
   instanceMtu?: string;
-  heartbeatPort: string;
+  heartbeatPort?: string;
   allowRootNetns?: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   logFile?: string;
@@ -65,13 +57,24 @@ export function registerAgentCommands(program: Command): void {
     )
     .option(
       '--heartbeat-port <port>',
-      'UDP port of the gateway heartbeats on the underlay (0: none, every gateway taken as alive)',
-      String(HEARTBEAT_PORT),
+      // the default is the datapath's HEARTBEAT_PORT (not imported here: the datapath code is
+      // loaded only by the agent, test/daemon-modules.test.ts checks the two agree)
+      'UDP port of the gateway heartbeats on the underlay (0: none, every gateway taken as alive) (default: 4799)',
     )
     .option('--allow-root-netns', 'allow programming the initial network namespace')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .option('--log-file <file>', 'also append JSON log lines to this file')
     .action(async (flags: AgentFlags) => {
+      // loaded here, not at the top: other commands (the daemon) never load the datapath code
+      // nor the API client's HTTP stack
+      const { createApiClient } = await import('../../src/api/index.js');
+      const {
+        createHeartbeatLiveness,
+        createStoreLiveness,
+        createRunner,
+        HEARTBEAT_PORT,
+        runAgent,
+      } = await import('../../src/datapath/index.js');
       const logger = createLogger({
         level: flags.logLevel,
         ...(flags.logFile ? { file: flags.logFile } : {}),
@@ -105,7 +108,7 @@ export function registerAgentCommands(program: Command): void {
             ...(flags.tokenFile ? { tokenFile: flags.tokenFile } : {}),
             logger,
           });
-      const port = Number(flags.heartbeatPort);
+      const port = flags.heartbeatPort === undefined ? HEARTBEAT_PORT : Number(flags.heartbeatPort);
       let liveness: HeartbeatLiveness | undefined;
       if (port > 0 && !flags.once && !flags.dryRun) {
         liveness = await createHeartbeatLiveness({ port, runner: createRunner(), logger }).catch(

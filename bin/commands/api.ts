@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { wantsHumanLogs, createLogger, isTerminalError } from '../../src/common/index.js';
-import { loadAuthFile, parseListen, startApiServer } from '../../src/api/index.js';
 import { openStore } from '../../src/store/index.js';
 
 interface ApiOptions {
@@ -51,6 +50,8 @@ export function registerApiCommands(program: Command): void {
 }
 
 async function serve(opts: ApiOptions, logger: ReturnType<typeof createLogger>): Promise<void> {
+  // loaded here, not at the top: other commands (the daemon) never load the API server
+  const { loadAuthFile, parseListen, startApiServer } = await import('../../src/api/index.js');
   if (opts.auth && opts.tokenFile === undefined) {
     throw new Error(
       'no --token-file: the API needs credentials (JSON {"users":[{"name","password"}],"tokens":[…]}); ' +

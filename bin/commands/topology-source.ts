@@ -4,7 +4,6 @@
  * a remote API (`--api URL` plus `--token-file`).
  */
 import type { Command } from 'commander';
-import { createApiClient } from '../../src/api/index.js';
 import type { Logger } from '../../src/common/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { TopologyStore } from '../../src/store/index.js';
@@ -34,6 +33,9 @@ export async function openTopology(
   how: { readOnly: boolean; logger: Logger },
 ): Promise<TopologyStore> {
   if (opts.api) {
+    // loaded only with --api: a process on a store directory never loads the API code and
+    // its HTTP client stack (axios)
+    const { createApiClient } = await import('../../src/api/index.js');
     return createApiClient({
       url: opts.api,
       ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),

@@ -17,15 +17,25 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
 import type { CycleReport } from './controller.js';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const PHASES = ['read', 'parse', 'discover', 'map', 'diff', 'apply'] as const;
 
+/**
+ * prom-client, loaded by the first `DaemonMetrics`: a daemon without `--metrics` never loads
+ * it (test/daemon-modules.test.ts).
+ */
+function promClient(): typeof PromClient {
+  return createRequire(import.meta.url)('prom-client') as typeof PromClient;
+}
+
 /** The metrics of one daemon. */
 export class DaemonMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly cycles: Counter<'result'>;
   private readonly cycleSeconds: Histogram;
   private readonly phaseSeconds: Histogram<'phase'>;
@@ -38,6 +48,8 @@ export class DaemonMetrics {
   private lastResult: CycleReport['result'] | undefined;
 
   constructor(options: { processMetrics?: boolean } = {}) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient();
+    this.registry = new Registry();
     const registers = [this.registry];
     this.cycles = new Counter({
       name: 'eucanetd_cycles_total',

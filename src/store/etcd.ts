@@ -8,7 +8,7 @@
  * retry. Reads are served by the cache. Layout and trade-offs: docs/etcd.md.
  */
 import { hostname } from 'node:os';
-import { Etcd3, type ICompare, type IRequestOp } from 'etcd3';
+import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
 import { silentLogger, type Logger } from '../common/index.js';
 import { ConcurrentModificationError, RevisionCompactedError, StoreError } from './errors.js';
 import { EtcdCache } from './etcd-cache.js';
@@ -327,7 +327,10 @@ export async function openEtcdStore(
   const { hosts, root } = parseEtcdSpec(spec);
   const endpoints = hosts.join(',');
   const timeout = options.callTimeoutMs ?? 10_000;
-  const client = new Etcd3({
+  // loaded here, not at import: the daemon with the file store never loads etcd3 and gRPC
+  // (about 26 MiB of RSS; test/daemon-modules.test.ts)
+  const { Etcd3: Client } = await import('etcd3');
+  const client = new Client({
     hosts: hosts.map((h) => `http://${h}`),
     dialTimeout: timeout,
     grpcOptions: {
