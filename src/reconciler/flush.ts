@@ -5,7 +5,7 @@
  * every object the same name and id as before. A store with `bulkDelete` takes the flush as
  * one commit; others take chunked transactions, children first.
  */
-import { allObjects, discover } from '../discovery/index.js';
+import { allObjects, discoverLive } from '../discovery/index.js';
 import { recoverAllocations } from '../mapping/index.js';
 import type { Allocations, RecoverableObject } from '../mapping/index.js';
 import { KINDS, SCHEMA } from '../store/index.js';
@@ -52,12 +52,16 @@ export interface FlushPlan {
  * Plans a flush without writing anything (`flush --dry-run`, `run -F --dry-run`). The deletes
  * come kind by kind, children first; within a kind newest first (see `newestFirst`) unless
  * `ordered` is false (default true): a bulk delete takes the set at once, in any order.
+ * An embedded store is read through live views of its maps instead of a copy of every object
+ * (`discoverLive`): the plan (ids and allocations) is made from them with no await in between,
+ * so it is exactly what a snapshot would give.
  */
 export async function planFlush(
   store: TopologyStore,
   options: Pick<FlushOptions, 'keepCore'> & { readonly ordered?: boolean } = {},
 ): Promise<FlushPlan> {
-  const actual = await discover(store);
+  const actual = await discoverLive(store);
+  // no await from here on: the live views cannot change under the plan
   const allocations = recoverAllocations(allObjects(actual) as Iterable<RecoverableObject>);
   const ops: DeleteOp[] = [];
   const byKind: Partial<Record<Kind, number>> = {};
