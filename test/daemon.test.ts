@@ -169,4 +169,74 @@ describe('daemon (real binary)', function () {
     expect(flush.stderr).to.include('eucanetd flush and rebuild complete');
     expect(await idsIn(store)).to.deep.equal(before);
   });
+
+  it('run -F takes its rebuild as the first cycle; a change after it is patched as a full recompute would', async () => {
+    const gni = join(dir, 'global_network_info.xml');
+    const versionFile = join(dir, 'global_network_info.version');
+    const store = join(dir, 'store');
+    const write = (d: Doc): void => {
+      writeFileSync(`${gni}.temp`, writeGniXml(viewOf(d)));
+      renameSync(`${gni}.temp`, gni);
+    };
+    const doc = loadDoc(repoPath('fixtures/gni/small.xml'));
+    write(doc);
+    const built = spawnSync(
+      process.execPath,
+      [BIN, 'run', '--once', '--gni', gni, '--store', store],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(built.status, built.stderr).to.equal(0);
+    const before = await idsIn(store);
+    rmSync(versionFile);
+
+    child = spawn(
+      process.execPath,
+      [BIN, 'run', '-F', '--yes', '--gni', gni, '--store', store, '--interval', '30'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    // the version file is written by the rebuild itself
+    await until(
+      'rebuild',
+      () => existsSync(versionFile) && readFileSync(versionFile, 'utf8') === doc.version,
+    );
+    expect(stderr).to.include('eucanetd flush and rebuild complete');
+    const next = structuredClone(doc);
+    next.version = '0000beef';
+    next.securityGroups[0].ingressRules.push({
+      protocol: 17,
+      fromPort: 5000,
+      toPort: 5001,
+      cidr: '192.0.2.0/24',
+    });
+    write(next);
+    await until('change applied', () => readFileSync(versionFile, 'utf8') === '0000beef');
+    // one cycle line: the change's (the first cycle found the rebuilt document unchanged)
+    const cycles = stderr.match(/main loop complete, applied GNI [0-9a-f]+/g) ?? [];
+    expect(cycles).to.deep.equal(['main loop complete, applied GNI 0000beef']);
+    const line = stderr.split('\n').find((l) => l.includes('applied GNI 0000beef'))!;
+    const cycle = JSON.parse(line) as Record<string, unknown>;
+    expect([cycle['created'], cycle['updated'], cycle['deleted']]).to.deep.equal([1, 0, 0]);
+    child.kill('SIGTERM');
+    expect(await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)))).to.equal(0);
+
+    // a forced full cycle (a new process: discover, full map, full diff) finds nothing to do
+    const full = spawnSync(
+      process.execPath,
+      [BIN, 'run', '--once', '--gni', gni, '--store', store, '--log-format', 'json'],
+      { encoding: 'utf8' },
+    );
+    expect(full.status, full.stderr).to.equal(0);
+    const fullLine = full.stderr.split('\n').find((l) => l.includes('applied GNI 0000beef'))!;
+    const fullCycle = JSON.parse(fullLine) as Record<string, unknown>;
+    expect([fullCycle['created'], fullCycle['updated'], fullCycle['deleted']]).to.deep.equal([
+      0, 0, 0,
+    ]);
+    expect(fullCycle['resync']).to.equal(true);
+    const after = await idsIn(store);
+    expect(after.length).to.equal(before.length + 1);
+    expect(after.filter((id) => !before.includes(id))[0]).to.match(/^rule\//);
+  });
 });

@@ -27,6 +27,8 @@ export class DocumentError extends Error {
 /** A document read and accepted, with the issues of the read. */
 export interface ReadDocument {
   readonly view: GlobalView;
+  /** The document's bytes as read. */
+  readonly bytes: Buffer;
   readonly issues: readonly Issue[];
 }
 
@@ -51,7 +53,7 @@ export async function readDocument(path: string, log?: Logger): Promise<ReadDocu
       read.issues,
     );
   }
-  return { view: read.view, issues: read.issues };
+  return { view: read.view, bytes, issues: read.issues };
 }
 
 /** Reads and validates a GNI file (the view only). */

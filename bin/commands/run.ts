@@ -23,11 +23,13 @@ import {
   reconcileView,
   startMetricsServer,
 } from '../../src/reconciler/index.js';
-import type { MetricsServer, Settings } from '../../src/reconciler/index.js';
+import type { MetricsServer, ReconcileResult, Settings } from '../../src/reconciler/index.js';
+import { discoverLive } from '../../src/discovery/index.js';
+import type { GlobalView } from '../../src/gni/index.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import type { Kind, TopologyStore } from '../../src/store/index.js';
 import { confirm } from './confirm.js';
-import { progress, readView } from './controller-common.js';
+import { progress, readDocument, readView } from './controller-common.js';
 import { loadSettings, loadSettingsFrom } from './settings.js';
 import { defaultStatusFile, StatusWriter } from './status.js';
 import { openTopology } from './topology-source.js';
@@ -136,9 +138,12 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       await flushDryRun(store, opts, settings);
       return;
     }
+    // `run -F`: the rebuild, taken by the daemon as its first cycle
+    let rebuild: { bytes: Buffer; view: GlobalView; result: ReconcileResult } | undefined;
     if (opts.flush) {
       // Validate the GNI before deleting anything: never flush what cannot be rebuilt.
-      const view = await readView(opts.gni, log);
+      const document = await readDocument(opts.gni, log);
+      const view = document.view;
       const t = performance.now();
       const planned = await planFlush(store, { ordered: flushOrdered(store) });
       const where = opts.api ?? opts.store;
@@ -160,6 +165,9 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       const onRebuild = progress('rebuild');
       const rebuilt = await reconcileView(store, view, settings.mapping, {
         allocations: flushed.allocations,
+        // live views of the store's maps: current after the rebuild's commit, so the daemon
+        // takes the rebuild as its first cycle (`Controller.adopt`)
+        actual: await discoverLive(store),
         ...(onRebuild ? { onProgress: onRebuild } : {}),
       });
       log.info('eucanetd flush and rebuild complete', {
@@ -168,6 +176,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
         version: view.version,
         total_ms: Math.round(performance.now() - t),
       });
+      rebuild = { bytes: document.bytes, view, result: rebuilt };
     }
     if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
     const statusFile = opts.statusFile ?? defaultStatusFile(opts.gni, opts.versionFile);
@@ -219,6 +228,11 @@ export async function runCommand(opts: RunOptions): Promise<void> {
         keeper.afterCycle(report);
       },
     });
+    if (rebuild !== undefined) {
+      await controller.adopt(rebuild.bytes, rebuild.view, rebuild.result);
+      keeper.afterCycle({ result: 'applied', counts: rebuild.result.plan.counts });
+      rebuild = undefined;
+    }
     if (opts.once) {
       const report = await controller.runCycle();
       status.cycle(report);

@@ -27,7 +27,7 @@ import type { Kind, TopologyStore } from '../store/index.js';
 import { reconcileView } from './cycle.js';
 import { isOtherFile, sameSig, type FileSig } from './file-sig.js';
 import { DocumentBuffers, flushDocument } from './read-document.js';
-import type { Durations } from './cycle.js';
+import type { Durations, ReconcileResult } from './cycle.js';
 import type { HeldOwner, PlanCounts } from './plan.js';
 import type { Settings } from './settings.js';
 
@@ -155,6 +155,34 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.settings = options.settings;
+  }
+
+  /**
+   * Takes a reconcile done outside the loop (`run -F`'s rebuild, right after its flush) as the
+   * last cycle: `bytes` and `view` are the document it was made from, `r` its result (its
+   * `actual` a live one, see `discoverLive`). The version file is written as a cycle writes it;
+   * the first cycle then finds the same document and does nothing, instead of mapping it again
+   * and comparing every object with the store (the rebuild was no drift check's business: it
+   * wrote everything itself).
+   */
+  async adopt(bytes: Buffer, view: GlobalView, r: ReconcileResult): Promise<void> {
+    if (r.apply?.aborted) throw new Error('adopt: the rebuild did not finish');
+    this.lastBytes = bytes;
+    this.lastView = view;
+    this.lastRead = undefined; // the next changed document is read in full once
+    this.lastMapping = r.mapping;
+    this.synced = {
+      actual: r.actual,
+      desired: r.mapping.desired,
+      revision: r.apply?.revision ?? r.actual.revision,
+      held: r.held,
+    };
+    if (view.version !== undefined) await this.writeVersion(view.version);
+    this.lastAppliedVersion = view.version;
+    this.lastOk = true;
+    this.forced = false;
+    this.failures = 0;
+    this.lastResyncAt = Date.now();
   }
 
   /** The version file path in use. */
