@@ -193,7 +193,8 @@ describe('daemon (real binary)', function () {
 
     child = spawn(
       process.execPath,
-      [BIN, 'run', '-F', '--yes', '--gni', gni, '--store', store, '--interval', '30'],
+      // polled every second: the change below may come before the file watch is ready
+      [BIN, 'run', '-F', '--yes', '--gni', gni, '--store', store, '--interval', '1'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
