@@ -21,6 +21,7 @@ import { mapCore } from './core.js';
 import { mapHosts } from './host.js';
 import { mapMetadataCore } from './metadata.js';
 import { propagate } from './propagate.js';
+import { buildFast } from './propagate-state.js';
 import { finishSecurityGroups, mapSecurityGroups, type SgMembers } from './security-group.js';
 import { finishSubnet, type SubnetCtx } from './subnet.js';
 import type { Allocations, DesiredTopology, MappingConfig, MappingResult } from './types.js';
@@ -67,6 +68,17 @@ export function mapTopology(
     if (patched !== undefined) return patched;
   }
   return mapPass(view, allocations, config, undefined, undefined)!;
+}
+
+/**
+ * Builds now what the next `mapTopology(…, result)` would build first: change propagation's
+ * indexes, made on first use after a pass that mapped or compared every unit (a cold build).
+ * The daemon calls it after a bulk build is committed, so that the first change costs what it
+ * changes. Nothing to do when they exist already or `result` cannot be patched.
+ */
+export function prepareNextPatch(result: MappingResult): void {
+  const memo = MEMOS.get(result);
+  if (memo?.last !== undefined && memo.fast === undefined) memo.fast = buildFast(memo);
 }
 
 /** `mapTopology` that also returns every derived id with its key (for golden files and

@@ -24,7 +24,7 @@ import type { GlobalView } from '../gni/index.js';
 import type { DesiredTopology, MappingResult } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
 import type { Kind, TopologyStore } from '../store/index.js';
-import { reconcileView } from './cycle.js';
+import { prepareAfterBuild, reconcileView } from './cycle.js';
 import { isOtherFile, sameSig, type FileSig } from './file-sig.js';
 import { DocumentBuffers, flushDocument } from './read-document.js';
 import type { Durations, ReconcileResult } from './cycle.js';
@@ -416,6 +416,11 @@ export class Controller {
         ...durations,
         total_ms: totalMs,
       });
+      if (r.built) {
+        const tp = performance.now(); // off the cycle's figures: see prepareAfterBuild
+        this.synced.actual = await prepareAfterBuild(store, r.actual, r.mapping);
+        log.info('prepared for the next change after a bulk build', { duration_ms: since(tp) });
+      }
       return {
         result: 'applied',
         ...(version ? { version } : {}),

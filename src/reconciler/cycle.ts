@@ -5,10 +5,10 @@
  * refuse, and when an apply still fails on one owner's op, that owner is held with the store's
  * error and the rest is planned and applied again.
  */
-import { allObjects, discover } from '../discovery/index.js';
+import { allObjects, discover, refreshActual } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
-import { mapTopology, recoverAllocations } from '../mapping/index.js';
+import { mapTopology, prepareNextPatch, recoverAllocations } from '../mapping/index.js';
 import type {
   Allocations,
   DesiredTopology,
@@ -73,6 +73,9 @@ export interface ReconcileResult {
   readonly durations: Durations;
   /** Every owner held this cycle: the mapping's and those the reconciler held. */
   readonly held: ReadonlySet<string>;
+  /** The apply was one bulk create (a cold build, a rebuild after a flush): see
+   * `prepareAfterBuild`. */
+  readonly built?: boolean;
 }
 
 const since = (t: number): number => Math.round((performance.now() - t) * 100) / 100;
@@ -183,8 +186,35 @@ export async function reconcileView(
     d: Durations,
   ): ReconcileResult {
     const plan = { ...c.plan, held: heldOwners(m, cascade, c, applyHolds) };
-    return { plan, mapping: m, actual: a, ...(apply ? { apply } : {}), durations: d, held: c.held };
+    return {
+      plan,
+      mapping: m,
+      actual: a,
+      ...(apply ? { apply } : {}),
+      durations: d,
+      held: c.held,
+      ...(apply && build ? { built: true } : {}),
+    };
   }
+}
+
+/**
+ * After a cycle that committed one bulk create (`built`): `actual` brought to the store's
+ * revision, and the mapping's change-propagation indexes built, now rather than by the next
+ * cycle. A bulk commit is not kept in the store's change history (it would hold every object),
+ * so the next cycle would re-list the store to catch up with it, and the first patch after a
+ * full pass builds those indexes: both O(cloud). The daemon calls this once the commit is
+ * acknowledged and logged, so the first change after a cold build or a rebuild costs what it
+ * changes (the work moves, it is not saved). Returns the refreshed actual topology.
+ */
+export async function prepareAfterBuild(
+  store: TopologyStore,
+  actual: ActualTopology,
+  mapping: MappingResult,
+): Promise<ActualTopology> {
+  const fresh = await refreshActual(store, actual);
+  prepareNextPatch(mapping);
+  return fresh;
 }
 
 /** At most this many owners are held for failed applies in one cycle. */
