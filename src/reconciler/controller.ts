@@ -16,91 +16,27 @@
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { watch } from 'chokidar';
-import type { Logger } from '../common/index.js';
 import { readGniWithState, type GniReadState } from '../gni/index.js';
 import { discoverLive, refreshActual } from '../discovery/index.js';
 import type { ActualTopology } from '../discovery/index.js';
 import type { GlobalView } from '../gni/index.js';
 import type { DesiredTopology, MappingResult } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
-import type { Kind, TopologyStore } from '../store/index.js';
+import type { Kind } from '../store/index.js';
 import { prepareAfterBuild, reconcileView } from './cycle.js';
 import { isOtherFile, sameSig, type FileSig } from './file-sig.js';
 import { DocumentBuffers, flushDocument } from './read-document.js';
 import type { Durations, ReconcileResult } from './cycle.js';
-import type { HeldOwner, PlanCounts } from './plan.js';
 import type { Settings } from './settings.js';
+import { heldFields } from './controller-types.js';
+import type {
+  ControllerCounters,
+  ControllerOptions,
+  CycleReport,
+  ParseInfo,
+} from './controller-types.js';
 
-/** Options of the controller; defaults: poll from settings, resync 60 s, backoff 1 s..60 s. */
-export interface ControllerOptions {
-  readonly store: TopologyStore;
-  readonly gniPath: string;
-  /** Where the applied version is written; default `<gni dir>/global_network_info.version`. */
-  readonly versionFile?: string;
-  readonly settings: Settings;
-  readonly logger: Logger;
-  readonly resyncMs?: number;
-  readonly backoffBaseMs?: number;
-  readonly backoffMaxMs?: number;
-  /** Watch the file for changes (default true). */
-  readonly watchFile?: boolean;
-  /** Debounce of file events (default 50 ms). */
-  readonly debounceMs?: number;
-  readonly onProgress?: (done: number, total: number) => void;
-  /** Called after every cycle of `run()` with its report (status file, metrics). */
-  readonly onCycle?: (report: CycleReport) => void;
-}
-
-/** How a cycle read its document (for its log line and report). */
-interface ParseInfo {
-  readonly mode: 'incremental' | 'full';
-  readonly scanned_kb: number;
-}
-
-/** Outcome of one cycle. */
-export interface CycleReport {
-  readonly result: 'applied' | 'unchanged' | 'rejected' | 'failed' | 'missing';
-  readonly version?: string;
-  readonly counts?: PlanCounts;
-  readonly durations: Durations;
-  readonly issues: number;
-  readonly error?: string;
-  /** How the document was read this cycle, if it was: scanning only what changed since the
-   * last one, or in full. */
-  readonly parse?: 'incremental' | 'full';
-  /** The owners this cycle held, with the reasons (absent when none). */
-  readonly heldOwners?: readonly HeldOwner[];
-  /** Applied cycles: desired objects per kind (what the store holds for us now), the number
-   * of held entities, and the whole cycle's duration. */
-  readonly objects?: Readonly<Partial<Record<Kind, number>>>;
-  readonly heldEntities?: number;
-  readonly totalMs?: number;
-}
-
-/** At most this many held owners are named in a cycle's log line. */
-const HELD_IN_LOG = 20;
-
-/** The cycle log line's fields for held owners: `held_owners` (the first 20 as
- * `owner: reason`) and `held_owners_count`. */
-function heldFields(held: readonly HeldOwner[]): Record<string, unknown> {
-  if (held.length === 0) return {};
-  return {
-    held_owners: held.slice(0, HELD_IN_LOG).map((h) => `${h.owner}: ${h.reason}`),
-    held_owners_count: held.length,
-  };
-}
-
-/** Counters for SIGUSR1 and a metrics endpoint. */
-export interface ControllerCounters {
-  cycles: number;
-  applied: number;
-  unchanged: number;
-  rejected: number;
-  failed: number;
-  objectsCreated: number;
-  objectsUpdated: number;
-  objectsDeleted: number;
-}
+export type { ControllerCounters, ControllerOptions, CycleReport } from './controller-types.js';
 
 const since = (t: number): number => Math.round((performance.now() - t) * 100) / 100;
 
@@ -177,6 +113,8 @@ export class Controller {
       revision: r.apply?.revision ?? r.actual.revision,
       held: r.held,
     };
+    if (r.built)
+      this.synced.actual = await prepareAfterBuild(this.options.store, r.actual, r.mapping);
     if (view.version !== undefined) await this.writeVersion(view.version);
     this.lastAppliedVersion = view.version;
     this.lastOk = true;
