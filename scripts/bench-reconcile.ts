@@ -24,10 +24,12 @@
  * document on a tmpfs (`/var/run/eucalyptus`) and the store on disk. With the document on the
  * store's disk, each commit's fsync also waits for the device to write the document just renamed
  * (ext4 starts writing a file renamed over another at once; a flush waits for it): tens of ms at
- * 39 MiB. `--flush 0` skips the flush and rebuild.
+ * 39 MiB. `--flush 0` skips the flush and rebuild. The daemon runs with the environment of
+ * its systemd unit (packaging/systemd/eucanetd.service: `MALLOC_ARENA_MAX`, `NODE_OPTIONS`);
+ * `--unit-env 0` runs it without.
  * Usage: npm run build && npx tsx scripts/bench-reconcile.ts [--size S|M|L|XL|25k] [--seed N]
  *          [--gateways shared-peer|mixed] [--rounds N] [--cycles N] [--debounce-ms N] [--idle-s N]
- *          [--gni-dir DIR] [--flush 0|1]
+ *          [--gni-dir DIR] [--flush 0|1] [--unit-env 0|1]
  */
 import { spawn } from 'node:child_process';
 import {
@@ -48,7 +50,15 @@ import type { GlobalView } from '../src/gni/index.js';
 import { writeGniXml } from '../src/gni/index.js';
 import { flushDocument } from '../src/reconciler/read-document.js';
 import { openFileStore } from '../src/store/index.js';
-import { cycleOf, Daemon, logLines, median, runCli, type CycleLine } from './lib/daemon-driver.js';
+import {
+  cycleOf,
+  Daemon,
+  logLines,
+  median,
+  runCli,
+  unitEnvironment,
+  type CycleLine,
+} from './lib/daemon-driver.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import {
   addInstanceLike,
@@ -76,6 +86,8 @@ const idleS = Number(arg('idle-s', '15'));
 /** Where the document lives ('' = next to the store, on the temp directory's disk). */
 const gniDir = arg('gni-dir', '');
 const withFlush = arg('flush', '1') !== '0';
+/** The daemon's environment: its systemd unit's (`--unit-env 1`, default) or none added. */
+const daemonEnv = arg('unit-env', '1') !== '0' ? unitEnvironment() : {};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const load = (): string =>
   loadavg()
@@ -273,12 +285,14 @@ async function main(): Promise<void> {
       `machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; load ${load()}`,
     );
     console.log(`document in ${docDir}; store in ${files.store}`);
+    const envText = Object.entries(daemonEnv).map(([k, v]) => `${k}=${v}`);
+    console.log(`daemon environment: ${envText.join(' ') || '(none added: --unit-env 0)'}`);
     console.log(
       `document: size ${sizeArg} seed ${seed} gateways ${gateways}: ${view0.instances.length} instances, ${ifaces} interfaces, ${(xml.length / 2 ** 20).toFixed(1)} MiB XML; debounce ${debounceMs} ms (in-place writes; a rename starts the cycle at once)`,
     );
 
     const t = performance.now();
-    const daemon = new Daemon(files, debounceMs);
+    const daemon = new Daemon(files, debounceMs, daemonEnv);
     await daemon.waitFor(view0.version!, 600_000, 10);
     const startMs = performance.now() - t;
     await sleep(300);
@@ -324,18 +338,21 @@ async function flushAndRebuild(
   files: { gni: string; store: string; log: string },
   soakLast: string | undefined,
 ): Promise<void> {
-  await runCli([
-    'run',
-    '--flush',
-    '--yes',
-    '--once',
-    '--gni',
-    files.gni,
-    '--store',
-    files.store,
-    '--log-file',
-    files.log,
-  ]);
+  await runCli(
+    [
+      'run',
+      '--flush',
+      '--yes',
+      '--once',
+      '--gni',
+      files.gni,
+      '--store',
+      files.store,
+      '--log-file',
+      files.log,
+    ],
+    daemonEnv,
+  );
   const flush = logLines(files.log, 'eucanetd flush and rebuild complete').at(-1);
   console.log(
     `flush and rebuild (run -F --once, document ${String(soakLast)}): ${String(flush?.['total_ms'])} ms, ${String(flush?.['deleted'])} deleted, ${String(flush?.['created'])} created (load ${load()})`,

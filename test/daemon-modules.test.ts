@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { HEARTBEAT_PORT } from '../src/datapath/index.js';
 import { BIN, cli, cliBuilt, countObjects } from './helpers/cli.js';
 import { repoPath } from './helpers/gni-doc.js';
+import { unitEnvironment } from '../scripts/lib/daemon-driver.js';
 
 /** Runs `eucanetd ARGS…` under the module trace; the modules it loaded. */
 function loadedBy(
@@ -67,6 +68,18 @@ describe('daemon modules (what `eucanetd run` on a file store loads)', function 
     );
     expect(pkg(withMetrics.mods, 'prom-client')).to.equal(true);
     expect(pkg(withMetrics.mods, 'etcd3')).to.equal(false);
+  });
+
+  it("the controller unit's environment (malloc arenas, young generation) starts the daemon", async () => {
+    const env = unitEnvironment();
+    expect(env).to.have.keys(['MALLOC_ARENA_MAX', 'NODE_OPTIONS']);
+    const gni = join(dir, 'global_network_info.xml');
+    copyFileSync(repoPath('fixtures/gni/small.xml'), gni);
+    const store = join(dir, 'store');
+    // node refuses to start on a NODE_OPTIONS flag it does not allow there
+    const r = cli(['run', '--once', '--gni', gni, '--store', store], { env });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(await countObjects(store)).to.be.greaterThan(0);
   });
 
   it('the agent help still names the datapath heartbeat port as the default', () => {

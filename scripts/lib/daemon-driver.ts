@@ -11,6 +11,20 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/eucanetd', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/bin/cli.js', import.meta.url));
+const UNIT = fileURLToPath(new URL('../../packaging/systemd/eucanetd.service', import.meta.url));
+
+/**
+ * The environment the controller's systemd unit gives the daemon (its `Environment=` lines but
+ * `EUCALYPTUS`, which names the settings file): the benchmarks run the daemon the way it is
+ * installed (e.g. `MALLOC_ARENA_MAX`, `NODE_OPTIONS`).
+ */
+export function unitEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(UNIT, 'utf8').matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)) {
+    if (m[1] !== 'EUCALYPTUS') env[m[1]!] = m[2]!;
+  }
+  return env;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -31,11 +45,15 @@ function nodeArgs(): string[] {
   return (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 }
 
-/** Runs `eucanetd` with `args` to completion; rejects on a non-zero exit. */
-export function runCli(args: readonly string[]): Promise<void> {
+/** Runs `eucanetd` with `args` to completion (`env` added to this process's); rejects on a
+ * non-zero exit. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<void> {
   requireBuild();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) =>
@@ -57,6 +75,7 @@ export class Daemon {
   constructor(
     readonly files: DaemonFiles,
     debounceMs: number,
+    env: Record<string, string> = {},
   ) {
     requireBuild();
     this.child = spawn(
@@ -82,7 +101,7 @@ export class Daemon {
         '--debounce-ms',
         String(debounceMs),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
     );
     // its log goes to the log file too; keep the end of stderr for an error message
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d).slice(-4096)));
