@@ -355,7 +355,7 @@ async function flushAndRebuild(
   );
   const flush = logLines(files.log, 'eucanetd flush and rebuild complete').at(-1);
   console.log(
-    `flush and rebuild (run -F --once, document ${String(soakLast)}): ${String(flush?.['total_ms'])} ms, ${String(flush?.['deleted'])} deleted, ${String(flush?.['created'])} created (load ${load()})`,
+    `flush and rebuild (run -F --once, document ${String(soakLast)}): ${String(flush?.['total_ms'])} ms, ${String(flush?.['deleted'])} deleted, ${String(flush?.['created'])} created; flush plan ${String(flush?.['flush_plan_ms'])} ms, flush ${String(flush?.['flush_ms'])}, rebuild map ${String(flush?.['map_ms'])}, plan ${String(flush?.['diff_ms'])}, apply ${String(flush?.['apply_ms'])} (load ${load()})`,
   );
 }
 

@@ -146,6 +146,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       const view = document.view;
       const t = performance.now();
       const planned = await planFlush(store, { ordered: flushOrdered(store) });
+      const planMs = performance.now() - t;
       const where = opts.api ?? opts.store;
       const ok = await confirm(
         `run -F deletes ${planned.ops.length} managed objects from ${where} (${byKindText(planned.byKind)}) and rebuilds them from GNI ${view.version ?? '(no version)'}.`,
@@ -157,11 +158,13 @@ export async function runCommand(opts: RunOptions): Promise<void> {
         return;
       }
       const onFlush = progress('flush');
+      const tf = performance.now();
       const flushed = await flushManaged(store, {
         // planned again after a confirmation on a terminal (the store may have changed meanwhile)
         ...(opts.yes === true ? { plan: planned } : {}),
         ...(onFlush ? { onProgress: onFlush } : {}),
       });
+      const flushMs = performance.now() - tf;
       const onRebuild = progress('rebuild');
       const rebuilt = await reconcileView(store, view, settings.mapping, {
         allocations: flushed.allocations,
@@ -174,6 +177,10 @@ export async function runCommand(opts: RunOptions): Promise<void> {
         deleted: flushed.deleted,
         created: rebuilt.plan.counts.create,
         version: view.version,
+        // where it went: planning the flush, the flush, the rebuild's phases
+        flush_plan_ms: Math.round(planMs),
+        flush_ms: Math.round(flushMs),
+        ...rebuilt.durations,
         total_ms: Math.round(performance.now() - t),
       });
       rebuild = { bytes: document.bytes, view, result: rebuilt };
