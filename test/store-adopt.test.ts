@@ -13,9 +13,12 @@ import { createApiClient } from '../src/api/index.js';
 import { startTestApiServer } from '../src/api/testing.js';
 import { DEFAULT_MAPPING_CONFIG } from '../src/mapping/index.js';
 import { reconcileView } from '../src/reconciler/index.js';
+import { checkBulkCreate, runBulkCreate } from '../src/store/bulk.js';
+import { StoreState } from '../src/store/state.js';
 import {
   createMemoryStore,
   handOver,
+  handOverBatch,
   openFileStore,
   type Kind,
   type TopologyStore,
@@ -100,6 +103,39 @@ describe('store: adopting handed-over objects in a bulk create', () => {
     expect((await store.get('rule', 'r2'))!.version).to.equal(1);
     expect(extra.version).to.equal(7);
     expect(await store.get('rule', 'r3')).to.not.equal(sealed);
+  });
+
+  it('copies a handed-over object with a getter, and keeps the value it read', async () => {
+    let reads = 0;
+    const getter = handed(
+      Object.defineProperty({ id: 'r1', chainId: 'c' }, 'type', {
+        enumerable: true,
+        get: () => (reads++ === 0 ? 'accept' : 'drop'),
+      }),
+    );
+    await store.bulkCreate!([create('chain', { id: 'c', name: 'c' }), create('rule', getter)]);
+    const stored = (await store.get('rule', 'r1'))!;
+    expect(stored).to.not.equal(getter);
+    expect(Object.getOwnPropertyDescriptor(stored, 'type')).to.have.property('value', 'accept');
+    expect(Object.isFrozen(getter)).to.equal(false);
+  });
+
+  it('a check of the whole set (the etcd backend) changes no handed-over object', () => {
+    const rule = { id: 'r1', chainId: 'c', type: 'accept' };
+    const ops = [create('chain', { id: 'c', name: 'c' }), create('rule', rule)];
+    handOverBatch(ops);
+    const state = new StoreState();
+    expect(checkBulkCreate(state, ops)).to.equal(true);
+    expect(checkBulkCreate(state, [])).to.equal(false);
+    expect(Object.isFrozen(rule)).to.equal(false);
+    expect(rule).to.deep.equal({ id: 'r1', chainId: 'c', type: 'accept' });
+    // so a run after it still adopts the object
+    const changes = runBulkCreate(state, ops);
+    expect(changes.find((c) => c.id === 'r1')!.object).to.equal(rule);
+    // and it refuses what the run refuses
+    const bad = [create('rule', { id: 'r2', chainId: 'nope', type: 'accept' })];
+    expect(() => checkBulkCreate(state, bad)).to.throw(/chain\/nope/);
+    expect(() => runBulkCreate(state, bad)).to.throw(/chain\/nope/);
   });
 
   it('a refused bulk create leaves the handed-over objects untouched', async () => {

@@ -33,6 +33,20 @@ interface Loss {
 /** Runs the delete ops against `state` (not modified) and returns the changes, or throws the
  * error the deletes would meet (nothing is applied then). */
 export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Change[] {
+  return bulkDelete(state, ops, false) as Change[];
+}
+
+/** Whether the delete ops would change anything, or the error `runBulkDelete` would throw,
+ * without making the changes (see `checkBulkCreate`). */
+export function checkBulkDelete(state: StoreState, ops: readonly DeleteOp[]): boolean {
+  return bulkDelete(state, ops, true) as boolean;
+}
+
+function bulkDelete(
+  state: StoreState,
+  ops: readonly DeleteOp[],
+  checkOnly: boolean,
+): Change[] | boolean {
   if (!Array.isArray(ops)) throw new InvalidFieldError('bulk delete: ops must be a list');
   const gone = new Map<Kind, Map<string, AnyObject>>();
   const queue: AnyObject[] = [];
@@ -172,6 +186,7 @@ export function runBulkDelete(state: StoreState, ops: readonly DeleteOp[]): Chan
     }
   }
 
+  if (checkOnly) return gone.size > 0;
   const changes: Change[] = [];
   for (const [kind, objects] of gone)
     for (const id of objects.keys()) changes.push({ kind, id, type: 'deleted' });

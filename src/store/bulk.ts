@@ -44,6 +44,30 @@ export function runBulkCreate(
   tables?: Map<Kind, ReadonlyMap<string, AnyObject>>,
   handedOver = isHandedOverBatch(ops),
 ): Change[] {
+  return bulkCreate(state, ops, tables, handedOver, false) as Change[];
+}
+
+/**
+ * Whether the create ops would change anything, or the error `runBulkCreate` would throw: every
+ * check of `runBulkCreate` without making the changes (no version added, nothing frozen, so an
+ * object handed over can still be adopted by a later run). The etcd backend checks a bulk commit
+ * as one set this way before it commits it in batches.
+ */
+export function checkBulkCreate(
+  state: StoreState,
+  ops: readonly CreateOp[],
+  handedOver = isHandedOverBatch(ops),
+): boolean {
+  return bulkCreate(state, ops, undefined, handedOver, true) as boolean;
+}
+
+function bulkCreate(
+  state: StoreState,
+  ops: readonly CreateOp[],
+  tables: Map<Kind, ReadonlyMap<string, AnyObject>> | undefined,
+  handedOver: boolean,
+  checkOnly: boolean,
+): Change[] | boolean {
   const adopt = handedOver ? 'batch' : true;
   if (!Array.isArray(ops)) throw new InvalidFieldError('bulk create: ops must be a list');
   const fresh = new Map<Kind, Map<string, Obj>>();
@@ -157,6 +181,7 @@ export function runBulkCreate(
     if (bindings.symmetric && obj['peerId'] !== undefined) link(obj, id, fresh, state, touched);
   }
 
+  if (checkOnly) return objs.length > 0;
   const changes: Change[] = new Array<Change>(objs.length);
   for (let i = 0; i < objs.length; i++) {
     const kind = kinds[i]!;

@@ -24,8 +24,9 @@ export interface BulkLimits {
 class BatchTooLarge extends Error {}
 
 /**
- * Runs `engine` over `ops` as one set against `state` (throwing its error, nothing written),
- * then commits the ops in batches through `commit` (which runs the function it is given against
+ * Checks `ops` as one set against `state` with `check` (the engine's checks without making the
+ * changes: `checkBulkCreate`, `checkBulkDelete`; throwing its error, nothing written), then
+ * commits the ops in batches through `commit` (which runs the function it is given against
  * the current state and commits the changes as one etcd transaction). A batch that changes more
  * than `limits.ops` objects, or that etcd refuses for its size, is halved and tried again; the
  * smaller size is kept for the rest. Returns the revision of the last batch.
@@ -34,10 +35,11 @@ export async function bulkCommit<O extends Op>(
   state: StoreState,
   ops: readonly O[],
   engine: (state: StoreState, ops: readonly O[]) => Change[],
+  check: (state: StoreState, ops: readonly O[]) => boolean,
   limits: BulkLimits,
   commit: (run: (state: StoreState) => Change[]) => Promise<CommitResult>,
 ): Promise<CommitResult> {
-  if (engine(state, ops).length === 0) return { revision: state.revision };
+  if (!check(state, ops)) return { revision: state.revision };
   // checked as a set above: a later batch must not fail on what an earlier one already did (a
   // delete its cascade took, a version its edit of a survivor moved on)
   const batchOps = ops.map((op) =>

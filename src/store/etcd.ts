@@ -18,8 +18,8 @@ import { watchEtcdHistory } from './etcd-history.js';
 import { NAMED_KINDS } from './schema.js';
 import { StoreState } from './state.js';
 import { runTransaction } from './transaction.js';
-import { runBulkCreate, type CreateOp } from './bulk.js';
-import { runBulkDelete, type DeleteOp } from './bulk-delete.js';
+import { checkBulkCreate, runBulkCreate, type CreateOp } from './bulk.js';
+import { checkBulkDelete, runBulkDelete, type DeleteOp } from './bulk-delete.js';
 import { bulkCommit, deferPeers, type BulkLimits } from './etcd-bulk.js';
 import type {
   AnyObject,
@@ -172,8 +172,10 @@ class EtcdStore implements TopologyStore {
   bulkCreate(ops: readonly CreateOp[]): Promise<CommitResult> {
     const handedOver = isHandedOverBatch(ops);
     return this.exclusive(() =>
-      this.bulk(ops, (state, batch) =>
-        runBulkCreate(state, deferPeers(state, batch), undefined, handedOver),
+      this.bulk(
+        ops,
+        (state, batch) => runBulkCreate(state, deferPeers(state, batch), undefined, handedOver),
+        (state, all) => checkBulkCreate(state, all, handedOver),
       ),
     );
   }
@@ -181,7 +183,7 @@ class EtcdStore implements TopologyStore {
   /** Deletes many objects as a sequence of commits within etcd's request limits (see
    * `bulkCommit`); give them children first, as a flush plans them. */
   bulkDelete(ops: readonly DeleteOp[]): Promise<CommitResult> {
-    return this.exclusive(() => this.bulk(ops, runBulkDelete));
+    return this.exclusive(() => this.bulk(ops, runBulkDelete, checkBulkDelete));
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -193,9 +195,12 @@ class EtcdStore implements TopologyStore {
   private async bulk<O extends Op>(
     ops: readonly O[],
     engine: (state: StoreState, ops: readonly O[]) => Change[],
+    check: (state: StoreState, ops: readonly O[]) => boolean,
   ): Promise<CommitResult> {
     this.checkWritable();
-    return bulkCommit(this.cache.state, ops, engine, this.bulkLimits, (run) => this.commit(run));
+    return bulkCommit(this.cache.state, ops, engine, check, this.bulkLimits, (run) =>
+      this.commit(run),
+    );
   }
 
   async close(): Promise<void> {
