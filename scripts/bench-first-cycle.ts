@@ -12,12 +12,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { IdDeriver, type IdPrefix } from '../src/common/index.js';
+import { IdDeriver } from '../src/common/index.js';
 import { readGniWithState } from '../src/gni/index.js';
 import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
 import { emptyActual } from '../src/discovery/index.js';
 import { buildPlan } from '../src/reconciler/build.js';
 import { KINDS } from '../src/store/index.js';
+import { floorMaps } from './lib/floor-maps.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,17 +71,7 @@ for (let r = 1; r <= runs; r++) {
   for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) tags++;
   const scan = performance.now() - t;
   t = performance.now();
-  const maps = sizes.map(() => new Map<string, object>());
-  let n = 0;
-  sizes.forEach((size, k) => {
-    const map = maps[k]!;
-    let prefix!: IdPrefix; // set at i = 0
-    for (let i = 0; i < size; i++, n++) {
-      if (i % 16 === 0) prefix = d.prefix(`rule:ic_i-${n.toString(16).padStart(8, '0')}_pre:`);
-      const id = d.deriveAfter(prefix, `s${i % 16}`);
-      map.set(id, { id, owner: 'i-0', type: 'accept', dlType: 2048, nwProto: 6 });
-    }
-  });
+  const { maps, count: n } = floorMaps(d, sizes);
   const objects = performance.now() - t;
   t = performance.now();
   const ops: object[] = [];

@@ -17,7 +17,7 @@
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { derivedId, IdDeriver, type IdPrefix } from '../src/common/index.js';
+import { derivedId, IdDeriver } from '../src/common/index.js';
 import type { GlobalView } from '../src/gni/index.js';
 import {
   DEFAULT_MAPPING_CONFIG,
@@ -28,6 +28,7 @@ import {
 import { wasPropagated } from '../src/mapping/map-topology.js';
 import { KINDS } from '../src/store/index.js';
 import { syntheticView } from '../test/helpers/view-builder.js';
+import { floorMaps } from './lib/floor-maps.js';
 import { changeSgRulePort, groupsWithPortRules } from './lib/view-edits.js';
 
 function arg(name: string, dflt: string): string {
@@ -98,18 +99,7 @@ function floor(like: DesiredTopology, runs: number): number[] {
   const times: number[] = [];
   for (let r = 0; r <= runs; r++) {
     const t = performance.now();
-    const maps = sizes.map(() => new Map<string, object>());
-    let n = 0;
-    sizes.forEach((size, k) => {
-      const map = maps[k]!;
-      let prefix!: IdPrefix; // set at i = 0
-      for (let i = 0; i < size; i++, n++) {
-        if (i % 16 === 0)
-          prefix = d.prefix(`rule:ic_i-${n.toString(16).padStart(8, '0')}_prechain:`);
-        const id = d.deriveAfter(prefix, `s${i % 16}`);
-        map.set(id, { id, owner: 'i-0', type: 'accept', dlType: 2048, nwProto: 6 });
-      }
-    });
+    const { maps } = floorMaps(d, sizes);
     if (r > 0) times.push(performance.now() - t); // round 0 warms up
     keep = maps;
   }
