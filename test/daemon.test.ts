@@ -42,6 +42,20 @@ async function idsIn(dir: string): Promise<string[]> {
   }
 }
 
+/** The next document: version 0000beef, one more ingress rule (UDP 5000-5001) in the first
+ * security group. */
+function nextWithUdpRule(doc: Doc): Doc {
+  const next = structuredClone(doc);
+  next.version = '0000beef';
+  next.securityGroups[0]!.ingressRules.push({
+    protocol: 17,
+    fromPort: 5000,
+    toPort: 5001,
+    cidr: '192.0.2.0/24',
+  });
+  return next;
+}
+
 describe('daemon (real binary)', function () {
   this.timeout(60_000);
   let dir: string;
@@ -107,14 +121,7 @@ describe('daemon (real binary)', function () {
     expect(second.stderr).to.match(/in use/);
 
     // a new document, written by rename: picked up by the file watch long before the 30 s poll
-    const next = structuredClone(doc);
-    next.version = '0000beef';
-    next.securityGroups[0].ingressRules.push({
-      protocol: 17,
-      fromPort: 5000,
-      toPort: 5001,
-      cidr: '192.0.2.0/24',
-    });
+    const next = nextWithUdpRule(doc);
     const t0 = Date.now();
     write(next);
     await until('second apply', () => readFileSync(versionFile, 'utf8') === '0000beef');
@@ -204,14 +211,7 @@ describe('daemon (real binary)', function () {
       () => existsSync(versionFile) && readFileSync(versionFile, 'utf8') === doc.version,
     );
     expect(stderr).to.include('eucanetd flush and rebuild complete');
-    const next = structuredClone(doc);
-    next.version = '0000beef';
-    next.securityGroups[0].ingressRules.push({
-      protocol: 17,
-      fromPort: 5000,
-      toPort: 5001,
-      cidr: '192.0.2.0/24',
-    });
+    const next = nextWithUdpRule(doc);
     write(next);
     await until('change applied', () => readFileSync(versionFile, 'utf8') === '0000beef');
     // one cycle line: the change's (the first cycle found the rebuilt document unchanged)
