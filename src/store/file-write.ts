@@ -79,11 +79,6 @@ export async function replaceFile(
   await fsyncDir(dir);
 }
 
-/** Every object of `state` as `[kind, object]`, kind by kind. */
-export function* allObjects(state: SnapshotSource): Generator<readonly [Kind, AnyObject]> {
-  for (const kind of KINDS) for (const obj of state.objects(kind).values()) yield [kind, obj];
-}
-
 /** The objects of `state`, kind by kind. */
 function* objectsByKind(state: SnapshotSource): Generator<readonly [Kind, Iterable<AnyObject>]> {
   for (const kind of KINDS) yield [kind, state.objects(kind).values()];
