@@ -38,6 +38,14 @@ import type {
 
 export type { ControllerCounters, ControllerOptions, CycleReport } from './controller-types.js';
 
+/** What the next cycle patches from (see `Controller.takeApplied`). */
+interface Synced {
+  actual: ActualTopology;
+  desired: DesiredTopology;
+  revision: number;
+  held: ReadonlySet<string>;
+}
+
 const since = (t: number): number => Math.round((performance.now() - t) * 100) / 100;
 
 /** The reconcile daemon. */
@@ -78,14 +86,7 @@ export class Controller {
    * with the store revision right after the apply (if nobody wrote since, unchanged desired
    * objects need no field comparison). Dropped on any failure and at every resync.
    */
-  private synced:
-    | {
-        actual: ActualTopology;
-        desired: DesiredTopology;
-        revision: number;
-        held: ReadonlySet<string>;
-      }
-    | undefined;
+  private synced: Synced | undefined;
   /** The last mapping result (pure in its inputs, so reusable whatever the apply did). */
   private lastMapping: MappingResult | undefined;
 
@@ -107,20 +108,31 @@ export class Controller {
     this.lastView = view;
     this.lastRead = undefined; // the next changed document is read in full once
     this.lastMapping = r.mapping;
+    const synced = this.takeApplied(r);
+    if (r.built) synced.actual = await prepareAfterBuild(this.options.store, r.actual, r.mapping);
+    await this.applied(view.version);
+    this.lastResyncAt = Date.now();
+  }
+
+  /** Keeps what the next cycle patches from: `r`'s actual topology, desired state and held
+   * owners, at the revision `r` left the store at. */
+  private takeApplied(r: ReconcileResult): Synced {
     this.synced = {
       actual: r.actual,
       desired: r.mapping.desired,
       revision: r.apply?.revision ?? r.actual.revision,
       held: r.held,
     };
-    if (r.built)
-      this.synced.actual = await prepareAfterBuild(this.options.store, r.actual, r.mapping);
-    if (view.version !== undefined) await this.writeVersion(view.version);
-    this.lastAppliedVersion = view.version;
+    return this.synced;
+  }
+
+  /** After `version` is applied: the version file written, the loop back to normal. */
+  private async applied(version: string | undefined): Promise<void> {
+    if (version !== undefined) await this.writeVersion(version);
+    this.lastAppliedVersion = version;
     this.lastOk = true;
     this.forced = false;
     this.failures = 0;
-    this.lastResyncAt = Date.now();
   }
 
   /** The version file path in use. */
@@ -317,22 +329,13 @@ export class Controller {
       Object.assign(durations, r.durations);
       this.lastMapping = r.mapping;
       if (r.apply?.aborted) throw new Error('stopped before the plan was fully applied');
-      this.synced = {
-        actual: r.actual,
-        desired: r.mapping.desired,
-        revision: r.apply?.revision ?? r.actual.revision,
-        held: r.held,
-      };
+      const kept = this.takeApplied(r);
       const c = r.plan.counts;
       this.counters.applied++;
       this.counters.objectsCreated += c.create;
       this.counters.objectsUpdated += c.update;
       this.counters.objectsDeleted += c.delete;
-      if (version !== undefined) await this.writeVersion(version);
-      this.lastAppliedVersion = version;
-      this.lastOk = true;
-      this.forced = false;
-      this.failures = 0;
+      await this.applied(version);
       if (resync) this.lastResyncAt = Date.now();
       if (r.mapping.issues.length) this.logIssues(r.mapping.issues);
       const objects: Partial<Record<Kind, number>> = {};
@@ -356,7 +359,7 @@ export class Controller {
       });
       if (r.built) {
         const tp = performance.now(); // off the cycle's figures: see prepareAfterBuild
-        this.synced.actual = await prepareAfterBuild(store, r.actual, r.mapping);
+        kept.actual = await prepareAfterBuild(store, r.actual, r.mapping);
         log.info('prepared for the next change after a bulk build', { duration_ms: since(tp) });
       }
       return {
