@@ -16,6 +16,7 @@ import { writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flushDocument } from '../src/reconciler/read-document.js';
+import { median } from './lib/daemon-driver.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +30,6 @@ const load = (): string =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-fsync-doc-'));
