@@ -12,12 +12,14 @@
  *     idle), with the heap compactions of its log;
  *   - flush and rebuild (`eucanetd run -F --once`);
  *   - the floor of a change end to end, measured in a separate process of this script
- *     (`--floor DIR`, so this process's heap does not inflate it): the file watch noticing a
- *     rename (no debounce follows a rename), reading the document, comparing it with the last
- *     one (a new version differs near the start), one fsynced commit of a small transaction and
- *     the version file (what a cycle cannot skip). The document's data is flushed in the
- *     background from the rename on, as the daemon does; the commit's fsync waits for what is
- *     left of that flush (on ext4 a commit after a rename writes the renamed file's data).
+ *     (`--floor DIR`, so this process's heap does not inflate it): the rename itself (the
+ *     CLC's syscall, inside every end-to-end figure: on ext4 it frees the old document's blocks),
+ *     the file watch noticing it (no debounce follows a rename), reading the document the
+ *     daemon's way (two reused buffers), comparing it with the last one (a new version differs
+ *     near the start), one fsynced commit of a small transaction and the version file (what a
+ *     cycle cannot skip). The document's data is flushed in the background from the rename on,
+ *     as the daemon does; the commit's fsync waits for what is left of that flush (on ext4 a
+ *     commit after a rename writes the renamed file's data).
  *   - per change cycle, the size of its journal record (`journal_record`).
  * `--gni-dir DIR` puts the document (and the floor's) in a fresh directory under DIR instead of
  * next to the store: `--gni-dir /dev/shm` is the production layout, the cloud controller's
@@ -48,7 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { watch } from 'chokidar';
 import type { GlobalView } from '../src/gni/index.js';
 import { writeGniXml } from '../src/gni/index.js';
-import { flushDocument } from '../src/reconciler/read-document.js';
+import { DocumentBuffers, flushDocument } from '../src/reconciler/read-document.js';
 import { openFileStore } from '../src/store/index.js';
 import {
   cycleOf,
@@ -182,6 +184,7 @@ async function floor(dir: string, xml: Buffer): Promise<void> {
   await sleep(300);
   let seen: (() => void) | undefined;
   watcher.on('all', () => seen?.());
+  const renameMs: number[] = [];
   const watchMs: number[] = [];
   const readMs: number[] = [];
   const cmpMs: number[] = [];
@@ -193,23 +196,29 @@ async function floor(dir: string, xml: Buffer): Promise<void> {
   const other = Buffer.from(xml);
   const at = other.indexOf('version="') + 'version="'.length;
   other[at] = other[at] === 0x30 ? 0x31 : 0x30;
+  const buffers = new DocumentBuffers();
+  let last: Buffer | undefined;
   for (let r = 0; r < 11; r++) {
     writeFileSync(`${file}.temp`, r % 2 ? xml : other);
     await sleep(100);
     const noticed = new Promise<void>((res) => (seen = res));
     let t = performance.now();
     renameSync(`${file}.temp`, file);
+    renameMs.push(performance.now() - t);
+    t = performance.now();
     await noticed;
     watchMs.push(performance.now() - t);
     // as the daemon does: the new document's data goes to disk while it is read, compared and
     // committed (otherwise the commit's fsync writes it first, on ext4 after a rename)
     void flushDocument(file);
     t = performance.now();
-    const bytes = readFileSync(file);
+    const bytes = await buffers.read(file);
     readMs.push(performance.now() - t);
     t = performance.now();
-    bytes.equals(r % 2 ? other : xml);
+    if (last !== undefined) bytes.equals(last);
     cmpMs.push(performance.now() - t);
+    buffers.release(last);
+    last = bytes;
     t = performance.now();
     await store.transaction([
       {
@@ -229,6 +238,7 @@ async function floor(dir: string, xml: Buffer): Promise<void> {
   if (docDir !== fdir) rmSync(docDir, { recursive: true, force: true });
   // no debounce: the daemon starts the cycle at once when a file is renamed onto the path
   const parts = {
+    rename: median(renameMs),
     watch: median(watchMs),
     read: median(readMs),
     compare: median(cmpMs),
