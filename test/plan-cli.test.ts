@@ -2,7 +2,8 @@
  * `eucanetd plan`, `eucanetd diff` and `eucanetd gni validate` as operators and QA run them
  * (the real binary, output checked): rule changes as replacements with their field diff,
  * creates with their fields, no no-op fields, held entities with reasons, the JSON format
- * with its version, errors as JSON under --json, a missing store refused (issue 19 items 2, 3, 6).
+ * with its version, errors as JSON under --json (plan and apply), a missing store refused (issue 19
+ * items 2, 3, 6).
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,6 +161,14 @@ describe('plan, diff and gni validate (real binary)', function () {
     expect(err.formatVersion).to.equal(1);
     expect(err.error.message).to.match(/^GNI .*bad\.xml rejected: /);
     expect(err.error.issues.length).to.be.greaterThan(0);
+    expect(await count(store)).to.equal(before);
+    // apply --json too: the error as a document on stdout (its issues name the element), exit 1
+    const a = cli(['apply', '--gni', bad, '--store', store, '--json']);
+    expect(a.status).to.equal(1);
+    const aerr = JSON.parse(a.stdout);
+    expect(aerr.error.message).to.match(/^GNI .*bad\.xml rejected: /);
+    expect(aerr.error.issues).to.deep.equal(err.error.issues);
+    expect(aerr.error.issues[0].path).to.be.a('string').and.not.equal('');
     expect(await count(store)).to.equal(before);
 
     const nope = cli(['plan', '--gni', SMALL, '--store', join(dir, 'nope', 'x')]);

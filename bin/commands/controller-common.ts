@@ -72,9 +72,18 @@ export function progress(label: string): ((done: number, total: number) => void)
   };
 }
 
-/** Prints `eucanetd: <message>` on stderr once and sets exit code 1. */
-export function fail(e: unknown): void {
-  process.stderr.write(`eucanetd: ${e instanceof Error ? e.message : String(e)}\n`);
+/**
+ * Reports an error and sets exit code 1: `eucanetd: <message>` on stderr, or, with `json`
+ * (the command's --json), a JSON document on stdout so a pipe always gets one: the fields of
+ * `json` (a format version, say), then `error: { message, issues }` (a rejected document's
+ * issues, else none).
+ */
+export function fail(e: unknown, json?: Readonly<Record<string, unknown>>): void {
+  const message = e instanceof Error ? e.message : String(e);
+  if (json !== undefined) {
+    const issues = e instanceof DocumentError ? e.issues : [];
+    process.stdout.write(JSON.stringify({ ...json, error: { message, issues } }, null, 2) + '\n');
+  } else process.stderr.write(`eucanetd: ${message}\n`);
   process.exitCode = 1;
 }
 

@@ -19,7 +19,7 @@ import {
 import type { PlanReport, ReconcileResult } from '../../src/reconciler/index.js';
 import { createMemoryStore } from '../../src/store/index.js';
 import {
-  DocumentError,
+  fail,
   LEVELS,
   readDocument,
   requireExistingStore,
@@ -63,18 +63,10 @@ function print(report: PlanReport, r: ReconcileResult, opts: { json?: boolean; c
   process.exitCode = isEmptyPlan(r.plan) ? 0 : 2;
 }
 
-/** Reports an error: as JSON on stdout under --json (so a pipe always gets a document), else
- * one line on stderr. Exit 1. */
+/** Reports an error: as JSON on stdout under --json (with the plan format's version), else one
+ * line on stderr. Exit 1. */
 function failPlan(e: unknown, json: boolean | undefined): void {
-  const message = e instanceof Error ? e.message : String(e);
-  if (json) {
-    const issues = e instanceof DocumentError ? e.issues : [];
-    process.stdout.write(
-      JSON.stringify({ formatVersion: PLAN_FORMAT_VERSION, error: { message, issues } }, null, 2) +
-        '\n',
-    );
-  } else process.stderr.write(`eucanetd: ${message}\n`);
-  process.exitCode = 1;
+  fail(e, json ? { formatVersion: PLAN_FORMAT_VERSION } : undefined);
 }
 
 async function planCommand(opts: PlanOptions): Promise<void> {

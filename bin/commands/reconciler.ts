@@ -78,7 +78,8 @@ async function applyCommand(opts: CommonOptions): Promise<void> {
         process.stdout.write(`... ${r.mapping.issues.length - 20} more issues (use --json)\n`);
     }
   } catch (e) {
-    fail(e);
+    // under --json a document on stdout, errors included (as `plan --json`)
+    fail(e, opts.json ? {} : undefined);
   }
 }
 
