@@ -2,7 +2,8 @@
  * The CLI's guards, as an operator meets them (real binary, output checked): a subcommand is
  * required and a mistyped one gets "did you mean" (issue 19 item 4), `version` and
  * `completion`; `flush` and `run -F` ask on a terminal, need --yes elsewhere, and --dry-run
- * says what they would delete and rebuild without touching anything (item 5).
+ * says what they would delete and rebuild without touching anything (item 5); the
+ * long-running commands log human lines on a terminal and JSON elsewhere (`--log-format`).
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -108,6 +109,25 @@ describe('CLI guards (real binary)', function () {
     expect(yes.status).to.equal(0);
     expect(yes.stdout).to.match(/^flushed 186 objects \(kept 4 hosts\) in \d+ ms\n$/);
     expect(await count(store)).to.equal(4);
+  });
+
+  it('agent and api log human lines on a terminal, JSON elsewhere; --log-format chooses', function () {
+    const MSG = 'agent needs exactly one of --store DIR or --api URL';
+    const piped = cli(['agent', '--host', 'h1']);
+    expect(piped.status).to.equal(2);
+    expect(JSON.parse(piped.stderr.trim())).to.include({ level: 'error', message: MSG });
+    const human = cli(['agent', '--host', 'h1', '--log-format', 'human']);
+    expect(human.status).to.equal(2);
+    expect(human.stderr).to.match(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} error ${MSG}\\n$`));
+    const json = cliOnTerminal(['agent', '--host', 'h1', '--log-format', 'json'], '');
+    if (json === undefined) this.skip();
+    expect(json.stdout).to.include(`"message":"${MSG}"`);
+    const tty = cliOnTerminal(['agent', '--host', 'h1'], '', { env: { NO_COLOR: '1' } })!;
+    expect(tty.status).to.equal(2);
+    expect(tty.stdout).to.match(new RegExp(`\\d\\d:\\d\\d:\\d\\d\\.\\d{3} error ${MSG}`));
+    expect(cli(['api', '--log-format', 'bogus']).stderr).to.include(
+      "argument 'bogus' is invalid. Allowed choices are auto, json, human.",
+    );
   });
 
   it('flush on a terminal asks: only "yes" goes on', async function () {

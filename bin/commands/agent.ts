@@ -4,9 +4,10 @@
  * SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
-import { createLogger } from '../../src/common/index.js';
+import { createLogger, wantsHumanLogs } from '../../src/common/index.js';
 import { openEtcdStore, openStore, type TopologyStore } from '../../src/store/index.js';
 import type { HeartbeatLiveness } from '../../src/datapath/index.js';
+import { logFormatOption, type LogFormat } from './log-format.js';
 
 interface AgentFlags {
   host: string;
@@ -25,6 +26,7 @@ interface AgentFlags {
   allowRootNetns?: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   logFile?: string;
+  logFormat: LogFormat;
 }
 
 /** Registers the agent subcommands on the program. */
@@ -64,6 +66,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--allow-root-netns', 'allow programming the initial network namespace')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .option('--log-file <file>', 'also append JSON log lines to this file')
+    .addOption(logFormatOption())
     .action(async (flags: AgentFlags) => {
       // loaded here, not at the top: other commands (the daemon) never load the datapath code
       // nor the API client's HTTP stack
@@ -77,6 +80,7 @@ export function registerAgentCommands(program: Command): void {
       } = await import('../../src/datapath/index.js');
       const logger = createLogger({
         level: flags.logLevel,
+        pretty: wantsHumanLogs(flags.logFormat),
         ...(flags.logFile ? { file: flags.logFile } : {}),
       });
       const instanceMtu = flags.instanceMtu === undefined ? undefined : Number(flags.instanceMtu);

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { wantsHumanLogs, createLogger, isTerminalError } from '../../src/common/index.js';
 import { openStore } from '../../src/store/index.js';
+import { logFormatOption, type LogFormat } from './log-format.js';
 
 interface ApiOptions {
   store: string;
@@ -15,6 +16,7 @@ interface ApiOptions {
   allowRemote?: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   logFile?: string;
+  logFormat: LogFormat;
 }
 
 /** Registers the api subcommands on the program. */
@@ -33,9 +35,10 @@ export function registerApiCommands(program: Command): void {
         .default('info'),
     )
     .option('--log-file <file>', 'also append JSON log lines to this file')
+    .addOption(logFormatOption())
     .action(async (opts: ApiOptions) => {
       const logger = createLogger({
-        pretty: wantsHumanLogs(),
+        pretty: wantsHumanLogs(opts.logFormat),
         level: opts.logLevel,
         ...(opts.logFile ? { file: opts.logFile } : {}),
       });

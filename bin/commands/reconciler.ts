@@ -12,6 +12,7 @@ import {
   reconcileView,
 } from '../../src/reconciler/index.js';
 import { confirm } from './confirm.js';
+import { logFormatOption } from './log-format.js';
 import {
   fail,
   LEVELS,
@@ -163,11 +164,7 @@ export function registerReconcilerCommands(program: Command): void {
       'status for `eucanetd status` (default: next to the version file)',
     )
     .option('--log-file <file>', 'also append JSON log lines to this file (reopened on SIGHUP)')
-    .addOption(
-      new Option('--log-format <format>', 'stderr log lines: human on a terminal, else JSON')
-        .choices(['auto', 'json', 'human'])
-        .default('auto'),
-    )
+    .addOption(logFormatOption())
     .option(
       '--report-interval <seconds>',
       'log the counters (eucanetd report) this often; 0: never',

@@ -35,6 +35,7 @@ import { defaultStatusFile, StatusWriter } from './status.js';
 import { openTopology } from './topology-source.js';
 import type { TopologySourceOptions } from './topology-source.js';
 import { programVersion } from './version.js';
+import type { LogFormat } from './log-format.js';
 
 /** Options of `run`. */
 export interface RunOptions extends TopologySourceOptions {
@@ -42,7 +43,7 @@ export interface RunOptions extends TopologySourceOptions {
   config?: string;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
   logFile?: string;
-  logFormat?: 'auto' | 'json' | 'human';
+  logFormat?: LogFormat;
   interval?: string;
   resyncInterval?: string;
   versionFile?: string;
