@@ -357,6 +357,9 @@ function cascade(ctx: BuildContext, key: string, path: string, cause: string): b
 /** Propagates invalidity to dependents until nothing changes (see docs/gni.md). */
 function propagate(view: ViewParts, ctx: BuildContext): void {
   const inv = ctx.invalid;
+  // every cascade starts from an invalid entity: a clean view (the usual case) has none, and a
+  // pass over it would only build and look up keys of every entity
+  if (inv.size === 0) return;
   const has = (kind: EntityKind, id: string | undefined): boolean =>
     id !== undefined && inv.has(entityKey(kind, id));
   for (let changed = true; changed;) {
