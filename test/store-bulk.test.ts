@@ -312,6 +312,31 @@ describe('store bulk create', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
+    it('writes the snapshot a compaction of the same state writes, existing objects updated', async () => {
+      const store = await openFileStore(join(dir, 's'));
+      try {
+        await store.transaction([host('h1'), create('port-group', { id: 'pg0', name: 'pg0' })]);
+        const plan = buildPlan(mapped.desired, await discover(store), false);
+        const ops = creates([...plan.storeOps]);
+        // new objects that point at committed ones (a host, a port group): those are updated
+        ops.push(
+          create('bridge', { id: 'b-x', name: 'b-x' }) as CreateOp,
+          bridgePort('p-x', 'b-x', { hostId: 'h1', portGroupIds: ['pg0'] }) as CreateOp,
+        );
+        await store.bulkCreate!(ops);
+        const lines = async (): Promise<string[]> => {
+          const text = await readFile(join(dir, 's', 'snapshot.ndjson'), 'utf8');
+          return text.split('\n').slice(1, -2); // without header and trailer
+        };
+        const written = await lines();
+        expect(written.join('\n')).to.include('"portIds":["p-x"]');
+        await (store as unknown as { compact(): Promise<void> }).compact();
+        expect(await lines()).to.deep.equal(written);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('writes one commit as a snapshot: reopen, follower and watch see it', async () => {
       const store = await openFileStore(join(dir, 's'));
       const follower = await openFileStore(join(dir, 's'), { readOnly: true, pollMs: 10 });

@@ -7,7 +7,7 @@ import { StoreError } from './errors.js';
 import { NAMED_KINDS } from './schema.js';
 import { StoreState } from './state.js';
 import { runBulkDelete, type DeleteOp } from './bulk-delete.js';
-import { runBulkCreate, type CreateOp } from './bulk.js';
+import { prepareBulkCreate, type BulkCreated, type CreateOp } from './bulk.js';
 import { runTransaction } from './transaction.js';
 import type {
   AnyObject,
@@ -96,8 +96,18 @@ export abstract class EmbeddedStore implements TopologyStore {
   /** Creates many new objects as one commit (see `TopologyWriter.bulkCreate`); persisted by
    * `persistBulk`. */
   bulkCreate(ops: readonly CreateOp[]): Promise<CommitResult> {
-    const tables = new Map<Kind, ReadonlyMap<string, AnyObject>>();
-    return this.bulk(() => runBulkCreate(this.state, ops, tables), tables);
+    return this.exclusive(async () => {
+      this.checkWritable();
+      const bulk = prepareBulkCreate(this.state, ops);
+      if (bulk.size === 0) return { revision: this.state.revision };
+      const revision = this.state.revision + 1;
+      await this.persistBulkCreate(revision, bulk);
+      this.state.applyCreated(bulk.created, bulk.updated, revision);
+      // change records only for a watch listening now (see `bulk`)
+      this.hub.announce(revision, () => bulk.changes());
+      await this.afterBulk();
+      return { revision };
+    });
   }
 
   /** Deletes many objects as one commit (see `TopologyWriter.bulkDelete`); persisted by
@@ -106,18 +116,15 @@ export abstract class EmbeddedStore implements TopologyStore {
     return this.bulk(() => runBulkDelete(this.state, ops));
   }
 
-  private bulk(
-    run: () => Change[],
-    tables?: ReadonlyMap<Kind, ReadonlyMap<string, AnyObject>>,
-  ): Promise<CommitResult> {
+  private bulk(run: () => Change[]): Promise<CommitResult> {
     return this.exclusive(async () => {
       this.checkWritable();
       const changes = run();
       if (changes.length === 0) return { revision: this.state.revision };
       const revision = this.state.revision + 1;
       await this.persistBulk(revision, changes);
-      this.state.apply(changes, revision, tables);
-      this.hub.announce({ revision, changes });
+      this.state.apply(changes, revision);
+      this.hub.announce(revision, () => changes);
       // announced, not kept: a bulk commit's history would hold every object it wrote (and
       // their replaced versions) until 10,000 more commits; a watch resuming from before it
       // gets RevisionCompactedError and re-lists
@@ -151,6 +158,11 @@ export abstract class EmbeddedStore implements TopologyStore {
   /** Makes a bulk commit durable before it is applied and announced (default: as a commit). */
   protected persistBulk(revision: number, changes: readonly Change[]): Promise<void> {
     return this.persist(revision, changes);
+  }
+  /** Makes a bulk create durable before it is applied and announced (default: as a bulk
+   * commit of its changes). */
+  protected persistBulkCreate(revision: number, bulk: BulkCreated): Promise<void> {
+    return this.persistBulk(revision, bulk.changes());
   }
   /** Housekeeping after a bulk commit (default: as after a commit). */
   protected afterBulk(): Promise<void> {

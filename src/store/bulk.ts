@@ -33,18 +33,43 @@ interface Touched {
   readonly copied: Set<string>;
 }
 
-/** Runs the create ops against `state` (not modified) and returns the changes, or throws the
- * error a transaction of the same ops would (nothing is applied then). When `tables` is given,
- * it receives, per kind `state` holds none of, the map id → new object (in op order) that the
- * state can adopt as that kind's table (`StoreState.apply`) instead of inserting each.
- * `handedOver`: every op's object was handed over (default: `ops` was, `handOverBatch`). */
+/**
+ * A bulk create's commit, computed and not yet applied: the new objects kind by kind and the
+ * committed objects that gained a back-reference or a peer. Its change records are made only
+ * when asked for (`changes`): committing it needs none of them (the state adopts `created`, a
+ * snapshot is written from it), only a watch that is listening at the time does.
+ */
+export interface BulkCreated {
+  /** How many objects the commit changes (created and updated). */
+  readonly size: number;
+  /** Per kind, the new objects by id, in op order (frozen, version 1). */
+  readonly created: ReadonlyMap<Kind, ReadonlyMap<string, AnyObject>>;
+  /** The committed objects the commit updates, as `updated` changes. */
+  readonly updated: readonly Change[];
+  /** The commit's changes, as `runBulkCreate` returns them (made once, when first asked). */
+  changes(): readonly Change[];
+}
+
+/** Runs the create ops against `state` (not modified) and returns the changes (the new
+ * objects in op order, then the updated ones), or throws the error a transaction of the same
+ * ops would (nothing is applied then). `handedOver`: every op's object was handed over
+ * (default: `ops` was, `handOverBatch`). */
 export function runBulkCreate(
   state: StoreState,
   ops: readonly CreateOp[],
-  tables?: Map<Kind, ReadonlyMap<string, AnyObject>>,
   handedOver = isHandedOverBatch(ops),
 ): Change[] {
-  return bulkCreate(state, ops, tables, handedOver, false) as Change[];
+  return [...prepareBulkCreate(state, ops, handedOver).changes()];
+}
+
+/** `runBulkCreate` as a commit to apply (`StoreState.applyCreated`) without change records
+ * (see `BulkCreated`); the same checks and errors. */
+export function prepareBulkCreate(
+  state: StoreState,
+  ops: readonly CreateOp[],
+  handedOver = isHandedOverBatch(ops),
+): BulkCreated {
+  return bulkCreate(state, ops, handedOver, false) as BulkCreated;
 }
 
 /**
@@ -58,16 +83,15 @@ export function checkBulkCreate(
   ops: readonly CreateOp[],
   handedOver = isHandedOverBatch(ops),
 ): boolean {
-  return bulkCreate(state, ops, undefined, handedOver, true) as boolean;
+  return bulkCreate(state, ops, handedOver, true) as boolean;
 }
 
 function bulkCreate(
   state: StoreState,
   ops: readonly CreateOp[],
-  tables: Map<Kind, ReadonlyMap<string, AnyObject>> | undefined,
   handedOver: boolean,
   checkOnly: boolean,
-): Change[] | boolean {
+): BulkCreated | boolean {
   const adopt = handedOver ? 'batch' : true;
   if (!Array.isArray(ops)) throw new InvalidFieldError('bulk create: ops must be a list');
   const fresh = new Map<Kind, Map<string, Obj>>();
@@ -182,24 +206,34 @@ function bulkCreate(
   }
 
   if (checkOnly) return objs.length > 0;
-  const changes: Change[] = new Array<Change>(objs.length);
   for (let i = 0; i < objs.length; i++) {
-    const kind = kinds[i]!;
     const obj = objs[i]!;
     obj['version'] = 1;
-    for (const f of backFieldsOf(kind)) if (obj[f] !== EMPTY) Object.freeze(obj[f]);
-    changes[i] = { kind, id: obj['id'] as string, type: 'created', object: freeze(obj) };
+    for (const f of backFieldsOf(kinds[i]!)) if (obj[f] !== EMPTY) Object.freeze(obj[f]);
+    Object.freeze(obj);
   }
-  if (tables !== undefined) {
-    for (const [kind, m] of fresh)
-      if (state.objects(kind).size === 0) tables.set(kind, m as unknown as Map<string, AnyObject>);
-  }
+  const updated: Change[] = [];
   for (const t of touched.values()) {
     t.obj['version'] = t.base.version + 1;
     for (const f of t.copied) Object.freeze(t.obj[f]);
-    changes.push({ kind: t.kind, id: t.base.id, type: 'updated', object: freeze(t.obj) });
+    updated.push({ kind: t.kind, id: t.base.id, type: 'updated', object: freeze(t.obj) });
   }
-  return changes;
+  let changes: Change[] | undefined;
+  return {
+    size: objs.length + updated.length,
+    created: fresh as unknown as ReadonlyMap<Kind, ReadonlyMap<string, AnyObject>>,
+    updated,
+    changes(): readonly Change[] {
+      if (changes !== undefined) return changes;
+      changes = new Array<Change>(objs.length);
+      for (let i = 0; i < objs.length; i++) {
+        const object = objs[i] as unknown as AnyObject;
+        changes[i] = { kind: kinds[i]!, id: object.id, type: 'created', object };
+      }
+      for (const c of updated) changes.push(c);
+      return changes;
+    },
+  };
 }
 
 const BACK_FIELDS = new Map<Kind, readonly string[]>();

@@ -174,7 +174,7 @@ class EtcdStore implements TopologyStore {
     return this.exclusive(() =>
       this.bulk(
         ops,
-        (state, batch) => runBulkCreate(state, deferPeers(state, batch), undefined, handedOver),
+        (state, batch) => runBulkCreate(state, deferPeers(state, batch), handedOver),
         (state, all) => checkBulkCreate(state, all, handedOver),
       ),
     );

@@ -10,6 +10,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../common/index.js';
 import { EmbeddedStore } from './base.js';
+import type { BulkCreated } from './bulk.js';
 import { StoreError, StoreNotFoundError } from './errors.js';
 import { JOURNAL_FILE, loadDir, type Loaded } from './file-load.js';
 import {
@@ -101,6 +102,27 @@ function stateAfter(
       }
     }
     yield* created.get(kind) ?? [];
+  }
+  return { revision, count: () => count, objects: (kind) => ({ values: () => values(kind) }) };
+}
+
+/** The state a bulk create leads to, at `revision`: committed objects (the updated ones in
+ * their new version), then each kind's new objects in op order (what `stateAfter` gives for the
+ * same commit's changes, without a list of them). */
+function stateAfterCreate(state: StoreState, bulk: BulkCreated, revision: number): SnapshotSource {
+  const replaced = new Map<Kind, Map<string, AnyObject>>();
+  for (const c of bulk.updated) {
+    let m = replaced.get(c.kind);
+    if (m === undefined) replaced.set(c.kind, (m = new Map()));
+    m.set(c.id, c.object!);
+  }
+  let count = state.count();
+  for (const m of bulk.created.values()) count += m.size;
+  function* values(kind: Kind): Generator<AnyObject> {
+    const m = replaced.get(kind);
+    for (const obj of state.objects(kind).values()) yield m?.get(obj.id) ?? obj;
+    const created = bulk.created.get(kind);
+    if (created !== undefined) yield* created.values();
   }
   return { revision, count: () => count, objects: (kind) => ({ values: () => values(kind) }) };
 }
@@ -275,6 +297,10 @@ class FileStore extends EmbeddedStore {
     changes: readonly Change[],
   ): Promise<void> {
     await this.writeNextGeneration(stateAfter(this.state, changes, revision));
+  }
+
+  protected override async persistBulkCreate(revision: number, bulk: BulkCreated): Promise<void> {
+    await this.writeNextGeneration(stateAfterCreate(this.state, bulk, revision));
   }
 
   protected override async afterBulk(): Promise<void> {

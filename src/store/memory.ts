@@ -1,5 +1,6 @@
 /** The memory backend: the embedded engine with nothing persisted (tests, dry runs). */
 import { EmbeddedStore } from './base.js';
+import type { BulkCreated } from './bulk.js';
 import { StoreState } from './state.js';
 import type { Change, TopologyStore } from './types.js';
 import { WatchHub } from './watch.js';
@@ -11,6 +12,10 @@ class MemoryStore extends EmbeddedStore {
 
   protected async persist(_revision: number, _changes: readonly Change[]): Promise<void> {
     // Nothing to make durable: a memory store lives and dies with the process.
+  }
+
+  protected override async persistBulkCreate(_revision: number, _bulk: BulkCreated): Promise<void> {
+    // nothing to make durable (and no change records to make for it)
   }
 }
 

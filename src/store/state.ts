@@ -187,21 +187,8 @@ export class StoreState {
   }
 
   /** Applies the changes of one commit and sets the revision. A commit that deletes every
-   * object of a kind (a flush) empties that kind's table at once. `tables` (from a bulk create:
-   * per kind, every object the commit creates of a kind this state holds none of) become those
-   * kinds' tables as they are. */
-  apply(
-    changes: readonly Change[],
-    revision: number,
-    tables?: ReadonlyMap<Kind, ReadonlyMap<string, AnyObject>>,
-  ): void {
-    const adopted = new Set<Kind>();
-    for (const [kind, objects] of tables ?? []) {
-      const t = this.table(kind);
-      if (t.objects.size !== 0) continue;
-      t.adopt(objects as Map<string, AnyObject>);
-      adopted.add(kind);
-    }
+   * object of a kind (a flush) empties that kind's table at once. */
+  apply(changes: readonly Change[], revision: number): void {
     const deletes = new Map<Kind, number>();
     for (const c of changes) {
       if (c.type === 'deleted') deletes.set(c.kind, (deletes.get(c.kind) ?? 0) + 1);
@@ -215,12 +202,28 @@ export class StoreState {
       }
     }
     for (const c of changes) {
-      if (c.type === 'created' && adopted.has(c.kind)) continue;
       const t = this.table(c.kind);
       if (c.type === 'deleted') {
         if (!emptied.has(c.kind)) t.delete(c.id);
       } else t.set(c.id, c.object!, c.type === 'created');
     }
+    this.revision = revision;
+  }
+
+  /** Applies a bulk create's commit (see `prepareBulkCreate`) and sets the revision: per kind,
+   * the new objects become the table of a kind this state holds none of (adopted, not copied)
+   * or are inserted; then the updated objects replace theirs. */
+  applyCreated(
+    created: ReadonlyMap<Kind, ReadonlyMap<string, AnyObject>>,
+    updated: readonly Change[],
+    revision: number,
+  ): void {
+    for (const [kind, objects] of created) {
+      const t = this.table(kind);
+      if (t.objects.size === 0) t.adopt(objects as Map<string, AnyObject>);
+      else for (const [id, obj] of objects) t.set(id, obj, true);
+    }
+    for (const c of updated) this.table(c.kind).set(c.id, c.object!);
     this.revision = revision;
   }
 }

@@ -72,4 +72,25 @@ describe('WatchHub', () => {
     hub.close();
     one.close();
   });
+
+  it('announces an event without keeping it, making its changes only for a subscriber', async () => {
+    const hub = new WatchHub(0);
+    hub.publish(ev(1));
+    let made = 0;
+    const changes = (r: number) => () => (made++, ev(r).changes);
+    hub.announce(2, changes(2)); // nobody listens: no changes made
+    expect(made).to.equal(0);
+    try {
+      await hub.watch(1)[Symbol.asyncIterator]().next();
+      expect.fail('expected RevisionCompactedError');
+    } catch (e) {
+      expect(e).to.be.instanceOf(RevisionCompactedError);
+    }
+    const it = hub.watch(2)[Symbol.asyncIterator]();
+    const next = it.next(); // subscribes
+    hub.announce(3, changes(3));
+    expect(made).to.equal(1);
+    expect((await next).value).to.deep.equal(ev(3));
+    hub.close();
+  });
 });

@@ -84,9 +84,12 @@ export class WatchHub {
 
   /** Hands a committed event to every subscriber without keeping it: the history is forgotten
    * and resumption starts at its revision (a bulk commit, which would hold every object it
-   * wrote). */
-  announce(ev: ChangeEvent): void {
-    this.reset(ev.revision);
+   * wrote). `changes` is asked for only when someone is subscribed (a bulk create makes its
+   * change records then). */
+  announce(revision: number, changes: () => ChangeEvent['changes']): void {
+    this.reset(revision);
+    if (this.subscribers.size === 0) return;
+    const ev: ChangeEvent = { revision, changes: changes() };
     for (const s of this.subscribers) s.push(ev);
   }
 

@@ -1,0 +1,116 @@
+/**
+ * The store side of a cold build, phase by phase: the ops of a bulk build (a fresh mapping of
+ * the realistic document, `buildPlan` against an empty store, handed over with
+ * `freezeForStore` as the daemon's cycle does; all outside the timings) committed
+ *   engine  `prepareBulkCreate` on an empty state (validation, back-references, versions),
+ *   memory  `bulkCreate` into a memory store (the engine plus applying the commit),
+ *   file    `bulkCreate` into an empty file store, fsync on (the above plus the snapshot),
+ *   encode  encoding that file store's snapshot again (chunks made, not written).
+ * Each timing gets a mapping of its own (a store adopts the objects it is handed).
+ * Run with the daemon's V8 flags to see its garbage collection, e.g.
+ *   NODE_OPTIONS=--max-semi-space-size=4 npx tsx scripts/bench-store-bulk.ts --size L
+ * `--only PHASE` times one phase (for `--cpu-prof`). Compare ratios on a shared machine.
+ * Usage: npx tsx scripts/bench-store-bulk.ts [--size S|M|L|XL|25k] [--rounds N] [--only P]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emptyActual } from '../src/discovery/index.js';
+import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
+import { buildPlan } from '../src/reconciler/index.js';
+import { freezeForStore } from '../src/reconciler/share.js';
+import { prepareBulkCreate, type CreateOp } from '../src/store/bulk.js';
+import { encodeSnapshotKinds } from '../src/store/snapshot.js';
+import { StoreState } from '../src/store/state.js';
+import { createMemoryStore, KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
+import { generateView, SIZES, type Size } from './lib/gni-generator.js';
+import { median } from './lib/daemon-driver.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+const sizeArg = arg('size', 'L');
+const instances = sizeArg === '25k' ? 25_000 : SIZES[sizeArg as Size];
+const rounds = Number(arg('rounds', '3'));
+const PHASES = ['engine', 'memory', 'file', 'encode'] as const;
+type Phase = (typeof PHASES)[number];
+const only = arg('only', '');
+const phases: readonly Phase[] = only ? [only as Phase] : PHASES;
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+
+const view = generateView({ instances, seed: 1, gateways: 'shared-peer' });
+
+/** The create ops of a bulk build of a fresh mapping, handed over. */
+function freshOps(): CreateOp[] {
+  const mapped = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
+  const ops = buildPlan(mapped.desired, emptyActual(), false).storeOps as CreateOp[];
+  freezeForStore(ops);
+  return ops;
+}
+
+/** Times `fn` after a garbage collection when `global.gc` is exposed. */
+async function timed(fn: () => unknown): Promise<number> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const t = performance.now();
+  await fn();
+  const end = performance.now();
+  if (process.env['BENCH_MARKS']) console.log(`timed ${t.toFixed(0)}..${end.toFixed(0)} ms`);
+  return end - t;
+}
+
+async function main(): Promise<void> {
+  const times = new Map<Phase, number[]>(phases.map((p) => [p, []]));
+  let objects = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const phase of phases) {
+      const ops = freshOps();
+      objects = ops.length;
+      const dir = mkdtempSync(join(tmpdir(), 'bench-store-bulk-'));
+      let store: TopologyStore | undefined;
+      try {
+        if (phase === 'engine') {
+          const state = new StoreState();
+          times.get(phase)!.push(await timed(() => prepareBulkCreate(state, ops)));
+        } else if (phase === 'memory') {
+          store = createMemoryStore();
+          const s = store;
+          times.get(phase)!.push(await timed(() => s.bulkCreate!(ops)));
+        } else {
+          store = await openFileStore(join(dir, 's'));
+          const s = store;
+          const ms = await timed(() => s.bulkCreate!(ops));
+          if (phase === 'file') times.get(phase)!.push(ms);
+          else {
+            const lists = await Promise.all(KINDS.map((k) => s.list(k)));
+            const count = lists.reduce((n, l) => n + l.length, 0);
+            const byKind = KINDS.map((k, i) => [k, lists[i]!] as const);
+            let bytes = 0;
+            times.get(phase)!.push(
+              await timed(() => {
+                for (const c of encodeSnapshotKinds(1, byKind, count, 2, 1, { reuse: true }))
+                  bytes += c.length;
+              }),
+            );
+            if (bytes === 0) throw new Error('empty snapshot');
+          }
+        }
+      } finally {
+        await store?.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    console.log(`round ${r} done (load ${load()})`);
+  }
+  const parts = phases.map((p) => `${p} ${median(times.get(p)!).toFixed(0)} ms`);
+  console.log(
+    `size ${sizeArg}, ${objects} objects, medians of ${rounds}: ${parts.join(', ')}; ` +
+      `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load()}`,
+  );
+}
+
+await main();
