@@ -98,8 +98,12 @@ export class TopologyBuilder {
   private rulePrefix: IdPrefix | undefined;
   /** `chainRef` results: name prefix → name suffix → name and id. */
   private readonly chainRefs = new Map<string, Map<string, ChainRef>>();
-  /** The unit being recorded, if any. */
+  /** The unit being recorded, if any: scratch lists reused from unit to unit (`objects` is
+   * filled up to `logged`, not trimmed), copied to exact size by `end`. Growing a fresh list per
+   * unit left two or three outgrown copies of it behind per interface. */
   private log: UnitLog | undefined;
+  private readonly scratch: UnitLog = { objects: [], notes: [], targets: [] };
+  private logged = 0;
   private readonly baseChains = new WeakSet<object>();
   /** Patch mode: what was put and removed, per kind index, and the chains to rebuild. */
   private readonly patching: boolean;
@@ -139,7 +143,12 @@ export class TopologyBuilder {
   }
 
   private insert(k: number, obj: { readonly id: string; readonly owner?: string }): boolean {
-    this.log?.objects.push(k, obj);
+    const log = this.log;
+    if (log !== undefined) {
+      const o = log.objects;
+      o[this.logged++] = k;
+      o[this.logged++] = obj;
+    }
     if (this.base) {
       this.baseObjects.push(k, obj);
       if (this.patching) return true; // compared with last pass's in `settleBase`
@@ -294,14 +303,22 @@ export class TopologyBuilder {
 
   /** Starts recording a unit (`end` returns its log). Units do not nest. */
   begin(): void {
-    this.log = { objects: [], notes: [], targets: [] };
+    const s = this.scratch;
+    s.notes.length = 0;
+    s.targets.length = 0;
+    this.logged = 0;
+    this.log = s;
   }
 
   /** Stops recording and returns what the unit did. */
   end(): UnitLog {
-    const log = this.log!;
+    const s = this.scratch;
     this.log = undefined;
-    return log;
+    return {
+      objects: s.objects.slice(0, this.logged),
+      notes: s.notes.length === 0 ? [] : s.notes.slice(),
+      targets: s.targets.slice(),
+    };
   }
 
   /** Records a unit's issues and holds again (its objects are still in the maps). */
