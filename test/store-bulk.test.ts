@@ -94,6 +94,22 @@ describe('store bulk create', () => {
     }
   });
 
+  it('plans every rule once also when a long rule list (checked with a set) repeats one', async () => {
+    const desired = Object.fromEntries(KINDS.map((k) => [k, new Map()])) as unknown as Record<
+      string,
+      Map<string, object>
+    >;
+    const ids = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    for (const id of ids) desired['rule']!.set(id, { id, chainId: 'c', type: 'accept' });
+    // r0 listed twice, r39 in no list: as many entries as rules, so only the repeat check sees it
+    desired['chain']!.set('c', { id: 'c', name: 'c', ruleIds: [...ids.slice(0, 39), 'r0'] });
+    const plan = buildPlan(desired as never, await discover(createMemoryStore()), false);
+    const planned = plan.storeOps
+      .filter((o) => o.kind === 'rule')
+      .map((o) => (o as CreateOp).object.id);
+    expect(planned).to.deep.equal(ids);
+  });
+
   it('links back-references of existing objects, rule positions and peers', async () => {
     const store = createMemoryStore();
     await store.transaction([host('h1'), router('r0'), routerPort('p0', 'r0')]);

@@ -102,16 +102,22 @@ function createRules(
   for (const r of rules.values()) if (!done.has(r.id)) create('rule', r); // in no chain
 }
 
+/** Lists up to this long are checked for repeats pairwise (no set: clearing a set allocates a
+ * new table, which for the ~42,000 chains at L was most of the plan's garbage). */
+const PAIRWISE = 32;
+
 /** True when no chain lists a rule twice. */
 function noRepeats(chains: ReadonlyMap<string, Desired>): boolean {
-  const seen = new Set<string>();
   for (const chain of chains.values()) {
-    const ids = chain.ruleIds ?? [];
-    if (ids.length < 2) continue;
-    seen.clear();
-    for (const id of ids) {
-      if (seen.has(id)) return false;
-      seen.add(id);
+    const ids = chain.ruleIds;
+    if (ids === undefined || ids.length < 2) continue;
+    if (ids.length > PAIRWISE) {
+      if (new Set(ids).size !== ids.length) return false;
+      continue;
+    }
+    for (let i = 1; i < ids.length; i++) {
+      const id = ids[i];
+      for (let j = 0; j < i; j++) if (ids[j] === id) return false;
     }
   }
   return true;
