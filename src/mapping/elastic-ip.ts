@@ -5,7 +5,7 @@
  * with weight 100. Owned by the interface. The DNAT matches `nwDst` (not the address group)
  * as eucanetd does because of a MidoNet 5 bug.
  */
-import type { TopologyBuilder, RuleFields } from './builder.js';
+import { TBD, type TopologyBuilder, type RuleFields } from './builder.js';
 import type { CoreRefs } from './core.js';
 import { CORE } from './names.js';
 import { formatIp, parseIp } from './ip.js';
@@ -38,6 +38,9 @@ export function mapElasticIp(
     nwDstLength: 32,
     natTargets: [{ addressFrom: privateIp, addressTo: privateIp, portFrom: 0, portTo: 0 }],
     flowAction: 'continue',
+    id: TBD,
+    chainId: TBD,
+    owner: TBD,
   });
   const snat: RuleFields = {
     type: 'snat',

@@ -10,7 +10,7 @@
  * `dlSrc`/`dlDst` = sender/target hardware address (SHA/THA).
  */
 import type { DhcpHost } from '../store/index.js';
-import type { DraftChain, TopologyBuilder } from './builder.js';
+import { TBD, type DraftChain, type TopologyBuilder } from './builder.js';
 import type { InterfaceEntry } from './context.js';
 import type { CoreRefs } from './core.js';
 import { mapElasticIp } from './elastic-ip.js';
@@ -25,6 +25,8 @@ export const INSTANCE_KEY = 'instance';
 export const ENI_KEY = 'eni';
 
 const IPV4 = 0x0800;
+/** The DHCP ports of an interface's `dhcp` rule: one frozen value for all of them. */
+const DHCP_PORTS = Object.freeze({ start: 67, end: 68 });
 const ARP = 0x0806;
 
 /** What mapping an interface hands on (security-group membership, metadata). */
@@ -142,9 +144,20 @@ function preChainRules(
       nwSrcAddress: ip,
       nwSrcLength: 32,
       invNwSrc: true,
+      id: TBD,
+      chainId: TBD,
+      owner: TBD,
     });
     if (mac !== undefined)
-      b.rule(c, 'arp-sha', key, { type: 'drop', dlType: ARP, dlSrc: mac, invDlSrc: true });
+      b.rule(c, 'arp-sha', key, {
+        type: 'drop',
+        dlType: ARP,
+        dlSrc: mac,
+        invDlSrc: true,
+        id: TBD,
+        chainId: TBD,
+        owner: TBD,
+      });
     if (check) {
       b.rule(c, 'l3-src', key, {
         type: 'drop',
@@ -152,21 +165,55 @@ function preChainRules(
         nwSrcAddress: ip,
         nwSrcLength: 32,
         invNwSrc: true,
+        id: TBD,
+        chainId: TBD,
+        owner: TBD,
       });
     }
-    if (mac !== undefined) b.rule(c, 'l2-src', key, { type: 'drop', dlSrc: mac, invDlSrc: true });
+    if (mac !== undefined)
+      b.rule(c, 'l2-src', key, {
+        type: 'drop',
+        dlSrc: mac,
+        invDlSrc: true,
+        id: TBD,
+        chainId: TBD,
+        owner: TBD,
+      });
   }
-  b.rule(c, 'return-flow', key, { type: 'accept', matchReturnFlow: true });
+  b.rule(c, 'return-flow', key, {
+    type: 'accept',
+    matchReturnFlow: true,
+    id: TBD,
+    chainId: TBD,
+    owner: TBD,
+  });
   b.rule(c, 'dot2', key, {
     type: 'accept',
     nwDstAddress: formatIp(s.cidr.addr + 2),
     nwDstLength: 31,
+    id: TBD,
+    chainId: TBD,
+    owner: TBD,
   });
   if (b.config.enableMidoMd) {
-    b.rule(c, 'md', key, { type: 'accept', nwDstAddress: '169.254.169.248', nwDstLength: 29 });
+    b.rule(c, 'md', key, {
+      type: 'accept',
+      nwDstAddress: '169.254.169.248',
+      nwDstLength: 29,
+      id: TBD,
+      chainId: TBD,
+      owner: TBD,
+    });
   }
   jumps(b, c, key, 'egress', sgs);
-  b.rule(c, 'drop-non-arp', key, { type: 'drop', dlType: ARP, invDlType: true });
+  b.rule(c, 'drop-non-arp', key, {
+    type: 'drop',
+    dlType: ARP,
+    invDlType: true,
+    id: TBD,
+    chainId: TBD,
+    owner: TBD,
+  });
 }
 
 function postChainRules(
@@ -186,6 +233,9 @@ function postChainRules(
       nwDstAddress: ip,
       nwDstLength: 32,
       invNwDst: true,
+      id: TBD,
+      chainId: TBD,
+      owner: TBD,
     });
     if (mac !== undefined) {
       b.rule(c, 'arp-tha', key, {
@@ -194,6 +244,9 @@ function postChainRules(
         nwProto: 2,
         dlDst: mac,
         invDlDst: true,
+        id: TBD,
+        chainId: TBD,
+        owner: TBD,
       });
     }
     if (check) {
@@ -201,7 +254,10 @@ function postChainRules(
         type: 'accept',
         dlType: IPV4,
         nwProto: 17,
-        tpDst: { start: 67, end: 68 },
+        tpDst: DHCP_PORTS,
+        id: TBD,
+        chainId: TBD,
+        owner: TBD,
       });
       b.rule(c, 'l3-dst', key, {
         type: 'drop',
@@ -209,12 +265,28 @@ function postChainRules(
         nwDstAddress: ip,
         nwDstLength: 32,
         invNwDst: true,
+        id: TBD,
+        chainId: TBD,
+        owner: TBD,
       });
     }
   }
-  b.rule(c, 'return-flow', key, { type: 'accept', matchReturnFlow: true });
+  b.rule(c, 'return-flow', key, {
+    type: 'accept',
+    matchReturnFlow: true,
+    id: TBD,
+    chainId: TBD,
+    owner: TBD,
+  });
   jumps(b, c, key, 'ingress', sgs);
-  b.rule(c, 'drop-non-arp', key, { type: 'drop', dlType: ARP, invDlType: true });
+  b.rule(c, 'drop-non-arp', key, {
+    type: 'drop',
+    dlType: ARP,
+    invDlType: true,
+    id: TBD,
+    chainId: TBD,
+    owner: TBD,
+  });
 }
 
 function jumps(
@@ -231,6 +303,9 @@ function jumps(
       type: 'jump',
       jumpChainId: target.id,
       jumpChainName: target.name,
+      id: TBD,
+      chainId: TBD,
+      owner: TBD,
     });
   }
 }
