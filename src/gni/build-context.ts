@@ -6,6 +6,7 @@
 import type { IssueSink } from './issues.js';
 import { normalizeMac, parseCidr, parseInteger, parseIpv4, type Cidr } from './net.js';
 import type { Plain } from './schema.js';
+import type { Lookups } from './references.js';
 
 /** Removes `readonly` so the builder can fill objects before handing them out. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -19,6 +20,8 @@ export function quote(v: string): string {
 export class BuildContext {
   rejected = false;
   readonly invalid = new Set<string>();
+  /** The lookups of the whole-view check, once `finishView` ran it (see `buildCheckState`). */
+  lookups: Lookups | undefined;
 
   constructor(readonly issues: IssueSink) {}
 

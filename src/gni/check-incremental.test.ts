@@ -11,6 +11,7 @@ import {
   type StatefulRead,
   type Vpc,
 } from './index.js';
+import { buildCheckState } from './check-incremental.js';
 
 type Edit = (v: GlobalView, r: () => number) => GlobalView;
 
@@ -332,6 +333,23 @@ describe('gni incremental checks', () => {
       const full = readGniWithState(edited);
       expect(got.state?.layout, v).to.deep.equal(full.state?.layout);
     }
+  });
+
+  it('start a full read’s lookups from its whole-view check: the same as built anew', () => {
+    const read = readGniWithState(doc(generateView({ size: 'M', seed: 6 }), 1));
+    const view = read.result.view!;
+    const taken = read.state!.checks.take();
+    expect(taken).to.not.equal(undefined);
+    expect(taken).to.deep.equal(
+      buildCheckState({
+        configuration: view.configuration,
+        vpcs: view.vpcs,
+        instances: [...view.instances],
+        dhcpOptionSets: view.dhcpOptionSets,
+        internetGateways: view.internetGateways,
+        securityGroups: view.securityGroups,
+      }),
+    );
   });
 
   it('build their lookups again when a state is read against twice', () => {

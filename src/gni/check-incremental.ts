@@ -18,6 +18,7 @@ import {
   checkVpcs,
   emptyIndex,
   type Index,
+  type Lookups,
   type SubnetEntry,
   type ViewParts,
 } from './references.js';
@@ -103,17 +104,21 @@ function count(c: Counter, id: string | undefined, by: number): void {
   else c.set(id, n);
 }
 
-/** The lookups of a clean view (the last read's); `undefined` if its nodes are ambiguous. */
-export function buildCheckState(view: ViewParts): CheckState | undefined {
+/**
+ * The lookups of a clean view (the last read's); `undefined` if its nodes are ambiguous.
+ * `checked`: the lookups `checkReferences` found the same view clean with (its index and the
+ * kinds of its ids), taken over rather than built again; they must not be used elsewhere.
+ */
+export function buildCheckState(view: ViewParts, checked?: Lookups): CheckState | undefined {
   const nodes = nodeSlots(view.configuration);
   if (nodes === undefined) return undefined;
   const s: CheckState = {
-    index: emptyIndex(),
+    index: checked?.index ?? emptyIndex(),
     acls: new Set(),
     tables: new Set(),
     nats: new Set(),
     instances: new Map(),
-    topo: new Map(),
+    topo: checked?.topo ?? new Map(),
     refs: {
       vpc: new Map(),
       subnet: new Map(),
@@ -132,7 +137,7 @@ export function buildCheckState(view: ViewParts): CheckState | undefined {
       s.placement.set(id, slot.key);
     }
   }
-  const apply = new Delta(s);
+  const apply = new Delta(s, checked !== undefined);
   for (const v of view.vpcs) apply.addVpc(v);
   for (const i of view.instances) apply.addInstance(i);
   for (const g of view.securityGroups) apply.addSg(g);
@@ -201,7 +206,11 @@ class Delta {
   /** Instances whose placement must be looked at again. */
   private readonly touched = new Set<string>();
 
-  constructor(private readonly s: CheckState) {}
+  /** `indexed`: `s.index` and `s.topo` already hold the entities added (see `buildCheckState`). */
+  constructor(
+    private readonly s: CheckState,
+    private readonly indexed = false,
+  ) {}
 
   private claim(set: Set<string> | Map<string, unknown>, id: string): void {
     if (set.has(id)) this.ok = false;
@@ -219,23 +228,26 @@ class Delta {
 
   addVpc(v: Vpc): void {
     const { index } = this.s;
-    this.claim(index.vpcs, v.id);
-    index.vpcs.set(v.id, v);
-    this.addTopo('vpc', v.id);
-    for (const x of v.subnets) {
-      this.claim(index.subnets, x.id);
-      index.subnets.set(x.id, {
-        subnet: x,
-        vpc: v,
-        cidr: x.cidr === undefined ? undefined : parseCidr(x.cidr),
-      });
-      this.addTopo('subnet', x.id);
+    const indexed = this.indexed;
+    if (!indexed) {
+      this.claim(index.vpcs, v.id);
+      index.vpcs.set(v.id, v);
+      this.addTopo('vpc', v.id);
+      for (const x of v.subnets) {
+        this.claim(index.subnets, x.id);
+        index.subnets.set(x.id, {
+          subnet: x,
+          vpc: v,
+          cidr: x.cidr === undefined ? undefined : parseCidr(x.cidr),
+        });
+        this.addTopo('subnet', x.id);
+      }
     }
     for (const a of v.networkAcls) this.add(this.s.acls, a.id);
     for (const r of v.routeTables) this.add(this.s.tables, r.id);
     for (const n of v.natGateways) {
       this.add(this.s.nats, n.id);
-      this.addTopo('natGateway', n.id);
+      if (!indexed) this.addTopo('natGateway', n.id);
     }
     this.vpcRefs(v, 1);
   }
@@ -271,10 +283,12 @@ class Delta {
   addInstance(i: Instance): void {
     this.claim(this.s.instances, i.id);
     this.s.instances.set(i.id, i);
-    this.addTopo('instance', i.id);
-    for (const e of i.networkInterfaces) {
-      this.add(this.s.index.enis, e.id);
-      this.addTopo('networkInterface', e.id);
+    if (!this.indexed) {
+      this.addTopo('instance', i.id);
+      for (const e of i.networkInterfaces) {
+        this.add(this.s.index.enis, e.id);
+        this.addTopo('networkInterface', e.id);
+      }
     }
     this.instanceRefs(i, 1);
     this.touched.add(i.id);
@@ -304,8 +318,10 @@ class Delta {
   }
 
   addSg(g: SecurityGroup): void {
-    this.add(this.s.index.groups, g.id);
-    this.addTopo('securityGroup', g.id);
+    if (!this.indexed) {
+      this.add(this.s.index.groups, g.id);
+      this.addTopo('securityGroup', g.id);
+    }
     this.sgRefs(g, 1);
   }
 
@@ -321,7 +337,7 @@ class Delta {
   }
 
   addDopt(x: DhcpOptionSet): void {
-    this.add(this.s.index.dopts, x.id);
+    if (!this.indexed) this.add(this.s.index.dopts, x.id);
   }
 
   removeDopt(x: DhcpOptionSet): void {
@@ -330,7 +346,7 @@ class Delta {
   }
 
   addIgw(g: InternetGateway): void {
-    this.add(this.s.index.topIgws, g.id);
+    if (!this.indexed) this.add(this.s.index.topIgws, g.id);
   }
 
   removeIgw(g: InternetGateway): void {

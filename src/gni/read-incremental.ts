@@ -60,7 +60,7 @@ import {
   resultOf,
   type ReadOptions,
 } from './read.js';
-import { checkReferences, type ViewParts } from './references.js';
+import { checkReferences, type Lookups, type ViewParts } from './references.js';
 import { ROOT, ROOT_NAME, type Plain } from './schema.js';
 import type { GniConfig, ReadResult } from './types.js';
 import { Scanner } from './xml-builder.js';
@@ -137,8 +137,9 @@ export function readGniWithState(
     return { result, state: undefined, incremental: false, scanned, checkedIncrementally: false };
   }
   const layout = recorder.layout();
-  const state = stateOf(input, full.result, full.root, layout, maxBytes, limits, undefined);
-  return { result: full.result, state, incremental: false, scanned, checkedIncrementally: false };
+  const { result, root, lookups } = full;
+  const state = stateOf(input, result, root, layout, maxBytes, limits, undefined, lookups);
+  return { result, state, incremental: false, scanned, checkedIncrementally: false };
 }
 
 /** The state a clean read leaves for the next one (none after issues or without a layout). */
@@ -150,13 +151,15 @@ function stateOf(
   maxBytes: number,
   limits: XmlLimits,
   checks: CheckState | undefined,
+  lookups?: Lookups,
 ): GniReadState | undefined {
   const view = result.view;
   if (view === undefined || root === undefined || layout === undefined) return undefined;
   if (result.issues.length > 0 || view.invalid.size > 0) return undefined;
   const configuration = view.configuration;
-  // built now rather than by the next read, whose time it is meant to save
-  checks ??= buildCheckState(viewParts({ root, configuration }));
+  // built now rather than by the next read, whose time it is meant to save; from the lookups
+  // of the whole-view check that found this view clean, when there was one
+  checks ??= buildCheckState(viewParts({ root, configuration }), lookups);
   return {
     bytes,
     layout,

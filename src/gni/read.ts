@@ -9,7 +9,7 @@ import { buildConfig } from './build-config.js';
 import { buildItem } from './build-entities.js';
 import { DOCUMENT_PATH, IssueSink } from './issues.js';
 import { readJson } from './json-normalize.js';
-import { checkReferences, type ViewParts } from './references.js';
+import { checkReferences, type Lookups, type ViewParts } from './references.js';
 import { str, type Mutable } from './build-context.js';
 import type { Plain } from './schema.js';
 import type { LayoutRecorder } from './layout.js';
@@ -105,7 +105,7 @@ export function readXmlChunksWith(
   options: ReadOptions,
   chunkBytes: number,
   layout?: LayoutRecorder,
-): { result: ReadResult; root: Plain | undefined } | undefined {
+): { result: ReadResult; root: Plain | undefined; lookups?: Lookups } | undefined {
   const bytes = input.byteLength;
   let end = chunkEnd(input, chunkBytes);
   let text = decode(input.subarray(0, end));
@@ -136,7 +136,8 @@ export function readXmlChunksWith(
     }
     const plain = scanner.root;
     const view = plain === undefined ? undefined : finishView(plain, ctx);
-    return { result: resultOf(view, issues, bytes, 'xml'), root: plain };
+    const result = resultOf(view, issues, bytes, 'xml');
+    return { result, root: plain, ...(ctx.lookups ? { lookups: ctx.lookups } : {}) };
   } catch (e) {
     return { result: internalError(issues, bytes, 'xml', e), root: undefined };
   }
@@ -279,7 +280,8 @@ export function finishView(
     ctx.warn('network-data/@version', 'unusual-version', 'version is not 8 lower-case hex digits');
   }
   if (ctx.rejected) return undefined;
-  (hooks.check ?? checkReferences)(parts, ctx);
+  if (hooks.check !== undefined) hooks.check(parts, ctx);
+  else ctx.lookups = checkReferences(parts, ctx);
   const view: Mutable<GlobalView> = { ...parts, invalid: ctx.invalid };
   if (version !== undefined) view.version = version;
   if (appliedVersion !== undefined) view.appliedVersion = appliedVersion;

@@ -72,7 +72,14 @@ function unique(
   return false;
 }
 
-/** Checks ids for duplicates (per kind and across kinds) and indexes them. */
+/** What `checkReferences` looked up a view with: its index, and each id's kind among the
+ * kinds that own topology (see `sharedIds`). */
+export interface Lookups {
+  readonly index: Index;
+  readonly topo: Map<string, EntityKind>;
+}
+
+/** Checks ids for duplicates (per kind; across kinds is `sharedIds`) and indexes them. */
 export function buildIndex(view: ViewParts, ctx: BuildContext): Index {
   const index = emptyIndex();
   const seen = {
@@ -140,7 +147,6 @@ export function buildIndex(view: ViewParts, ctx: BuildContext): Index {
     unique(index.dopts, 'dhcpOptionSet', d.id, paths.dopt(d.id), ctx);
   for (const g of view.internetGateways)
     unique(index.topIgws, 'internetGateway', g.id, paths.igw(g.id), ctx);
-  sharedIds(view, ctx);
   return index;
 }
 
@@ -453,11 +459,14 @@ function propagate(view: ViewParts, ctx: BuildContext): void {
   }
 }
 
-/** Runs every cross-entity check on a built view and cascades invalidity. */
-export function checkReferences(view: ViewParts, ctx: BuildContext): void {
+/** Runs every cross-entity check on a built view and cascades invalidity; returns the
+ * lookups it used (a clean read's next state starts from them, see `buildCheckState`). */
+export function checkReferences(view: ViewParts, ctx: BuildContext): Lookups {
   const index = buildIndex(view, ctx);
+  const topo = sharedIds(view, ctx);
   placeInstances(view, ctx);
   checkVpcs(view, index, ctx);
   checkInstances(view, index, ctx);
   propagate(view, ctx);
+  return { index, topo };
 }

@@ -14,9 +14,10 @@ export const RESERVED_IDS: ReadonlySet<string> = new Set(['core', 'md', 'hosts']
  * One id for entities of two kinds among those that own topology (VPC, subnet, NAT gateway,
  * instance, network interface, security group), or a reserved id: every entity with it is
  * invalid (`duplicate-id`), as a repeated id of one kind is: their objects would share an owner.
- * An instance and its own primary interface may not share an id either.
+ * An instance and its own primary interface may not share an id either. Returns the kind of
+ * each id (the first one seen; on a clean view, its only one).
  */
-export function sharedIds(view: ViewParts, ctx: BuildContext): void {
+export function sharedIds(view: ViewParts, ctx: BuildContext): Map<string, EntityKind> {
   // First the kind of each id only: a clean view (the usual case) shares none, and needs no
   // path strings or lists of uses.
   const kindOf = new Map<string, EntityKind>();
@@ -39,6 +40,7 @@ export function sharedIds(view: ViewParts, ctx: BuildContext): void {
   }
   for (const sg of view.securityGroups) note('securityGroup', sg.id);
   if (shared.size > 0) reportShared(view, shared, ctx);
+  return kindOf;
 }
 
 /** Reports every use of the `shared` ids, in the order the ids are first used. */
