@@ -53,13 +53,20 @@ function freshOps(): CreateOp[] {
   return ops;
 }
 
-/** Times `fn` after a garbage collection when `global.gc` is exposed. */
-async function timed(fn: () => unknown): Promise<number> {
+/** CPU time of the process (every thread: garbage collection helpers too) per phase, in ms:
+ * on a loaded machine steadier than the wall clock. */
+const cpu = new Map<Phase, number[]>();
+
+/** Times `fn` (wall clock; its CPU time goes to `cpu`) after a garbage collection when
+ * `global.gc` is exposed. */
+async function timed(phase: Phase, fn: () => unknown): Promise<number> {
   (globalThis as { gc?: () => void }).gc?.();
+  const c = process.cpuUsage();
   const t = performance.now();
   await fn();
   const end = performance.now();
-  if (process.env['BENCH_MARKS']) console.log(`timed ${t.toFixed(0)}..${end.toFixed(0)} ms`);
+  const used = process.cpuUsage(c);
+  (cpu.get(phase) ?? cpu.set(phase, []).get(phase)!).push((used.user + used.system) / 1000);
   return end - t;
 }
 
@@ -75,23 +82,24 @@ async function main(): Promise<void> {
       try {
         if (phase === 'engine') {
           const state = new StoreState();
-          times.get(phase)!.push(await timed(() => prepareBulkCreate(state, ops)));
+          times.get(phase)!.push(await timed(phase, () => prepareBulkCreate(state, ops)));
         } else if (phase === 'memory') {
           store = createMemoryStore();
           const s = store;
-          times.get(phase)!.push(await timed(() => s.bulkCreate!(ops)));
+          times.get(phase)!.push(await timed(phase, () => s.bulkCreate!(ops)));
         } else {
           store = await openFileStore(join(dir, 's'));
           const s = store;
-          const ms = await timed(() => s.bulkCreate!(ops));
-          if (phase === 'file') times.get(phase)!.push(ms);
+          if (phase === 'file')
+            times.get(phase)!.push(await timed(phase, () => s.bulkCreate!(ops)));
           else {
+            await s.bulkCreate!(ops);
             const lists = await Promise.all(KINDS.map((k) => s.list(k)));
             const count = lists.reduce((n, l) => n + l.length, 0);
             const byKind = KINDS.map((k, i) => [k, lists[i]!] as const);
             let bytes = 0;
             times.get(phase)!.push(
-              await timed(() => {
+              await timed(phase, () => {
                 for (const c of encodeSnapshotKinds(1, byKind, count, 2, 1, { reuse: true }))
                   bytes += c.length;
               }),
@@ -106,7 +114,9 @@ async function main(): Promise<void> {
     }
     console.log(`round ${r} done (load ${load()})`);
   }
-  const parts = phases.map((p) => `${p} ${median(times.get(p)!).toFixed(0)} ms`);
+  const parts = phases.map(
+    (p) => `${p} ${median(times.get(p)!).toFixed(0)} ms (cpu ${median(cpu.get(p)!).toFixed(0)} ms)`,
+  );
   console.log(
     `size ${sizeArg}, ${objects} objects, medians of ${rounds}: ${parts.join(', ')}; ` +
       `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load()}`,

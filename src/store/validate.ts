@@ -17,21 +17,20 @@
  */
 import { InvalidFieldError } from './errors.js';
 import { FIELDS, type Fields, type Spec } from './fields.js';
+import { isIdString, isIpv4String, keepsByField, type Keeps } from './keeps.js';
 import { BACK_REFERENCE_FIELDS, type Kind } from './types.js';
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const MAC_DOTTED = /^[0-9a-fA-F]{4}(\.[0-9a-fA-F]{4}){2}$/;
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** True for a dotted-quad IPv4 address. */
 export function isIpv4(s: unknown): s is string {
-  return typeof s === 'string' && IPV4.test(s);
+  return typeof s === 'string' && isIpv4String(s);
 }
 
 /** True for an id the store accepts: 1–128 characters of `[A-Za-z0-9._:-]` (UUIDs fit). */
 export function isValidId(s: unknown): s is string {
-  return typeof s === 'string' && ID.test(s);
+  return typeof s === 'string' && isIdString(s);
 }
 
 class FieldProblem extends Error {}
@@ -73,7 +72,9 @@ function checkScalar(spec: Spec, v: unknown): unknown {
   }
 }
 
-function checkValue(spec: Spec, v: unknown, path: string): unknown {
+/** What validation makes of value `v` of a field of spec `spec` (`path` names it in the error);
+ * throws the field's problem. Exported for the quick checks' tests (keeps.test.ts). */
+export function checkValue(spec: Spec, v: unknown, path: string): unknown {
   if (spec.t === 'list') {
     if (!Array.isArray(v)) throw new FieldProblem(`${path} must be a list`);
     // kept as it is while every element checks as itself (see the header); copied otherwise
@@ -286,9 +287,12 @@ function sharedCopy(
   // fields that come first are copied first too: V8 adds fields to a copy far faster (a
   // known shape) than it adds them to an object made by copying another
   const out: Record<string, unknown> = first === undefined ? { ...input } : { ...first, ...input };
+  const keeps = KEEPS.get(fields)!;
   for (const name in input) {
     const value = out[name];
-    if (value === undefined || value === null || !Object.hasOwn(fields, name)) return undefined;
+    const k = keeps[name];
+    if (k === undefined || value === undefined || value === null) return undefined;
+    if (k(value)) continue;
     const checked = checkValue(fields[name]!, value, name);
     if (checked !== value) out[name] = checked;
   }
@@ -301,6 +305,11 @@ function sharedCopy(
 }
 
 const OBJECT = Object.prototype;
+
+/** Per kind's fields, the quick checks of its fields (keeps.ts). */
+const KEEPS = new Map<Fields, Readonly<Record<string, Keeps>>>(
+  Object.values(FIELDS).map((f) => [f, keepsByField(f)]),
+);
 /** `Object.prototype.__lookupGetter__` (not in TypeScript's lib): the getter of a property, or
  * undefined for a data property (or a property with only a setter, whose value reads as
  * undefined and is refused as such). */
@@ -326,14 +335,17 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
   )
     return false;
   const fields = FIELDS[kind];
+  const keeps = KEEPS.get(fields)!;
   const o = input as Record<string, unknown>;
   for (const name in o) {
     // an own data property (its getter looked up without allocating a descriptor: a cold
     // build checks 2 million fields)
     if (!Object.hasOwn(o, name) || lookupGetter.call(o, name) !== undefined) return false;
     const value: unknown = o[name];
-    if (value === undefined || value === null || !Object.hasOwn(fields, name)) return false;
-    if (checkValue(fields[name]!, value, name) !== value) return false;
+    const k = keeps[name];
+    if (k === undefined || value === undefined || value === null) return false;
+    // the quick check, else the full one (its error, or a value it would change)
+    if (!k(value) && checkValue(fields[name]!, value, name) !== value) return false;
   }
   const c = compile(fields);
   for (const name of c.required) {
