@@ -150,17 +150,33 @@ async function soak(daemon: Daemon, view: GlobalView, template: GlobalView['inst
   ];
   const rss: number[] = [];
   const times: number[] = [];
+  const versions: string[] = [];
   for (let c = 0; c < cycles; c++) {
     const version = nextVersion();
     times.push(await daemon.change(patchVersion(docs[c % 2]!, base, version), version));
     rss.push(daemon.rssMiB());
+    versions.push(version);
   }
   const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const first = rss.slice(0, 10);
-  const last = rss.slice(-10);
+  const firstLast = (xs: number[]): string =>
+    `${avg(xs.slice(0, 10)).toFixed(0)} -> ${avg(xs.slice(-10)).toFixed(0)}`;
   console.log(
-    `daemon RSS over ${cycles} cycles (one instance added/removed): first ${rss[0]!.toFixed(0)} MiB, min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}, mean of first 10 ${avg(first).toFixed(0)}, of last 10 ${avg(last).toFixed(0)} MiB; cycle median ${median(times).toFixed(1)} ms (load ${load()})`,
+    `daemon RSS over ${cycles} cycles (one instance added/removed): first ${rss[0]!.toFixed(0)} MiB, min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}, mean of first 10 -> of last 10 ${firstLast(rss)} MiB; cycle median ${median(times).toFixed(1)} ms (load ${load()})`,
   );
+  // the daemon's own memory fields on its cycle lines (src/reconciler/heap.ts memoryFields)
+  await sleep(300);
+  const lines = versions.map((v) => cycleOf(daemon.files.log, v) ?? {});
+  const field = (f: string): string => firstLast(lines.map((l) => Number(l[f] ?? NaN)));
+  console.log(
+    `  at each cycle's end, mean of first 10 -> of last 10 (MiB): rss ${field('rss_mib')}, heap committed ${field('heap_total_mib')}, heap used ${field('heap_used_mib')}, external ${field('external_mib')}`,
+  );
+  if (process.env['BENCH_MEMORY_CSV']) {
+    const cols = ['rss_mib', 'heap_total_mib', 'heap_used_mib', 'external_mib', 'total_ms'];
+    writeFileSync(
+      process.env['BENCH_MEMORY_CSV'],
+      [cols.join(','), ...lines.map((l) => cols.map((c) => String(l[c])).join(','))].join('\n'),
+    );
+  }
   if (idleS > 0) {
     // the daemon compacts its heap once idle (src/reconciler/heap.ts)
     await sleep(idleS * 1000);

@@ -6,7 +6,7 @@
  * cycle log lines and its resident memory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/eucanetd', import.meta.url));
@@ -43,6 +43,13 @@ export interface DaemonFiles {
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the daemon a benchmark drives). */
 function nodeArgs(): string[] {
   return (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+}
+
+/** The daemon's stdout: the file `BENCH_DAEMON_STDOUT` names (e.g. with
+ * `BENCH_DAEMON_NODE_ARGS=--trace-gc`), else none. */
+function stdoutOf(): 'ignore' | number {
+  const file = process.env['BENCH_DAEMON_STDOUT'];
+  return file ? openSync(file, 'w') : 'ignore';
 }
 
 /** Runs `eucanetd` with `args` to completion (`env` added to this process's); rejects on a
@@ -101,7 +108,7 @@ export class Daemon {
         '--debounce-ms',
         String(debounceMs),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+      { stdio: ['ignore', stdoutOf(), 'pipe'], env: { ...process.env, ...env } },
     );
     // its log goes to the log file too; keep the end of stderr for an error message
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d).slice(-4096)));

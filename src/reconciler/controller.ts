@@ -24,6 +24,7 @@ import type { DesiredTopology, MappingResult } from '../mapping/index.js';
 import { KINDS } from '../store/index.js';
 import type { Kind } from '../store/index.js';
 import { prepareAfterBuild, reconcileView } from './cycle.js';
+import { memoryFields } from './heap.js';
 import { isOtherFile, sameSig, type FileSig } from './file-sig.js';
 import { DocumentBuffers, flushDocument } from './read-document.js';
 import type { Durations, ReconcileResult } from './cycle.js';
@@ -356,6 +357,7 @@ export class Controller {
         ...(parsed ? { parse: parsed.mode, scanned_kb: parsed.scanned_kb } : {}),
         ...durations,
         total_ms: totalMs,
+        ...memoryFields(),
       });
       if (r.built) {
         const tp = performance.now(); // off the cycle's figures: see prepareAfterBuild

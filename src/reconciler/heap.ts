@@ -74,6 +74,23 @@ export interface Compaction {
 
 const MiB = (n: number): number => Math.round((n / 2 ** 20) * 10) / 10;
 
+/** The process's memory now, in MiB (one decimal), as fields of the daemon's cycle line:
+ * resident, the V8 heap's committed and used sizes, and memory outside it (buffers). */
+export function memoryFields(): {
+  rss_mib: number;
+  heap_total_mib: number;
+  heap_used_mib: number;
+  external_mib: number;
+} {
+  const m = process.memoryUsage();
+  return {
+    rss_mib: MiB(m.rss),
+    heap_total_mib: MiB(m.heapTotal),
+    heap_used_mib: MiB(m.heapUsed),
+    external_mib: MiB(m.external),
+  };
+}
+
 /**
  * Two full, blocking garbage collections now (the first frees the garbage, the second moves
  * objects off pages it left sparse), with the heap growth limited first so the next limit is
