@@ -16,6 +16,7 @@ import {
   Controller,
   DaemonMetrics,
   flushManaged,
+  DAEMON_STORE_HISTORY,
   HeapKeeper,
   parseHostPort,
   planFlush,
@@ -134,7 +135,12 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     const settings = loaded.settings;
     const reportS = secondsOf('--report-interval', opts.reportInterval ?? '300');
     const listen = opts.metrics !== undefined ? parseHostPort(opts.metrics) : undefined;
-    store = await openTopology(opts, { readOnly: opts.dryRun === true, logger: log });
+    store = await openTopology(opts, {
+      readOnly: opts.dryRun === true,
+      logger: log,
+      // the daemon's store serves only the daemon's own watch: commits since its last cycle
+      historySize: DAEMON_STORE_HISTORY,
+    });
     if (opts.flush && opts.dryRun) {
       await flushDryRun(store, opts, settings);
       return;

@@ -27,10 +27,11 @@ export function storeOptions(c: Command): Command {
     .option('--token-file <file>', 'API credentials/token file (with --api)');
 }
 
-/** Opens the store or the API client the options name. */
+/** Opens the store or the API client the options name; `how.historySize`: commits an embedded
+ * store keeps for `watch` (default the store's). */
 export async function openTopology(
   opts: TopologySourceOptions,
-  how: { readOnly: boolean; logger: Logger },
+  how: { readOnly: boolean; logger: Logger; historySize?: number },
 ): Promise<TopologyStore> {
   if (opts.api) {
     // loaded only with --api: a process on a store directory never loads the API code and
@@ -43,7 +44,11 @@ export async function openTopology(
     });
   }
   try {
-    return await openStore(opts.store, { readOnly: how.readOnly, logger: how.logger });
+    return await openStore(opts.store, {
+      readOnly: how.readOnly,
+      logger: how.logger,
+      ...(how.historySize !== undefined ? { historySize: how.historySize } : {}),
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw e;

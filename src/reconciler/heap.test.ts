@@ -27,20 +27,23 @@ describe('heap', () => {
   const counts = (n: number) => ({ create: n, update: 0, delete: 0 });
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-  /** A keeper whose compactions are recorded (the heap's used bytes given by `used`). */
-  function keeper(used: { bytes: number }, idleMs = 1_000_000) {
+  /** A keeper whose compactions are recorded (the heap's used bytes given by `used`, its
+   * committed ones by `used.committed`). */
+  function keeper(used: { bytes: number; committed?: number }, idleMs = 1_000_000) {
     const runs: string[] = [];
     const k = new HeapKeeper({
       compact: (): Compaction => ({
         heapBeforeMiB: 2,
         heapAfterMiB: 1,
         usedAfter: (used.bytes = 100),
+        committedAfter: (used.committed = 150),
         ms: 0,
       }),
       largeCycle: 100,
       idleMs,
       idleBytes: 50,
-      heapUsed: () => used.bytes,
+      growthBytes: 300,
+      heap: () => ({ used: used.bytes, committed: used.committed ?? 0 }),
       onCompact: (_c, reason) => runs.push(reason),
     });
     return { k, runs };
@@ -59,6 +62,7 @@ describe('heap', () => {
         heapBeforeMiB: 2,
         heapAfterMiB: 1,
         usedAfter: 100,
+        committedAfter: 150,
         ms: 0,
       });
       expect(runs).to.deep.equal(['large cycle']);
@@ -108,11 +112,59 @@ describe('heap', () => {
       await sleep(idleMs + 200);
       expect(runs).to.have.length(2);
       // stop() cancels a pending one
-      used.bytes = 500;
+      used.bytes = 350;
       k.afterCycle({ result: 'applied', counts: counts(1) });
       k.stop();
       await sleep(idleMs + 200);
       expect(runs).to.have.length(2);
+    } finally {
+      k.stop();
+    }
+  });
+
+  it('HeapKeeper compacts after a small cycle that left the heap growthBytes larger', () => {
+    const used = { bytes: 0 };
+    const { k, runs } = keeper(used);
+    try {
+      // before the first compaction growth does not count
+      used.bytes = 10_000;
+      k.afterCycle({ result: 'failed' });
+      expect(runs).to.deep.equal([]);
+      k.afterCycle({ result: 'applied', counts: counts(1) }); // the first: used 100
+      used.bytes = 399; // 299 more: not yet
+      expect(k.afterCycle({ result: 'applied', counts: counts(1) })).to.equal(undefined);
+      used.bytes = 400; // 300 more, but a failed or rejected cycle does not compact at once
+      k.afterCycle({ result: 'failed' });
+      k.afterCycle({ result: 'rejected' });
+      expect(runs).to.deep.equal(['large cycle']);
+      // an applied one does, and the growth is counted from that compaction on
+      expect(k.afterCycle({ result: 'applied', counts: counts(1) })?.usedAfter).to.equal(100);
+      expect(runs).to.deep.equal(['large cycle', 'growth']);
+      used.bytes = 399;
+      k.afterCycle({ result: 'applied', counts: counts(1) });
+      expect(runs).to.have.length(2);
+    } finally {
+      k.stop();
+    }
+  });
+
+  it('HeapKeeper compacts once idle when the committed heap grew, the used one not', async () => {
+    const used: { bytes: number; committed?: number } = { bytes: 0 };
+    const idleMs = 300;
+    const { k, runs } = keeper(used, idleMs);
+    try {
+      k.afterCycle({ result: 'applied', counts: counts(0) }); // used 100, committed 150
+      // V8's own full GC freed the garbage but kept its pages: 49 more committed, nothing
+      used.bytes = 110;
+      used.committed = 199;
+      k.afterCycle({ result: 'applied', counts: counts(1) });
+      await sleep(idleMs + 200);
+      expect(runs).to.deep.equal(['large cycle']);
+      used.committed = 200; // 50 more committed than after the last compaction
+      k.afterCycle({ result: 'applied', counts: counts(1) });
+      const t = Date.now();
+      while (runs.length < 2 && Date.now() - t < 10_000) await sleep(10);
+      expect(runs).to.deep.equal(['large cycle', 'idle']);
     } finally {
       k.stop();
     }
