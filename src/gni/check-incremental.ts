@@ -397,29 +397,41 @@ class Delta {
     return true;
   }
 
-  /** Follows the node lists of a changed configuration into `placement`; false if an
-   * instance would be listed twice or the cluster names changed. */
+  /** Follows the node lists of a changed configuration into `placement` and `nodes` (in place:
+   * only changed nodes get a new slot); false if an instance would be listed twice, two nodes
+   * share cluster and name, or the cluster names changed. */
   moveListings(config: GniConfig): boolean {
     const s = this.s;
-    const nodes = nodeSlots(config);
-    if (nodes === undefined || clusterNames(config) !== s.clusterNames) return false;
+    if (clusterNames(config) !== s.clusterNames) return false;
+    const seen = new Set<string>();
+    const changed: NodeSlot[] = [];
+    for (const c of config.clusters) {
+      for (const n of c.nodes) {
+        const key = `${c.name}\u0000${n.name}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        const old = s.nodes.get(key);
+        if (old !== undefined && (old.ids === n.instanceIds || sameList(old.ids, n.instanceIds)))
+          continue;
+        changed.push({ key, node: n.name, cluster: c.name, ids: n.instanceIds });
+      }
+    }
     const listed = new Map<string, string>();
     for (const [key, old] of s.nodes) {
-      if (nodes.has(key)) continue;
+      if (seen.has(key)) continue;
       for (const id of old.ids) this.unlist(id, key);
+      s.nodes.delete(key);
     }
-    for (const [key, slot] of nodes) {
-      const old = s.nodes.get(key);
-      const before = old?.ids ?? [];
-      if (old !== undefined && sameList(before, slot.ids)) continue;
+    for (const slot of changed) {
+      const before = s.nodes.get(slot.key)?.ids ?? [];
       const now = new Set(slot.ids);
       if (now.size < slot.ids.length) return false; // listed twice on one node
       const was = new Set(before);
-      for (const id of before) if (!now.has(id)) this.unlist(id, key);
+      for (const id of before) if (!now.has(id)) this.unlist(id, slot.key);
       for (const id of slot.ids) {
         if (was.has(id)) continue;
         if (listed.has(id)) return false;
-        listed.set(id, key);
+        listed.set(id, slot.key);
       }
     }
     for (const [id, key] of listed) {
@@ -427,7 +439,7 @@ class Delta {
       s.placement.set(id, key);
       this.touched.add(id);
     }
-    s.nodes = nodes;
+    for (const slot of changed) s.nodes.set(slot.key, slot);
     return true;
   }
 

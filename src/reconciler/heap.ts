@@ -16,7 +16,7 @@
  * ~600 MiB for a heap of ~270 MiB live. `compactHeap` runs full GCs right after such a cycle,
  * so V8 frees the emptied pages and sets its next limit from the live size.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Heap growth past the live size before a full GC, in percent (see `limitHeapGrowth`). */
@@ -36,12 +36,15 @@ export const IDLE_COMPACT_BYTES = 16 * 2 ** 20;
 /**
  * Commits the daemon's embedded store keeps for `watch` (its default is 10,000, bounded by
  * weight to a few MiB): the daemon's store is watched only by the daemon, which follows the
- * commits made since its last cycle by others (none on a file store, whose writer holds its
- * lock) and re-reads the store when they are more. With the default, the last ~20
- * one-instance commits at 10,000 instances stayed reachable (each holds a router and a port
- * with 11,000-entry route lists): ~5 MiB more live heap after 20 cycles.
+ * commits made by others since its last cycle (none on a file store, whose writer holds its
+ * lock; an etcd store serves older ones from etcd) and re-reads the store when it cannot. With
+ * the default, the last ~20 one-instance commits at 10,000 instances stayed reachable, each
+ * with a router and a port whose route lists hold 11,000 ids: ~5 MiB more live heap after 20
+ * cycles, and the lists lived long enough to be promoted to the old generation: with one
+ * commit kept they mostly die young (in process at 10k, 40 KiB promoted per one-instance cycle;
+ * 91 KiB with four commits kept).
  */
-export const DAEMON_STORE_HISTORY = 4;
+export const DAEMON_STORE_HISTORY = 1;
 
 /** The daemon compacts its heap right after a cycle once it holds this many bytes more than
  * after the last compaction, cycles or not (see `HeapKeeper`). */
@@ -108,27 +111,41 @@ export function memoryFields(): {
 }
 
 /**
- * Two full, blocking garbage collections now (the first frees the garbage, the second moves
- * objects off pages it left sparse), with the heap growth limited first so the next limit is
- * set from the live size. V8 returns the emptied pages to the system (its unmapper thread,
- * within a moment). Takes about a second at 10,000 instances: call it between cycles, after a
- * large one, never on a hot path.
+ * Full, blocking garbage collections now, `passes` of them (default two: the first frees the
+ * garbage, the second moves objects off pages it left sparse), with the heap growth limited
+ * first so the next limit is set from the live size. V8 returns the emptied pages to the system
+ * (its unmapper thread, within a moment). A pass takes a few hundred ms at 10,000 instances:
+ * call it between cycles, never on a hot path.
  */
-export function compactHeap(percent = DAEMON_HEAP_GROWING_PERCENT): Compaction {
+export function compactHeap(percent = DAEMON_HEAP_GROWING_PERCENT, passes = 2): Compaction {
   limitHeapGrowth(percent);
   const gc = fullGc();
   const before = process.memoryUsage().heapTotal;
   const t = performance.now();
-  gc();
-  gc();
-  const after = process.memoryUsage();
+  for (let i = 0; i < passes; i++) gc();
+  const after = heapNow();
   return {
     heapBeforeMiB: MiB(before),
-    heapAfterMiB: MiB(after.heapTotal),
-    usedAfter: after.heapUsed,
-    committedAfter: after.heapTotal,
+    heapAfterMiB: MiB(after.committed),
+    usedAfter: after.used,
+    committedAfter: after.committed,
     ms: Math.round(performance.now() - t),
   };
+}
+
+/**
+ * The V8 heap now: what its old generation holds (every space but the young generation's,
+ * whose use swings by its size between scavenges) and what the whole heap has committed.
+ */
+export function heapNow(): { used: number; committed: number } {
+  let used = 0;
+  let committed = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    committed += s.space_size;
+    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space')
+      used += s.space_used_size;
+  }
+  return { used, committed };
 }
 
 /** The part of a cycle's report the heap keeper looks at. */
@@ -143,7 +160,8 @@ export type CompactionReason = 'large cycle' | 'growth' | 'idle';
 
 /** Options of `HeapKeeper` (defaults: the daemon's). */
 export interface HeapKeeperOptions {
-  readonly compact?: () => Compaction;
+  /** Runs a compaction (default `compactHeap`, one pass for 'growth', two otherwise). */
+  readonly compact?: (reason: CompactionReason) => Compaction;
   /** Objects a cycle changes to count as large (`COMPACT_AFTER_OBJECTS`). */
   readonly largeCycle?: number;
   /** Time without a cycle before an idle compaction (`IDLE_COMPACT_MS`). */
@@ -152,7 +170,7 @@ export interface HeapKeeperOptions {
   readonly idleBytes?: number;
   /** Heap growth since the last compaction that makes a cycle compact (`GROWTH_COMPACT_BYTES`). */
   readonly growthBytes?: number;
-  /** The heap's used and committed bytes now (default from `process.memoryUsage()`). */
+  /** The heap's used and committed bytes now (default `heapNow`). */
   readonly heap?: () => { readonly used: number; readonly committed: number };
   /** Told of every compaction (the daemon logs it). */
   readonly onCompact?: (c: Compaction, reason: CompactionReason) => void;
@@ -180,7 +198,7 @@ export class HeapKeeper {
   private compacted = false;
   private after = { used: 0, committed: 0 };
   private timer: NodeJS.Timeout | undefined;
-  private readonly compact: () => Compaction;
+  private readonly compact: (reason: CompactionReason) => Compaction;
   private readonly largeCycle: number;
   private readonly idleMs: number;
   private readonly idleBytes: number;
@@ -188,17 +206,14 @@ export class HeapKeeper {
   private readonly heap: () => { readonly used: number; readonly committed: number };
 
   constructor(private readonly options: HeapKeeperOptions = {}) {
-    this.compact = options.compact ?? compactHeap;
+    this.compact =
+      options.compact ??
+      ((reason) => compactHeap(DAEMON_HEAP_GROWING_PERCENT, reason === 'growth' ? 1 : 2));
     this.largeCycle = options.largeCycle ?? COMPACT_AFTER_OBJECTS;
     this.idleMs = options.idleMs ?? IDLE_COMPACT_MS;
     this.idleBytes = options.idleBytes ?? IDLE_COMPACT_BYTES;
     this.growthBytes = options.growthBytes ?? GROWTH_COMPACT_BYTES;
-    this.heap =
-      options.heap ??
-      (() => {
-        const m = process.memoryUsage();
-        return { used: m.heapUsed, committed: m.heapTotal };
-      });
+    this.heap = options.heap ?? heapNow;
   }
 
   /** Called after every cycle; returns the compaction it ran at once, if any. */
@@ -235,7 +250,7 @@ export class HeapKeeper {
   }
 
   private run(reason: CompactionReason): Compaction {
-    const c = this.compact();
+    const c = this.compact(reason);
     this.compacted = true;
     this.after = { used: c.usedAfter, committed: c.committedAfter };
     this.options.onCompact?.(c, reason);

@@ -195,6 +195,14 @@ class Transaction {
     const current = (d.obj![end.field] as readonly string[] | undefined) ?? EMPTY;
     const s = this.set(d, end.field, current);
     if (s ? s.has(srcId) : current.includes(srcId)) return;
+    if (position === undefined && d.copied?.has(end.field) !== true) {
+      // one copy of the exact size, instead of a copy that the push grows by half again into
+      // another (a router's 11,000 route ids: 88 KB kept instead of 132 KB, one copy less)
+      d.obj![end.field] = current.concat(srcId);
+      (d.copied ??= new Set()).add(end.field);
+      s?.add(srcId);
+      return;
+    }
     const list = this.list(d, end.field);
     if (position !== undefined) {
       if (!Number.isInteger(position) || position < 1 || position > list.length + 1) {
