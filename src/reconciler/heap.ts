@@ -31,7 +31,7 @@ export const IDLE_COMPACT_MS = 10_000;
 
 /** ...when its heap holds (or has committed) at least this many bytes more than after the last
  * compaction. */
-export const IDLE_COMPACT_BYTES = 16 * 2 ** 20;
+export const IDLE_COMPACT_BYTES = 4 * 2 ** 20;
 
 /**
  * Commits the daemon's embedded store keeps for `watch` (its default is 10,000, bounded by
@@ -181,14 +181,13 @@ export interface HeapKeeperOptions {
  * limits its growth from then on):
  * - after the first applied cycle (the cold build, or the first cycle after a flush and
  *   rebuild) and after any applied cycle that changed at least `largeCycle` objects;
- * - after any other applied cycle that left the heap `growthBytes` larger than the last
- *   compaction did: a one-instance cycle at 10,000 instances leaves 0.2-0.5 MiB in the old
- *   generation (the copied back-reference lists of a router and its port, 11,000 ids each; a
- *   rebuilt node list), which V8 collects only once the heap grew by a quarter of the live size
- *   (60 MiB) and whose pages it then keeps; so the daemon's RSS climbed by ~40 MiB over 100
- *   back-to-back cycles. Compacting every `growthBytes` keeps it within that of the floor, for
- *   a full GC (a few hundred ms at 10,000 instances) every few dozen cycles, after the cycle's
- *   commit;
+ * - after any other applied cycle that left the old generation `growthBytes` larger than the
+ *   last compaction did, one pass: V8 collects old-generation garbage only once the heap grew by
+ *   a quarter of its live size (60 MiB at 10,000 instances) and keeps the pages it freed, so
+ *   the daemon's RSS climbed by ~30 MiB over 100 back-to-back one-instance cycles that each
+ *   promoted 0.4 MiB (copied route lists kept by the store's watch history, a rebuilt
+ *   configuration). Those sources are gone (40-50 KiB a cycle now); this bounds what is left,
+ *   for a pass of a few hundred ms every 150-200 such cycles, after the cycle's commit;
  * - once no cycle ran for `idleMs` after one that did something, if the heap holds or has
  *   committed `idleBytes` more than after the last compaction (V8's own full GCs free objects
  *   but keep their pages); a compaction while idle also lets V8 shrink its young generation.
