@@ -66,6 +66,7 @@ async function timed(phase: Phase, fn: () => unknown): Promise<number> {
   await fn();
   const end = performance.now();
   const used = process.cpuUsage(c);
+  if (process.env['BENCH_MARKS']) console.log(`timed ${t.toFixed(0)}..${end.toFixed(0)} ms`);
   (cpu.get(phase) ?? cpu.set(phase, []).get(phase)!).push((used.user + used.system) / 1000);
   return end - t;
 }

@@ -109,4 +109,25 @@ describe('store quick field checks (keeps)', () => {
     }
     expect(kept).to.be.greaterThan(100);
   });
+
+  it('keep a nested object only when frozen, plain, of known valid fields, with nothing to add', () => {
+    const rule = keepsByField(FIELDS.rule);
+    const dhcp = keepsByField(FIELDS['dhcp-subnet']);
+    const getter = Object.freeze(
+      Object.defineProperty({ start: 1 }, 'end', { get: () => 2, enumerable: true }),
+    );
+    expect(rule['tpSrc']!(frozen({ start: 1, end: 2 }))).to.equal(true);
+    expect(rule['tpSrc']!({ start: 1, end: 2 })).to.equal(false); // not frozen
+    expect(rule['tpSrc']!(frozen({ start: 1, end: 2, x: 1 }))).to.equal(false); // unknown
+    expect(rule['tpSrc']!(frozen({ start: 1 }))).to.equal(false); // required end missing
+    expect(rule['tpSrc']!(frozen({ start: 1, end: 70000 }))).to.equal(false); // out of range
+    expect(rule['tpSrc']!(getter)).to.equal(false);
+    const host = { macAddr: '02:aa:bb:cc:dd:ee', ipAddr: '10.0.0.2' };
+    const hosts = (h: object) => frozen([frozen({ ...h, extraDhcpOpts: frozen([]) })]);
+    expect(dhcp['hosts']!(hosts({ ...host, name: 'i-1' }))).to.equal(true);
+    expect(dhcp['hosts']!(hosts(host))).to.equal(false); // the default name is to be added
+    for (const v of [hosts({ ...host, name: 'i-1' }), hosts(host), getter])
+      if (dhcp['hosts']!(v))
+        expect(checkValue(FIELDS['dhcp-subnet']['hosts']!, v, 'hosts')).to.equal(v);
+  });
 });

@@ -111,10 +111,47 @@ export function keepsOf(spec: Spec): Keeps {
         return true;
       };
     }
+    case 'obj':
+      return keepsObject(spec.fields!);
     default:
-      // nested objects (rare): the full check decides
       return () => false;
   }
+}
+
+/** `Object.prototype.__lookupGetter__` (see validate.ts). */
+const lookupGetter = (
+  Object.prototype as unknown as { __lookupGetter__: (this: object, name: string) => unknown }
+).__lookupGetter__;
+
+/**
+ * A nested object is kept when frozen, plain, every field an own data property of a known name
+ * whose value is kept, no required field missing and no default to add: then the full check
+ * (`checkFields`) makes an object of the same fields and values, and keeps the input.
+ */
+function keepsObject(fields: Fields): Keeps {
+  const keeps = keepsByField(fields);
+  const names = Object.keys(fields);
+  const required = names.filter((n) => fields[n]!.req && fields[n]!.def === undefined);
+  const defaults = names.filter((n) => fields[n]!.def !== undefined);
+  return (v) => {
+    if (
+      typeof v !== 'object' ||
+      v === null ||
+      !Object.isFrozen(v) ||
+      Object.getPrototypeOf(v) !== Object.prototype
+    )
+      return false;
+    const o = v as Record<string, unknown>;
+    for (const name in o) {
+      if (!Object.hasOwn(o, name) || lookupGetter.call(o, name) !== undefined) return false;
+      const value = o[name];
+      const k = keeps[name];
+      if (k === undefined || value === undefined || value === null || !k(value)) return false;
+    }
+    for (let i = 0; i < required.length; i++) if (o[required[i]!] === undefined) return false;
+    for (let i = 0; i < defaults.length; i++) if (o[defaults[i]!] === undefined) return false;
+    return true;
+  };
 }
 
 const ARRAY = Array.prototype;

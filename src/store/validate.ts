@@ -297,10 +297,14 @@ function sharedCopy(
     if (checked !== value) out[name] = checked;
   }
   const c = compile(fields);
-  for (const name of c.required) {
+  for (let i = 0; i < c.required.length; i++) {
+    const name = c.required[i]!;
     if (out[name] === undefined) throw new FieldProblem(`${name} is required`);
   }
-  for (const [name, d] of c.defaults) if (out[name] === undefined) out[name] = d;
+  for (let i = 0; i < c.defaults.length; i++) {
+    const [name, d] = c.defaults[i]!;
+    if (out[name] === undefined) out[name] = d;
+  }
   return out;
 }
 
@@ -348,15 +352,17 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
     if (!k(value) && checkValue(fields[name]!, value, name) !== value) return false;
   }
   const c = compile(fields);
-  for (const name of c.required) {
+  for (let i = 0; i < c.required.length; i++) {
+    const name = c.required[i]!;
     if (o[name] === undefined) throw new FieldProblem(`${name} is required`);
   }
-  for (const [name] of c.defaults) if (o[name] === undefined) return false;
+  for (let i = 0; i < c.defaults.length; i++) if (o[c.defaults[i]![0]] === undefined) return false;
   checkKind(kind, o);
   return true;
 }
 
 const NAT_TYPES = new Set(['dnat', 'snat']);
+const RANGES = ['tpSrc', 'tpDst'] as const;
 
 /** Cross-field rules of a kind. */
 function checkKind(kind: Kind, o: Readonly<Record<string, unknown>>): void {
@@ -385,7 +391,8 @@ function checkKind(kind: Kind, o: Readonly<Record<string, unknown>>): void {
     if (!NAT_TYPES.has(type) && targets !== undefined && targets.length > 0) {
       throw new FieldProblem(`natTargets is not allowed on a ${type} rule`);
     }
-    for (const r of ['tpSrc', 'tpDst']) {
+    for (let i = 0; i < RANGES.length; i++) {
+      const r = RANGES[i]!;
       const range = o[r] as { start: number; end: number } | undefined;
       if (range && range.start > range.end) throw new FieldProblem(`${r}.start must be <= end`);
     }
