@@ -10,9 +10,16 @@
  * Run with the daemon's V8 flags to see its garbage collection, e.g.
  *   NODE_OPTIONS=--max-semi-space-size=4 npx tsx scripts/bench-store-bulk.ts --size L
  * `--only PHASE` times one phase (for `--cpu-prof`). Compare ratios on a shared machine.
+ * `--against DIR` compares with another build of the store in the same process instead: DIR is
+ * a tree whose `dist/` holds it (e.g. `git archive <commit>` unpacked and built with
+ * `npx tsc -p tsconfig.build.json`); the memory and file phases run with each store in turn,
+ * alternating which goes first, and the ratios this/DIR are printed.
  * Usage: npx tsx scripts/bench-store-bulk.ts [--size S|M|L|XL|25k] [--rounds N] [--only P]
+ *          [--against DIR]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyActual } from '../src/discovery/index.js';
@@ -22,6 +29,7 @@ import { freezeForStore } from '../src/reconciler/share.js';
 import { prepareBulkCreate, type CreateOp } from '../src/store/bulk.js';
 import { encodeSnapshotKinds } from '../src/store/snapshot.js';
 import { StoreState } from '../src/store/state.js';
+import * as thisStore from '../src/store/index.js';
 import { createMemoryStore, KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { median } from './lib/daemon-driver.js';
@@ -124,4 +132,58 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+/** The store functions the comparison uses. */
+type StoreModule = Pick<typeof thisStore, 'createMemoryStore' | 'openFileStore' | 'handOverBatch'>;
+
+/** `--against DIR`: this store and DIR's, alternated in this process (see the header). */
+async function compare(against: string): Promise<void> {
+  const url = pathToFileURL(resolve(against, 'dist/src/store/index.js')).href;
+  const other = (await import(url)) as StoreModule;
+  const stores: Record<'this' | 'other', StoreModule> = { this: thisStore, other };
+  const which = ['this', 'other'] as const;
+  const samples = new Map<string, number[]>();
+  const add = (key: string, v: number): void => {
+    (samples.get(key) ?? samples.set(key, []).get(key)!).push(v);
+  };
+  const compared = phases.filter((p) => p === 'memory' || p === 'file');
+  for (let r = 0; r < rounds; r++) {
+    for (const phase of compared) {
+      for (const w of r % 2 === 0 ? which : [...which].reverse()) {
+        const ops = freshOps();
+        stores[w].handOverBatch(ops); // the other build's own hand-over
+        const dir = mkdtempSync(join(tmpdir(), 'bench-store-bulk-'));
+        const store =
+          phase === 'memory'
+            ? stores[w].createMemoryStore()
+            : await stores[w].openFileStore(join(dir, 's'));
+        try {
+          (globalThis as { gc?: () => void }).gc?.();
+          const c = process.cpuUsage();
+          const t = performance.now();
+          await store.bulkCreate!(ops);
+          add(`${phase} ${w}`, performance.now() - t);
+          const used = process.cpuUsage(c);
+          add(`${phase} ${w} cpu`, (used.user + used.system) / 1000);
+        } finally {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    console.log(`round ${r} done (load ${load()})`);
+  }
+  const m = (key: string): number => median(samples.get(key)!);
+  const parts = compared.map(
+    (p) =>
+      `${p}: this ${m(`${p} this`).toFixed(0)} ms (cpu ${m(`${p} this cpu`).toFixed(0)}), ` +
+      `${against} ${m(`${p} other`).toFixed(0)} ms (cpu ${m(`${p} other cpu`).toFixed(0)}), ` +
+      `ratio ${(m(`${p} this`) / m(`${p} other`)).toFixed(2)} (cpu ${(m(`${p} this cpu`) / m(`${p} other cpu`)).toFixed(2)})`,
+  );
+  console.log(
+    `size ${sizeArg}, medians of ${rounds}: ${parts.join('; ')}; ` +
+      `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load()}`,
+  );
+}
+
+const against = arg('against', '');
+await (against ? compare(against) : main());
