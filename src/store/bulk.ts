@@ -167,8 +167,22 @@ function bulkCreate(
     }
     return t.obj[field] as string[];
   };
+  // per binding, the list it added to last: a list, once made writable, stays the same array,
+  // and references come in runs (a chain's rules, a router's routes)
+  const lastOf = new Map<Binding, { target: string; list: string[] }>();
   const addBack = (b: Binding, target: string, id: string, position: number | undefined): void => {
-    const back = backList(b.back.kind, target, b.back.field);
+    const last = lastOf.get(b);
+    const back =
+      last !== undefined && last.target === target
+        ? last.list
+        : backList(b.back.kind, target, b.back.field);
+    if (back !== undefined && last?.list !== back) {
+      if (last === undefined) lastOf.set(b, { target, list: back });
+      else {
+        last.target = target;
+        last.list = back;
+      }
+    }
     if (back === undefined) {
       throw new NotFoundError(
         b.back.kind,
