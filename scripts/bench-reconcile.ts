@@ -151,6 +151,12 @@ async function soak(daemon: Daemon, view: GlobalView, template: GlobalView['inst
   const rss: number[] = [];
   const times: number[] = [];
   const versions: string[] = [];
+  const compactions = (): string[] =>
+    logLines(daemon.files.log, 'heap compacted').map(
+      (l) =>
+        `${String(l['reason'])} ${String(l['duration_ms'])} ms (heap ${String(l['heap_before_mib'])} -> ${String(l['heap_after_mib'])} MiB)`,
+    );
+  const before = compactions().length;
   for (let c = 0; c < cycles; c++) {
     const version = nextVersion();
     times.push(await daemon.change(patchVersion(docs[c % 2]!, base, version), version));
@@ -168,10 +174,11 @@ async function soak(daemon: Daemon, view: GlobalView, template: GlobalView['inst
   const lines = versions.map((v) => cycleOf(daemon.files.log, v) ?? {});
   const field = (f: string): string => firstLast(lines.map((l) => Number(l[f] ?? NaN)));
   console.log(
-    `  at each cycle's end, mean of first 10 -> of last 10 (MiB): rss ${field('rss_mib')}, heap committed ${field('heap_total_mib')}, heap used ${field('heap_used_mib')}, external ${field('external_mib')}`,
+    `  at each cycle's end, mean of first 10 -> of last 10 (MiB): rss ${field('rss_mib')}, heap committed ${field('heap_total_mib')}, heap used ${field('heap_used_mib')}, external ${field('external_mib')}, V8 malloced ${field('v8_malloced_mib')}`,
   );
+  const during = compactions().length;
   if (process.env['BENCH_MEMORY_CSV']) {
-    const cols = ['rss_mib', 'heap_total_mib', 'heap_used_mib', 'external_mib', 'total_ms'];
+    const cols = ['rss_mib', 'heap_total_mib', 'heap_used_mib', 'external_mib', 'v8_malloced_mib'];
     writeFileSync(
       process.env['BENCH_MEMORY_CSV'],
       [cols.join(','), ...lines.map((l) => cols.map((c) => String(l[c])).join(','))].join('\n'),
@@ -180,11 +187,10 @@ async function soak(daemon: Daemon, view: GlobalView, template: GlobalView['inst
   if (idleS > 0) {
     // the daemon compacts its heap once idle (src/reconciler/heap.ts)
     await sleep(idleS * 1000);
-    const compactions = logLines(daemon.files.log, 'heap compacted').map(
-      (l) => `${String(l['reason'])} ${String(l['duration_ms'])} ms`,
-    );
+    const all = compactions();
+    const list = (xs: string[]): string => xs.join(', ') || 'none';
     console.log(
-      `daemon RSS after ${idleS} s without a change: ${daemon.rssMiB().toFixed(0)} MiB; heap compactions so far: ${compactions.join(', ') || 'none'} (load ${load()})`,
+      `daemon RSS after ${idleS} s without a change: ${daemon.rssMiB().toFixed(0)} MiB; heap compactions before the RSS cycles: ${list(all.slice(0, before))}; during them: ${list(all.slice(before, during))}; since: ${list(all.slice(during))} (load ${load()})`,
     );
   }
 }

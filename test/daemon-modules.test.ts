@@ -72,7 +72,7 @@ describe('daemon modules (what `eucanetd run` on a file store loads)', function 
 
   it("the controller unit's environment (malloc arenas, young generation) starts the daemon", async () => {
     const env = unitEnvironment();
-    expect(env).to.have.keys(['MALLOC_ARENA_MAX', 'NODE_OPTIONS']);
+    expect(env).to.have.keys(['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'NODE_OPTIONS']);
     const gni = join(dir, 'global_network_info.xml');
     copyFileSync(repoPath('fixtures/gni/small.xml'), gni);
     const store = join(dir, 'store');

@@ -16,7 +16,7 @@
  * ~600 MiB for a heap of ~270 MiB live. `compactHeap` runs full GCs right after such a cycle,
  * so V8 frees the emptied pages and sets its next limit from the live size.
  */
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Heap growth past the live size before a full GC, in percent (see `limitHeapGrowth`). */
@@ -94,12 +94,14 @@ export interface Compaction {
 const MiB = (n: number): number => Math.round((n / 2 ** 20) * 10) / 10;
 
 /** The process's memory now, in MiB (one decimal), as fields of the daemon's cycle line:
- * resident, the V8 heap's committed and used sizes, and memory outside it (buffers). */
+ * resident, the V8 heap's committed and used sizes, memory outside it (buffers), and what V8
+ * itself has allocated with malloc (compiler zones and the like). */
 export function memoryFields(): {
   rss_mib: number;
   heap_total_mib: number;
   heap_used_mib: number;
   external_mib: number;
+  v8_malloced_mib: number;
 } {
   const m = process.memoryUsage();
   return {
@@ -107,6 +109,7 @@ export function memoryFields(): {
     heap_total_mib: MiB(m.heapTotal),
     heap_used_mib: MiB(m.heapUsed),
     external_mib: MiB(m.external),
+    v8_malloced_mib: MiB(getHeapStatistics().malloced_memory),
   };
 }
 
