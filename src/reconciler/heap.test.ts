@@ -169,4 +169,38 @@ describe('heap', () => {
       k.stop();
     }
   });
+
+  it('HeapKeeper compacts once idle after a growth compaction that left committed pages', async () => {
+    const heap = { used: 0, committed: 0 };
+    const idleMs = 300;
+    let committedAfter = 150;
+    const runs: string[] = [];
+    const k = new HeapKeeper({
+      compact: (reason): Compaction => {
+        runs.push(reason);
+        heap.used = 100;
+        heap.committed = committedAfter;
+        return { heapBeforeMiB: 2, heapAfterMiB: 1, usedAfter: 100, committedAfter, ms: 0 };
+      },
+      largeCycle: 100,
+      idleMs,
+      idleBytes: 50,
+      growthBytes: 300,
+      heap: () => heap,
+    });
+    try {
+      k.afterCycle({ result: 'applied', counts: counts(0) }); // two passes: committed 150
+      // a growth compaction's one pass frees the garbage but keeps 60 more committed
+      heap.used = 400;
+      committedAfter = 210;
+      k.afterCycle({ result: 'applied', counts: counts(1) });
+      expect(runs).to.deep.equal(['large cycle', 'growth']);
+      // idle: 60 more committed than after the last two-pass compaction
+      const t = Date.now();
+      while (runs.length < 3 && Date.now() - t < 10_000) await sleep(10);
+      expect(runs).to.deep.equal(['large cycle', 'growth', 'idle']);
+    } finally {
+      k.stop();
+    }
+  });
 });

@@ -192,13 +192,16 @@ export interface HeapKeeperOptions {
  *   configuration). Those sources are gone (40-50 KiB a cycle now); this bounds what is left,
  *   for a pass of a few hundred ms every 150-200 such cycles, after the cycle's commit;
  * - once no cycle ran for `idleMs` after one that did something, if the heap holds or has
- *   committed `idleBytes` more than after the last compaction (V8's own full GCs free objects
- *   but keep their pages); a compaction while idle also lets V8 shrink its young generation.
+ *   committed `idleBytes` more than after the last two-pass compaction (V8's own full GCs, and
+ *   a growth compaction's one pass, free objects but keep most of their pages); a compaction
+ *   while idle also lets V8 shrink its young generation.
  * Other cycles do nothing at once. `stop()` cancels a pending idle compaction.
  */
 export class HeapKeeper {
   private compacted = false;
+  /** The heap after the last compaction, and after the last two-pass one (not 'growth'). */
   private after = { used: 0, committed: 0 };
+  private afterFull = { used: 0, committed: 0 };
   private timer: NodeJS.Timeout | undefined;
   private readonly compact: (reason: CompactionReason) => Compaction;
   private readonly largeCycle: number;
@@ -228,11 +231,14 @@ export class HeapKeeper {
     if (report.result === 'applied' && (!this.compacted || changed >= this.largeCycle))
       return this.run('large cycle');
     if (!this.compacted) return undefined;
-    if (report.result === 'applied' && this.heap().used - this.after.used >= this.growthBytes)
-      return this.run('growth');
+    const growth =
+      report.result === 'applied' && this.heap().used - this.after.used >= this.growthBytes
+        ? this.run('growth')
+        : undefined;
+    // idle after this cycle: a growth compaction's one pass may have kept pages committed
     this.timer = setTimeout(() => this.idle(), this.idleMs);
     this.timer.unref();
-    return undefined;
+    return growth;
   }
 
   /** Cancels a pending idle compaction. */
@@ -245,8 +251,8 @@ export class HeapKeeper {
     this.timer = undefined;
     const now = this.heap();
     if (
-      now.used - this.after.used >= this.idleBytes ||
-      now.committed - this.after.committed >= this.idleBytes
+      now.used - this.afterFull.used >= this.idleBytes ||
+      now.committed - this.afterFull.committed >= this.idleBytes
     )
       this.run('idle');
   }
@@ -255,6 +261,7 @@ export class HeapKeeper {
     const c = this.compact(reason);
     this.compacted = true;
     this.after = { used: c.usedAfter, committed: c.committedAfter };
+    if (reason !== 'growth') this.afterFull = this.after;
     this.options.onCompact?.(c, reason);
     return c;
   }
