@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { silentLogger } from '../src/common/index.js';
 import { writeGniXml } from '../src/gni/index.js';
-import { Controller, DEFAULT_SETTINGS } from '../src/reconciler/index.js';
+import { Controller, DAEMON_STORE_HISTORY, DEFAULT_SETTINGS } from '../src/reconciler/index.js';
 import type { MappingResult } from '../src/mapping/index.js';
 import { KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
@@ -112,7 +112,11 @@ async function main(): Promise<void> {
       `size ${size}: ${instances} instances, ${MiB(xml0.length)} MiB XML; fsync ${fsync}; load ${load()}`,
     );
     const spent = { ms: 0, n: 0 };
-    const store = await openFileStore(join(dir, 'store'), { fsync });
+    // opened as the daemon opens it (one commit of watch history)
+    const store = await openFileStore(join(dir, 'store'), {
+      fsync,
+      historySize: DAEMON_STORE_HISTORY,
+    });
     const controller = new Controller({
       store: timed(store, spent),
       gniPath: gni,
