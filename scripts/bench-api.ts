@@ -16,11 +16,7 @@ import { DEFAULT_MAPPING_CONFIG } from '../src/mapping/index.js';
 import { reconcileView } from '../src/reconciler/index.js';
 import { createMemoryStore } from '../src/store/index.js';
 import { generateView } from './lib/gni-generator.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg } from './lib/bench-cli.js';
 
 /** Child mode (baseline): a bare node:http server answering every request with a fixed JSON
  * body of a router's size; what node alone can do on this machine at this moment. */

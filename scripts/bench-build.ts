@@ -16,7 +16,7 @@
  * Usage: npx tsx scripts/bench-build.ts [--size S|M|L|XL|25k] [--rounds N] [--bulk-only]
  */
 import { mkdtempSync, openSync, closeSync, fsyncSync, rmSync, statSync, writeSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discover } from '../src/discovery/index.js';
 import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
@@ -37,20 +37,12 @@ import {
 } from '../src/store/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { median } from './lib/daemon-driver.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg, load } from './lib/bench-cli.js';
 
 const sizeArg = arg('size', 'L');
 const instances = sizeArg === '25k' ? 25_000 : SIZES[sizeArg as Size];
 const rounds = Number(arg('rounds', '3'));
 const bulkOnly = process.argv.includes('--bulk-only');
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ');
 
 const view = generateView({ instances, seed: 1, gateways: 'shared-peer' });
 /** A fresh mapping (its objects not yet handed over to any store). */
@@ -104,12 +96,12 @@ async function main(): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    console.log(`round ${r} done (load ${load()})`);
+    console.log(`round ${r} done (load ${load(1)})`);
   }
   const m = (k: string): number => median(times[k]!);
   if (!bulkOnly) {
     console.log(
-      `size ${sizeArg}, ${objects} objects, medians of ${rounds}: build into an empty file store: transactions ${m('txBuild').toFixed(0)} ms, bulk ${m('bulkBuild').toFixed(0)} ms (ratio ${(m('bulkBuild') / m('txBuild')).toFixed(2)}); flush: transactions ${m('txFlush').toFixed(0)} ms, bulk ${m('bulkFlush').toFixed(0)} ms (ratio ${(m('bulkFlush') / m('txFlush')).toFixed(2)}); load ${load()}`,
+      `size ${sizeArg}, ${objects} objects, medians of ${rounds}: build into an empty file store: transactions ${m('txBuild').toFixed(0)} ms, bulk ${m('bulkBuild').toFixed(0)} ms (ratio ${(m('bulkBuild') / m('txBuild')).toFixed(2)}); flush: transactions ${m('txFlush').toFixed(0)} ms, bulk ${m('bulkFlush').toFixed(0)} ms (ratio ${(m('bulkFlush') / m('txFlush')).toFixed(2)}); load ${load(1)}`,
     );
   }
   const mib = (snapshotBytes / 2 ** 20).toFixed(1);
@@ -119,7 +111,7 @@ async function main(): Promise<void> {
       `(input not handed over: ${m('memoryBulkCareful').toFixed(0)} ms), ` +
       `persist (file store bulk ${m('fileBulk').toFixed(0)} minus memory) ${(m('fileBulk') - m('memoryBulk')).toFixed(0)} ms; ` +
       `flush: engine (memory store) ${m('memoryFlush').toFixed(0)} ms, persist (file ${m('fileFlush').toFixed(0)} minus memory) ${(m('fileFlush') - m('memoryFlush')).toFixed(0)} ms; ` +
-      `floors of persisting: JSON of every object ${m('stringify').toFixed(0)} ms, write + fsync of ${mib} MiB ${m('writeFsync').toFixed(0)} ms; load ${load()}`,
+      `floors of persisting: JSON of every object ${m('stringify').toFixed(0)} ms, write + fsync of ${mib} MiB ${m('writeFsync').toFixed(0)} ms; load ${load(1)}`,
   );
 }
 

@@ -14,17 +14,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeGniXml } from '../src/gni/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { logLines, unitEnvironment } from './lib/daemon-driver.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg, load } from './lib/bench-cli.js';
 
 const BIN = fileURLToPath(new URL('../bin/eucanetd', import.meta.url));
 const size = arg('size', 'L');
@@ -33,10 +29,6 @@ const extra = arg('node-args', '')
   .split(' ')
   .filter((a) => a !== '');
 const runs = Number(arg('runs', '1'));
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
 const PHASES = ['read', 'parse', 'discover', 'map', 'diff', 'apply'] as const;
 
 /** One phase's collections. */

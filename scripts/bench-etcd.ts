@@ -16,11 +16,7 @@ import { openEtcdStore, openFileStore, type TopologyStore } from '../src/store/i
 import { EtcdCluster, etcdAvailable } from '../test/helpers/etcd.js';
 import { addInstanceLike, type Doc } from '../test/helpers/gni-doc.js';
 import { generateView } from './lib/gni-generator.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg } from './lib/bench-cli.js';
 
 const size = arg('size', 'M') as 'S' | 'M' | 'L';
 const seed = Number(arg('seed', '1'));

@@ -33,11 +33,7 @@ import { buildPlan } from '../src/reconciler/build.js';
 import { freezeForStore } from '../src/reconciler/share.js';
 import { KINDS } from '../src/store/index.js';
 import { floorMaps } from './lib/floor-maps.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg } from './lib/bench-cli.js';
 
 const file = arg('gni', '');
 if (file === '') throw new Error('--gni FILE is required');

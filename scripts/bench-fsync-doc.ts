@@ -13,23 +13,16 @@
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, renameSync, rmSync } from 'node:fs';
 import { writeFileSync, writeSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flushDocument } from '../src/reconciler/read-document.js';
 import { median } from './lib/daemon-driver.js';
+import { arg, load } from './lib/bench-cli.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
 const rounds = Number(arg('rounds', '9'));
 const sizes = arg('mib', '0,16,39').split(',').map(Number);
 const shmDir = arg('shm-dir', '/dev/shm');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-fsync-doc-'));

@@ -24,11 +24,7 @@ import type { MappingResult } from '../src/mapping/index.js';
 import { KINDS } from '../src/store/index.js';
 import { generateView, type Size } from './lib/gni-generator.js';
 import { addInstanceLike } from './lib/view-edits.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg } from './lib/bench-cli.js';
 
 /** What a mapping module offers the bench. */
 interface Mapping {

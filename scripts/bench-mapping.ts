@@ -30,11 +30,7 @@ import { KINDS } from '../src/store/index.js';
 import { syntheticView } from '../test/helpers/view-builder.js';
 import { floorMaps } from './lib/floor-maps.js';
 import { changeSgRulePort, groupsWithPortRules } from './lib/view-edits.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg } from './lib/bench-cli.js';
 
 const SYNTHETIC = {
   S: { vpcs: 10, instances: 100 },

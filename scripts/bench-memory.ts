@@ -13,7 +13,7 @@
  *     commit) against the rest of the apply.
  */
 import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { silentLogger } from '../src/common/index.js';
@@ -23,11 +23,8 @@ import type { MappingResult } from '../src/mapping/index.js';
 import { KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { addInstanceLike, patchVersion, withVersion } from './lib/view-edits.js';
+import { arg, load } from './lib/bench-cli.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
 const size = arg('size', 'L') as Size;
 const cycles = Number(arg('cycles', '40'));
 const fsync = arg('fsync', '1') !== '0';
@@ -35,10 +32,6 @@ const fsync = arg('fsync', '1') !== '0';
 const gcEachCycle = arg('gc', '1') !== '0';
 const gc = (globalThis as { gc?: () => void }).gc;
 const MiB = (n: number): string => (n / 2 ** 20).toFixed(1);
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
 
 function heap(): { used: number; external: number; rss: number; physical: number } {
   gc!();

@@ -44,7 +44,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watch } from 'chokidar';
@@ -70,11 +70,7 @@ import {
   removeInstance,
   withVersion,
 } from './lib/view-edits.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg, load } from './lib/bench-cli.js';
 
 const sizeArg = arg('size', 'L');
 const instances = sizeArg === '25k' ? 25_000 : SIZES[sizeArg as Size];
@@ -91,10 +87,6 @@ const withFlush = arg('flush', '1') !== '0';
 /** The daemon's environment: its systemd unit's (`--unit-env 1`, default) or none added. */
 const daemonEnv = arg('unit-env', '1') !== '0' ? unitEnvironment() : {};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
 
 const PHASES = ['read_ms', 'parse', 'scanned_kb', 'parse_ms', 'discover_ms', 'map_ms'];
 const PHASES2 = ['diff_ms', 'apply_ms', 'total_ms', 'created', 'updated', 'deleted'];

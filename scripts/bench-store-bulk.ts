@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyActual } from '../src/discovery/index.js';
 import { DEFAULT_MAPPING_CONFIG, emptyAllocations, mapTopology } from '../src/mapping/index.js';
@@ -33,11 +33,7 @@ import * as thisStore from '../src/store/index.js';
 import { createMemoryStore, KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { median } from './lib/daemon-driver.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
+import { arg, load } from './lib/bench-cli.js';
 
 const sizeArg = arg('size', 'L');
 const instances = sizeArg === '25k' ? 25_000 : SIZES[sizeArg as Size];
@@ -46,10 +42,6 @@ const PHASES = ['engine', 'memory', 'file', 'encode'] as const;
 type Phase = (typeof PHASES)[number];
 const only = arg('only', '');
 const phases: readonly Phase[] = only ? [only as Phase] : PHASES;
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ');
 
 const view = generateView({ instances, seed: 1, gateways: 'shared-peer' });
 
@@ -121,14 +113,14 @@ async function main(): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    console.log(`round ${r} done (load ${load()})`);
+    console.log(`round ${r} done (load ${load(1)})`);
   }
   const parts = phases.map(
     (p) => `${p} ${median(times.get(p)!).toFixed(0)} ms (cpu ${median(cpu.get(p)!).toFixed(0)} ms)`,
   );
   console.log(
     `size ${sizeArg}, ${objects} objects, medians of ${rounds}: ${parts.join(', ')}; ` +
-      `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load()}`,
+      `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load(1)}`,
   );
 }
 
@@ -170,7 +162,7 @@ async function compare(against: string): Promise<void> {
         }
       }
     }
-    console.log(`round ${r} done (load ${load()})`);
+    console.log(`round ${r} done (load ${load(1)})`);
   }
   const m = (key: string): number => median(samples.get(key)!);
   const parts = compared.map(
@@ -181,7 +173,7 @@ async function compare(against: string): Promise<void> {
   );
   console.log(
     `size ${sizeArg}, medians of ${rounds}: ${parts.join('; ')}; ` +
-      `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load()}`,
+      `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load(1)}`,
   );
 }
 
