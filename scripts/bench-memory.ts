@@ -17,12 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { silentLogger } from '../src/common/index.js';
-import { writeGniXml } from '../src/gni/index.js';
 import { Controller, DAEMON_STORE_HISTORY, DEFAULT_SETTINGS } from '../src/reconciler/index.js';
 import type { MappingResult } from '../src/mapping/index.js';
 import { KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
-import { generateView, SIZES, type Size } from './lib/gni-generator.js';
-import { addInstanceLike, patchVersion, withVersion } from './lib/view-edits.js';
+import { SIZES, type Size } from './lib/gni-generator.js';
+import { oneInstanceDocs, patchVersion } from './lib/view-edits.js';
 import { arg, load } from './lib/bench-cli.js';
 
 const size = arg('size', 'L') as Size;
@@ -90,16 +89,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-memory-'));
   try {
     const base = heap();
-    const view0 = withVersion(
-      generateView({ instances, seed: 1, gateways: 'shared-peer' }),
-      'a0000000',
-    );
     const gni = join(dir, 'gni.xml');
-    const xml0 = Buffer.from(writeGniXml(view0));
+    const { xml0, added } = oneInstanceDocs(instances);
     writeFileSync(gni, xml0);
-    const template = view0.instances.filter((i) => i.networkInterfaces.length === 1)[1]!;
-    const added = addInstanceLike(view0, template, 'c0ffee01', 250).view;
-    const docs = [Buffer.from(writeGniXml(withVersion(added, 'a0000000'))), xml0];
+    const docs = [added, xml0];
     const docsHeap = heap();
     console.log(
       `size ${size}: ${instances} instances, ${MiB(xml0.length)} MiB XML; fsync ${fsync}; load ${load()}`,

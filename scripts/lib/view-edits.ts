@@ -4,6 +4,8 @@
  * a new view with a new `version`, as a re-written document would. Views are not mutated.
  */
 import type { Cluster, GlobalView, Instance, SecurityGroup } from '../../src/gni/index.js';
+import { writeGniXml } from '../../src/gni/index.js';
+import { generateView } from './gni-generator.js';
 
 const byId = <T extends { readonly id: string }>(a: T, b: T): number =>
   a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -109,4 +111,22 @@ export function patchVersion(xml: Buffer, from: string, to: string): Buffer {
   const out = Buffer.from(xml);
   out.write(to, at + 1, 'latin1');
   return out;
+}
+
+/**
+ * The two documents a run of one-instance changes alternates between: the generated cloud of
+ * `instances` instances (seed 1, two gateways with one BGP peer) as `xml0`, and the same with
+ * one instance added as `added`, both at version `a0000000` (for `patchVersion`).
+ */
+export function oneInstanceDocs(instances: number): { xml0: Buffer; added: Buffer } {
+  const view0 = withVersion(
+    generateView({ instances, seed: 1, gateways: 'shared-peer' }),
+    'a0000000',
+  );
+  const template = view0.instances.filter((i) => i.networkInterfaces.length === 1)[1]!;
+  const added = addInstanceLike(view0, template, 'c0ffee01', 250).view;
+  return {
+    xml0: Buffer.from(writeGniXml(view0)),
+    added: Buffer.from(writeGniXml(withVersion(added, 'a0000000'))),
+  };
 }

@@ -8,27 +8,19 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/common/index.js';
-import { writeGniXml } from '../../src/gni/index.js';
 import { Controller, DAEMON_STORE_HISTORY, DEFAULT_SETTINGS } from '../../src/reconciler/index.js';
 import { openFileStore } from '../../src/store/index.js';
-import { generateView } from '../../scripts/lib/gni-generator.js';
-import { addInstanceLike, patchVersion, withVersion } from '../../scripts/lib/view-edits.js';
+import { oneInstanceDocs, patchVersion } from '../../scripts/lib/view-edits.js';
 
 const [dir, instancesArg, warmArg, cyclesArg, mode] = process.argv.slice(2);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function main(): Promise<void> {
   if (dir === undefined || gc === undefined) throw new Error('usage: see the header');
-  const view0 = withVersion(
-    generateView({ instances: Number(instancesArg), seed: 1, gateways: 'shared-peer' }),
-    'a0000000',
-  );
   const gni = join(dir, 'gni.xml');
-  const xml0 = Buffer.from(writeGniXml(view0));
+  const { xml0, added } = oneInstanceDocs(Number(instancesArg));
   writeFileSync(gni, xml0);
-  const template = view0.instances.filter((i) => i.networkInterfaces.length === 1)[1]!;
-  const added = addInstanceLike(view0, template, 'c0ffee01', 250).view;
-  const docs = [Buffer.from(writeGniXml(added)), xml0];
+  const docs = [added, xml0];
   const store = await openFileStore(join(dir, 'store'), {
     fsync: false,
     ...(mode === 'default-history' ? {} : { historySize: DAEMON_STORE_HISTORY }),
