@@ -111,6 +111,7 @@ export class Controller {
     this.lastMapping = r.mapping;
     const synced = this.takeApplied(r);
     if (r.built) synced.actual = await prepareAfterBuild(this.options.store, r.actual, r.mapping);
+    this.buffers.prepare(bytes.length); // as after a cycle's bulk build
     await this.applied(view.version);
     this.lastResyncAt = Date.now();
   }
@@ -362,6 +363,8 @@ export class Controller {
       if (r.built) {
         const tp = performance.now(); // off the cycle's figures: see prepareAfterBuild
         kept.actual = await prepareAfterBuild(store, r.actual, r.mapping);
+        // the next document's buffer, faulted in now rather than by the first change's read
+        this.buffers.prepare(this.lastBytes?.length ?? 0);
         log.info('prepared for the next change after a bulk build', { duration_ms: since(tp) });
       }
       return {

@@ -32,6 +32,34 @@ describe('DocumentBuffers', () => {
     expect(second.toString()).to.equal('b'.repeat(900));
   });
 
+  it('prepares a spare buffer for the next read, keeping one big enough', async () => {
+    const file = join(dir, 'gni.xml');
+    const buffers = new DocumentBuffers();
+    writeFileSync(file, 'a'.repeat(1000));
+    const first = await buffers.read(file);
+    buffers.release(first);
+    buffers.prepare(500); // the released buffer is big enough: kept
+    writeFileSync(file, 'b'.repeat(900));
+    const second = await buffers.read(file);
+    expect(second.buffer).to.equal(first.buffer);
+    expect(second.toString()).to.equal('b'.repeat(900));
+    // no spare now: a prepared one takes the next read, whole, in one buffer of room
+    buffers.prepare(5000);
+    writeFileSync(file, 'c'.repeat(5000));
+    const third = await buffers.read(file);
+    expect(third.buffer).to.not.equal(second.buffer);
+    expect(third.buffer.byteLength).to.be.at.least(5001);
+    expect(third.toString()).to.equal('c'.repeat(5000));
+    // a spare too small for the size asked is replaced
+    buffers.release(second);
+    buffers.prepare(20_000);
+    writeFileSync(file, 'd'.repeat(20_000));
+    const fourth = await buffers.read(file);
+    expect(fourth.buffer).to.not.equal(second.buffer);
+    expect(fourth.toString()).to.equal('d'.repeat(20_000));
+    expect(second.toString()).to.equal('b'.repeat(900)); // not written to
+  });
+
   it('reads a file larger than the spare buffer, and an empty one', async () => {
     const file = join(dir, 'gni.xml');
     const buffers = new DocumentBuffers();
