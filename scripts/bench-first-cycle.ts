@@ -16,7 +16,7 @@
  *   (a document: npx tsx scripts/gen-gni.ts --size L -o FILE, or bench-reconcile's realistic one)
  */
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,7 +33,8 @@ import { buildPlan } from '../src/reconciler/build.js';
 import { freezeForStore } from '../src/reconciler/share.js';
 import { KINDS } from '../src/store/index.js';
 import { floorMaps } from './lib/floor-maps.js';
-import { arg } from './lib/bench-cli.js';
+import { arg, load } from './lib/bench-cli.js';
+import { median } from './lib/daemon-driver.js';
 
 const file = arg('gni', '');
 if (file === '') throw new Error('--gni FILE is required');
@@ -41,11 +42,7 @@ const runs = Number(arg('runs', '3'));
 console.log(
   `machine: ${cpus().length} cpus, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
 );
-console.log(
-  `load average: ${loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`load average: ${load()}`);
 const cpu = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
 let sizes: number[] = [];
 for (let r = 1; r <= runs; r++) {
@@ -153,7 +150,6 @@ async function compare(dir: string, rounds: number): Promise<void> {
     }
   }
   if (kept === undefined) throw new Error('compare: lost');
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   for (const step of ['map', 'plan', 'freeze'] as const) {
     const [b, n] = times.map((t) => median(t[step]));
     console.log(
@@ -195,8 +191,4 @@ async function compare(dir: string, rounds: number): Promise<void> {
 
 const before = arg('before', '');
 if (before !== '') await compare(resolve(before), Number(arg('ab', '8')));
-console.log(
-  `load average: ${loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`load average: ${load()}`);
