@@ -8,11 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileStore, type Op } from '../src/store/index.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
+import { numArg } from './lib/bench-cli.js';
 
 async function round(commits: number): Promise<number[]> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-store-commit-'));
@@ -41,8 +37,8 @@ async function round(commits: number): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const commits = arg('--commits', 300);
-  const rounds = arg('--rounds', 3);
+  const commits = numArg('commits', 300);
+  const rounds = numArg('rounds', 3);
   const all: number[] = [];
   for (let r = 0; r < rounds; r++) all.push(...(await round(commits)));
   all.sort((a, b) => a - b);

@@ -12,11 +12,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileStore, type Op } from '../src/store/index.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
+import { numArg } from './lib/bench-cli.js';
 
 /** Ids as long as the controller's (about 40 characters). */
 const long = (id: string): string => `${id}-${'0'.repeat(Math.max(0, 36 - id.length))}`;
@@ -82,9 +78,9 @@ function p90(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const routes = arg('--routes', 11_000);
-  const commits = arg('--commits', 50);
-  const rounds = arg('--rounds', 2);
+  const routes = numArg('routes', 11_000);
+  const commits = numArg('commits', 50);
+  const rounds = numArg('rounds', 2);
   const all = new Map<boolean, Sample[]>([
     [false, []],
     [true, []],

@@ -15,11 +15,7 @@ import {
   type Op,
   type TopologyStore,
 } from '../src/store/index.js';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
+import { numArg } from './lib/bench-cli.js';
 
 /**
  * Ops for one "interface" of a cloud: a bridge port, a security-group chain with three rules,
@@ -148,8 +144,8 @@ async function reopenChild(dir: string): Promise<void> {
 async function main(): Promise<void> {
   const reopenIdx = process.argv.indexOf('--reopen');
   if (reopenIdx >= 0) return reopenChild(process.argv[reopenIdx + 1]!);
-  const objects = arg('--objects', 200_000);
-  const reopenObjects = arg('--reopen-objects', 500_000);
+  const objects = numArg('objects', 200_000);
+  const reopenObjects = numArg('reopen-objects', 500_000);
 
   const mem = createMemoryStore();
   const memResult = await load(mem, objects, 10_000);

@@ -21,6 +21,7 @@ import {
 } from '../src/store/index.js';
 import { JOURNAL_HEADER_SIZE } from '../src/store/journal.js';
 import { prng } from './lib/gni-generator.js';
+import { numArg } from './lib/bench-cli.js';
 
 const FILES = ['MANIFEST', 'snapshot.ndjson', 'journal.log'] as const;
 const DAMAGES = [
@@ -34,11 +35,6 @@ const DAMAGES = [
 ] as const;
 type Damage = (typeof DAMAGES)[number];
 type Outcome = 'refused' | 'loaded' | 'no-op' | 'WRONG';
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
 
 /** The ops of commit `i`: a router with ports, chains with rules, groups, some deletes. */
 function commitOps(i: number, rnd: () => number): Op[] {
@@ -210,8 +206,8 @@ async function trial(root: string, t: number, rnd: () => number): Promise<Trial 
 }
 
 async function main(): Promise<void> {
-  const trials = arg('--trials', 240);
-  const seed = arg('--seed', 20261204);
+  const trials = numArg('trials', 240);
+  const seed = numArg('seed', 20261204);
   const rnd = prng(seed);
   const root = await mkdtemp(join(tmpdir(), 'soak-store-damage-'));
   const table = new Map<string, Record<Outcome, number>>();
