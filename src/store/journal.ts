@@ -148,75 +148,52 @@ export type ScanEnd =
  */
 export function scanRecords(buf: Buffer, base: number): { records: JournalRecord[]; end: ScanEnd } {
   const records: JournalRecord[] = [];
+  const stop = (end: ScanEnd): { records: JournalRecord[]; end: ScanEnd } => ({ records, end });
+  const corrupt = (offset: number, revision: number | undefined, reason: string) =>
+    stop(
+      revision === undefined
+        ? { kind: 'corrupt', offset, reason }
+        : { kind: 'corrupt', offset, revision, reason },
+    );
   let pos = 0;
   while (pos < buf.length) {
     const offset = base + pos;
     const left = buf.length - pos;
     if (left < RECORD_HEADER_SIZE) {
-      return { records, end: { kind: 'torn', offset, reason: `${left} bytes of a record header` } };
+      return stop({ kind: 'torn', offset, reason: `${left} bytes of a record header` });
     }
     const headerOk = buf.readUInt32LE(pos + 16) === crc32(buf.subarray(pos, pos + 16));
-    if (!headerOk) {
-      return {
-        records,
-        end: { kind: 'corrupt', offset, reason: 'record header checksum mismatch' },
-      };
-    }
+    if (!headerOk) return corrupt(offset, undefined, 'record header checksum mismatch');
     const length = buf.readUInt32LE(pos);
     const revision = Number(buf.readBigUInt64LE(pos + 8));
     if (length > MAX_RECORD_SIZE) {
-      return {
-        records,
-        end: { kind: 'corrupt', offset, revision, reason: `record length ${length} too large` },
-      };
+      return corrupt(offset, revision, `record length ${length} too large`);
     }
     const end = pos + RECORD_HEADER_SIZE + length;
     if (end > buf.length) {
-      return {
-        records,
-        end: {
-          kind: 'torn',
-          offset,
-          revision,
-          reason: `record of ${length} bytes, ${left - RECORD_HEADER_SIZE} present`,
-        },
-      };
+      return stop({
+        kind: 'torn',
+        offset,
+        revision,
+        reason: `record of ${length} bytes, ${left - RECORD_HEADER_SIZE} present`,
+      });
     }
     const payload = buf.subarray(pos + RECORD_HEADER_SIZE, end);
     const body = crc32(payload, crc32(buf.subarray(pos + 8, pos + 16)));
     if (body !== buf.readUInt32LE(pos + 4)) {
-      return {
-        records,
-        end: { kind: 'corrupt', offset, revision, reason: 'record checksum mismatch' },
-      };
+      return corrupt(offset, revision, 'record checksum mismatch');
     }
     let changes: RecordChange[];
     try {
       changes = JSON.parse(payload.toString('utf8')) as RecordChange[];
     } catch (e) {
-      return {
-        records,
-        end: {
-          kind: 'corrupt',
-          offset,
-          revision,
-          reason: `record payload is not JSON: ${String(e)}`,
-        },
-      };
+      return corrupt(offset, revision, `record payload is not JSON: ${String(e)}`);
     }
     if (!Array.isArray(changes)) {
-      return {
-        records,
-        end: {
-          kind: 'corrupt',
-          offset,
-          revision,
-          reason: 'record payload is not a list of changes',
-        },
-      };
+      return corrupt(offset, revision, 'record payload is not a list of changes');
     }
     records.push({ offset, revision, changes, end: base + end });
     pos = end;
   }
-  return { records, end: { kind: 'clean' } };
+  return stop({ kind: 'clean' });
 }
