@@ -14,8 +14,12 @@
  * a tree whose `dist/` holds it (e.g. `git archive <commit>` unpacked and built with
  * `npx tsc -p tsconfig.build.json`); the memory and file phases run with each store in turn,
  * alternating which goes first, and the ratios this/DIR are printed.
+ * `--slots` gives this store's runs objects with slots (docs/store.md, "Slots": `version` and
+ * back-reference placeholders), each remade as an object literal of its own fields plus the
+ * slots (what a mapping that writes them makes); the other build of `--against` gets the
+ * objects as the mapping makes them.
  * Usage: npx tsx scripts/bench-store-bulk.ts [--size S|M|L|XL|25k] [--rounds N] [--only P]
- *          [--against DIR]
+ *          [--against DIR] [--slots]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -30,7 +34,15 @@ import { prepareBulkCreate, type CreateOp } from '../src/store/bulk.js';
 import { encodeSnapshotKinds } from '../src/store/snapshot.js';
 import { StoreState } from '../src/store/state.js';
 import * as thisStore from '../src/store/index.js';
-import { createMemoryStore, KINDS, openFileStore, type TopologyStore } from '../src/store/index.js';
+import {
+  BACK_REFERENCE_FIELDS,
+  BACK_REFERENCE_SLOT,
+  createMemoryStore,
+  KINDS,
+  openFileStore,
+  type Kind,
+  type TopologyStore,
+} from '../src/store/index.js';
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { median } from './lib/daemon-driver.js';
 import { arg, load } from './lib/bench-cli.js';
@@ -45,12 +57,46 @@ const phases: readonly Phase[] = only ? [only as Phase] : PHASES;
 
 const view = generateView({ instances, seed: 1, gateways: 'shared-peer' });
 
-/** The create ops of a bulk build of a fresh mapping, handed over. */
-function freshOps(): CreateOp[] {
+const slots = process.argv.includes('--slots');
+
+/** The create ops of a bulk build of a fresh mapping, handed over (`withSlots`: see the
+ * header). */
+function freshOps(withSlots = slots): CreateOp[] {
   const mapped = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
   const ops = buildPlan(mapped.desired, emptyActual(), false).storeOps as CreateOp[];
   freezeForStore(ops);
-  return ops;
+  if (!withSlots) return ops;
+  const remade = ops.map((op) => ({ ...op, object: slotted(op.kind, op.object) as never }));
+  thisStore.handOverBatch(remade);
+  return remade;
+}
+
+/** Per kind and field list, a function making an object literal of those fields and the
+ * kind's slots. */
+const literals = new Map<string, (o: object) => object>();
+
+/** `o` remade as an object literal with the slots of its kind (version last). */
+function slotted(kind: Kind, o: object): object {
+  const keys = Object.keys(o);
+  const key = `${kind}:${keys.join(',')}`;
+  let make = literals.get(key);
+  if (make === undefined) {
+    const backs = (BACK_REFERENCE_FIELDS[kind] as readonly string[]).filter(
+      (f) => !keys.includes(f),
+    );
+    const fields = [
+      ...keys.map((k) => `${JSON.stringify(k)}: o[${JSON.stringify(k)}]`),
+      ...backs.map((b) => `${JSON.stringify(b)}: slot`),
+      'version: 0',
+    ];
+    const fn = new Function('slot', 'o', `return { ${fields.join(', ')} };`) as (
+      slot: unknown,
+      o: object,
+    ) => object;
+    make = (x) => fn(BACK_REFERENCE_SLOT, x);
+    literals.set(key, make);
+  }
+  return make(o);
 }
 
 /** CPU time of the process (every thread: garbage collection helpers too) per phase, in ms:
@@ -120,7 +166,7 @@ async function main(): Promise<void> {
   );
   console.log(
     `size ${sizeArg}, ${objects} objects, medians of ${rounds}: ${parts.join(', ')}; ` +
-      `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load(1)}`,
+      `${slots ? 'with slots; ' : ''}NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load(1)}`,
   );
 }
 
@@ -141,7 +187,7 @@ async function compare(against: string): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const phase of compared) {
       for (const w of r % 2 === 0 ? which : [...which].reverse()) {
-        const ops = freshOps();
+        const ops = freshOps(slots && w === 'this');
         stores[w].handOverBatch(ops); // the other build's own hand-over
         const dir = mkdtempSync(join(tmpdir(), 'bench-store-bulk-'));
         const store =
@@ -172,7 +218,7 @@ async function compare(against: string): Promise<void> {
       `ratio ${(m(`${p} this`) / m(`${p} other`)).toFixed(2)} (cpu ${(m(`${p} this cpu`) / m(`${p} other cpu`)).toFixed(2)})`,
   );
   console.log(
-    `size ${sizeArg}, medians of ${rounds}: ${parts.join('; ')}; ` +
+    `size ${sizeArg}, medians of ${rounds}: ${parts.join('; ')}; ${slots ? 'this with slots; ' : ''}` +
       `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load(1)}`,
   );
 }

@@ -15,12 +15,13 @@ import {
 import { bindingsOf, forwardTargets, type Binding } from './schema.js';
 import type { StoreState } from './state.js';
 import type { AnyObject, Change, Kind, Op } from './types.js';
-import { isHandedOverBatch, isKind, normalizeObject } from './validate.js';
+import { BACK_REFERENCE_SLOT, isHandedOverBatch, isKind, normalizeObject } from './validate.js';
 
 type Obj = Record<string, unknown>;
 
-/** The back-reference list of a new object until something points at it. */
-const EMPTY: readonly string[] = Object.freeze([]);
+/** The back-reference list of a new object until something points at it (the slot an adopted
+ * object holds: see validate.ts). */
+const EMPTY: readonly string[] = BACK_REFERENCE_SLOT;
 
 /** A create op (what `bulkCreate` takes). */
 export type CreateOp = Extract<Op, { readonly op: 'create' }>;
@@ -205,25 +206,60 @@ function bulkCreate(
     back.splice(position - 1, 0, id);
   };
 
-  for (let i = 0; i < objs.length; i++) {
-    const kind = kinds[i]!;
-    const obj = objs[i]!;
-    const id = obj['id'] as string;
-    const bindings = bindingsOf(kind);
-    for (let j = 0; j < bindings.forward.length; j++) {
-      const b = bindings.forward[j]!;
-      const v = obj[b.forward.field];
-      if (v === undefined) continue;
-      if (!b.forward.many) {
-        const pos =
-          b.back.field === 'ruleIds' && b.back.kind === 'chain' ? positions.get(i) : undefined;
-        addBack(b, v as string, id, pos);
-      } else for (const t of forwardTargets(b.forward, obj)) addBack(b, t, id, undefined);
+  /** Puts the placeholder back into every back-reference field of the adopted objects (those
+   * that are their op's object): a refused run or a check leaves them as they were given. */
+  const restoreSlots = (): void => {
+    for (let i = 0; i < objs.length; i++) {
+      const obj = objs[i]!;
+      if (obj === (ops[i]!.object as unknown)) resetBacks(obj, backFieldsOf(kinds[i]!));
     }
-    if (bindings.symmetric && obj['peerId'] !== undefined) link(obj, id, fresh, state, touched);
+  };
+  let portAt: Map<string, number> | undefined;
+  /** The new port `id` (`obj`) as an object the store may write more than slots into: an
+   * adopted one is replaced by a copy, and its input left as it was given. */
+  const ownPort = (id: string, obj: Obj): Obj => {
+    if (portAt === undefined) {
+      portAt = new Map();
+      for (let i = 0; i < objs.length; i++)
+        if (kinds[i] === 'port') portAt.set(objs[i]!['id'] as string, i);
+    }
+    const i = portAt.get(id)!;
+    if (objs[i] !== (ops[i]!.object as unknown)) return obj;
+    const copy = { ...obj };
+    resetBacks(obj, backFieldsOf('port'));
+    objs[i] = copy;
+    fresh.get('port')!.set(id, copy);
+    return copy;
+  };
+
+  try {
+    for (let i = 0; i < objs.length; i++) {
+      const kind = kinds[i]!;
+      const obj = objs[i]!;
+      const id = obj['id'] as string;
+      const bindings = bindingsOf(kind);
+      for (let j = 0; j < bindings.forward.length; j++) {
+        const b = bindings.forward[j]!;
+        const v = obj[b.forward.field];
+        if (v === undefined) continue;
+        if (!b.forward.many) {
+          const pos =
+            b.back.field === 'ruleIds' && b.back.kind === 'chain' ? positions.get(i) : undefined;
+          addBack(b, v as string, id, pos);
+        } else for (const t of forwardTargets(b.forward, obj)) addBack(b, t, id, undefined);
+      }
+      if (bindings.symmetric && obj['peerId'] !== undefined)
+        link(obj, id, fresh, state, touched, ownPort);
+    }
+  } catch (e) {
+    restoreSlots();
+    throw e;
   }
 
-  if (checkOnly) return objs.length > 0;
+  if (checkOnly) {
+    restoreSlots();
+    return objs.length > 0;
+  }
   for (let i = 0; i < objs.length; i++) {
     const obj = objs[i]!;
     obj['version'] = 1;
@@ -277,6 +313,11 @@ function backFieldsOf(kind: Kind): readonly string[] {
   return fields;
 }
 
+/** Sets every field of `fields` of `obj` that holds a list to the placeholder. */
+function resetBacks(obj: Obj, fields: readonly string[]): void {
+  for (let j = 0; j < fields.length; j++) if (obj[fields[j]!] !== EMPTY) obj[fields[j]!] = EMPTY;
+}
+
 function freeze(obj: Obj): AnyObject {
   return Object.freeze(obj) as unknown as AnyObject;
 }
@@ -288,9 +329,11 @@ function link(
   fresh: ReadonlyMap<Kind, ReadonlyMap<string, Obj>>,
   state: StoreState,
   touched: Map<string, Touched>,
+  ownPort: (id: string, obj: Obj) => Obj,
 ): void {
   const peerId = obj['peerId'] as string;
   let peer: Obj | undefined = fresh.get('port')?.get(peerId);
+  const isNew = peer !== undefined;
   const key = `port/${peerId}`;
   if (peer === undefined) peer = touched.get(key)?.obj;
   if (peer === undefined) {
@@ -314,5 +357,7 @@ function link(
       `port/${id}: cannot link to port/${peerId}, already linked to port/${String(other)}`,
     );
   }
+  // an adopted port gets no field beyond its slots: it is copied first
+  if (isNew) peer = ownPort(peerId, peer);
   peer['peerId'] = id;
 }

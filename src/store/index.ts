@@ -22,5 +22,5 @@ export { openEtcdStore, type EtcdStoreOptions } from './etcd.js';
 export { openStore, verifyStore } from './open.js';
 export { planRecovery, recoverStore, type Dropped, type RecoveryPlan } from './recover.js';
 export type { StoreProblem } from './verify.js';
-export { handOver, handOverBatch, isValidId, isIpv4 } from './validate.js';
+export { BACK_REFERENCE_SLOT, handOver, handOverBatch, isValidId, isIpv4 } from './validate.js';
 export { NESTED_FIELDS } from './fields.js';

@@ -10,10 +10,14 @@
  * is copied and frozen, so a caller's later change never reaches the store.
  *
  * Adoption: a bulk create keeps a whole object the writer handed over (`handOver`) as the
- * stored object itself, when it is already exactly what validation makes of it and its kind
- * has no back-reference fields: the store then only adds `version` and freezes it (rules,
- * routes, DHCP subnets, ARP and MAC entries: most of a cold build's objects, one copy instead
- * of two for the store and the mapping's desired topology).
+ * stored object itself, when it is already exactly what validation makes of it: the store
+ * then only writes `version` and its back-reference lists and freezes it (one copy instead of
+ * two for the store and the mapping's desired topology). Slots: a handed-over object may hold
+ * `version` (any value) and, for a kind with back-references, must hold every back-reference
+ * field as `BACK_REFERENCE_SLOT`; the store writes into those fields in place, so adopting the
+ * object reshapes nothing (adding a field to an object literal reallocates its property
+ * storage). Without them an object of a kind with back-references is copied, and `version`
+ * is added (docs/store.md, "Slots").
  */
 import { InvalidFieldError } from './errors.js';
 import { FIELDS, type Fields, type Spec } from './fields.js';
@@ -178,11 +182,13 @@ const handedOver = new WeakSet<object>();
 
 /**
  * Hands `object` (the object of a create op) over to the store: its writer promises never to
- * change it again. A bulk create may then keep this very object as the stored one, adding
- * `version` and freezing it, when it is plain, extensible, of a kind without back-reference
- * fields and already exactly what validation makes of it (every field valid as it is, nested
- * values frozen and kept, no default to add); otherwise it is copied as usual. The reconciler
- * hands over its desired objects (reconciler/share.ts); API input is never handed over.
+ * change it again. A bulk create may then keep this very object as the stored one, writing
+ * `version` and its back-reference lists and freezing it, when it is plain, extensible,
+ * already exactly what validation makes of it (every field valid as it is, nested values
+ * frozen and kept, no default to add) and holds every back-reference field of its kind as
+ * `BACK_REFERENCE_SLOT` (a `version` field, any value, is written in place, else added);
+ * otherwise it is copied as usual. The reconciler hands over its desired objects
+ * (reconciler/share.ts); API input is never handed over.
  */
 export function handOver(object: object): void {
   handedOver.add(object);
@@ -205,25 +211,22 @@ export function isHandedOverBatch(ops: readonly object[]): boolean {
   return handedOverBatches.has(ops);
 }
 
-/** Whether `input` can be kept as the stored object (see `handOver`), given what validation
- * made of it; `batch` when its whole list of ops was handed over. */
-function adoptable(
-  kind: Kind,
-  input: object,
-  out: Record<string, unknown>,
-  batch: boolean,
-): boolean {
-  return (
-    (batch || handedOver.has(input)) &&
-    BACK_FIELD_SETS.get(kind)!.size === 0 &&
-    Object.isExtensible(input) &&
-    Object.getPrototypeOf(input) === Object.prototype &&
-    sameFields(input as Record<string, unknown>, out)
-  );
-}
-
 const BACK_FIELD_SETS = new Map<Kind, ReadonlySet<string>>(
   Object.entries(BACK_REFERENCE_FIELDS).map(([k, v]) => [k as Kind, new Set<string>(v)]),
+);
+
+/**
+ * The placeholder of a back-reference field in an object handed over to a bulk create (see
+ * `handOver` and docs/store.md, "Slots"): a frozen empty list, the very
+ * value the store keeps for an empty back-reference list. A handed-over object whose every
+ * back-reference field holds it (and which is otherwise kept as it is) is adopted, the store
+ * writing its lists into those fields in place.
+ */
+export const BACK_REFERENCE_SLOT: readonly string[] = Object.freeze([]);
+
+/** Per kind, its back-reference fields as a list (in `BACK_REFERENCE_FIELDS` order). */
+const BACK_FIELD_LISTS = new Map<Kind, readonly string[]>(
+  Object.entries(BACK_REFERENCE_FIELDS).map(([k, v]) => [k as Kind, v as readonly string[]]),
 );
 
 /** Whether `kind` is a kind this store knows. */
@@ -236,12 +239,15 @@ export function isKind(kind: unknown): kind is Kind {
  * (defaults applied, MACs lower-cased; nested values frozen, the object itself not yet, so the
  * store can add its own fields). Back-reference fields and `version` in the input are ignored.
  * Throws `InvalidFieldError` naming `kind/id` and the field. With `adopt` (the bulk-create
- * engine, which changes nothing of a new object of a kind without back-references but its
- * `version`), an object handed over that validation would not change is returned itself;
- * `'batch'` when the caller's list of ops was handed over whole (`handOverBatch`).
+ * engine, which changes nothing of a new object but its slots: `version`, back-references),
+ * an object handed over that validation would not change and whose back-reference fields
+ * are all `BACK_REFERENCE_SLOT` is returned itself; `'batch'` when the caller's list of ops was
+ * handed over whole (`handOverBatch`). With `adopt`, a quick copy keeps the input's `version`
+ * and back-reference fields (the engine overwrites them), in the input's order.
  * `first`: fields a copy starts with, before the input's (the bulk engine's empty
- * back-reference lists); an object validation does not copy, or copies the careful way
- * (input that is not plain, or holds a field that is not writable), does not get them.
+ * back-reference lists), unless the input holds every back-reference field; an object
+ * validation does not copy, or copies the careful way (input that is not plain, or holds a
+ * field that is not writable), does not get them.
  */
 export function normalizeObject(
   kind: Kind,
@@ -253,11 +259,9 @@ export function normalizeObject(
     if (adopt !== false && keepsAsIs(kind, input, adopt === 'batch'))
       return input as Record<string, unknown>;
     const out =
-      sharedCopy(FIELDS[kind], input, first) ??
+      sharedCopy(FIELDS[kind], input, first, adopt !== false ? kind : undefined) ??
       checkFields(FIELDS[kind], input, '', true, BACK_FIELD_SETS.get(kind));
     checkKind(kind, out);
-    if (adopt !== false && adoptable(kind, input as object, out, adopt === 'batch'))
-      return input as Record<string, unknown>;
     return out;
   } catch (e) {
     if (e instanceof FieldProblem) {
@@ -281,16 +285,25 @@ function sharedCopy(
   fields: Fields,
   input: unknown,
   first: Readonly<Record<string, unknown>> | undefined,
+  bulkKind: Kind | undefined,
 ): Record<string, unknown> | undefined {
   if (typeof input !== 'object' || input === null || Object.getPrototypeOf(input) !== OBJECT)
     return undefined;
   // fields that come first are copied first too: V8 adds fields to a copy far faster (a
-  // known shape) than it adds them to an object made by copying another
-  const out: Record<string, unknown> = first === undefined ? { ...input } : { ...first, ...input };
+  // known shape) than it adds them to an object made by copying another; an input that holds
+  // every back-reference field already (slots) is copied in its own order, the order its
+  // adoption would keep
+  const out: Record<string, unknown> =
+    first === undefined || (bulkKind !== undefined && holdsBackFields(bulkKind, input))
+      ? { ...input }
+      : { ...first, ...input };
   const keeps = KEEPS.get(fields)!;
   for (const name in input) {
     const value = out[name];
     const k = keeps[name];
+    // a bulk create's slots: `version` and back-references, whose values it ignores (as
+    // `checkFields` does) and overwrites in place
+    if (k === undefined && bulkKind !== undefined && isSlot(bulkKind, name)) continue;
     if (k === undefined || value === undefined || value === null) return undefined;
     if (k(value)) continue;
     const checked = checkValue(fields[name]!, value, name);
@@ -323,16 +336,16 @@ const lookupGetter = (
 
 /**
  * Whether `input` can be kept as the stored object (see `handOver`), checked on the input
- * itself without making a copy: handed over, plain, extensible, of a kind without
- * back-references, every field a data property whose value validation keeps as it is, no
- * default to add. False sends the input the copying way (which then gives the same result as
- * `adoptable`, or the error); a bad value throws the `FieldProblem` `checkFields` would.
+ * itself without making a copy (the only test of adoption): handed over, plain, extensible,
+ * every field a data property whose value validation keeps as it is or a writable slot
+ * (`version`, a back-reference field holding `BACK_REFERENCE_SLOT`, every one of them
+ * present), no default to add. False sends the input the copying way (which then gives an object of other fields or values, or
+ * the error); a bad value throws the `FieldProblem` `checkFields` would.
  */
 function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
   if (
     typeof input !== 'object' ||
     input === null ||
-    BACK_FIELD_SETS.get(kind)!.size !== 0 ||
     !(batch || handedOver.has(input)) ||
     !Object.isExtensible(input) ||
     Object.getPrototypeOf(input) !== OBJECT
@@ -341,13 +354,21 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
   const fields = FIELDS[kind];
   const keeps = KEEPS.get(fields)!;
   const o = input as Record<string, unknown>;
+  let backSlots = 0;
   for (const name in o) {
     // an own data property (its getter looked up without allocating a descriptor: a cold
     // build checks 2 million fields)
     if (!Object.hasOwn(o, name) || lookupGetter.call(o, name) !== undefined) return false;
     const value: unknown = o[name];
     const k = keeps[name];
-    if (k === undefined || value === undefined || value === null) return false;
+    if (k === undefined) {
+      // a slot the store writes in place: `version` (any value), a back-reference field
+      // holding the placeholder
+      if (name === 'version' ? !isWritableSlot(o, name) : !isBackSlot(kind, o, name)) return false;
+      if (name !== 'version') backSlots++;
+      continue;
+    }
+    if (value === undefined || value === null) return false;
     // the quick check, else the full one (its error, or a value it would change)
     if (!k(value) && checkValue(fields[name]!, value, name) !== value) return false;
   }
@@ -357,8 +378,49 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
     if (o[name] === undefined) throw new FieldProblem(`${name} is required`);
   }
   for (let i = 0; i < c.defaults.length; i++) if (o[c.defaults[i]![0]] === undefined) return false;
+  // every back-reference field is a slot (none to add: that would reshape the object)
+  if (backSlots !== BACK_FIELD_LISTS.get(kind)!.length) return false;
   checkKind(kind, o);
   return true;
+}
+
+/** `Object.prototype.__lookupSetter__`: the setter of a property, or undefined. */
+const lookupSetter = (
+  OBJECT as unknown as { __lookupSetter__: (this: object, name: string) => unknown }
+).__lookupSetter__;
+
+/** Whether own property `name` of `o` (not a getter: checked before) is a data property the
+ * store may write: no setter, writable (a store of its own value is refused otherwise). */
+function isWritableSlot(o: Record<string, unknown>, name: string): boolean {
+  if (lookupSetter.call(o, name) !== undefined) return false;
+  try {
+    o[name] = o[name]; // the same value: changes nothing, throws when read-only
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether field `name` of `o` is a back-reference field of `kind` holding the placeholder
+ * (`BACK_REFERENCE_SLOT`), writable. */
+function isBackSlot(kind: Kind, o: Record<string, unknown>, name: string): boolean {
+  return (
+    o[name] === BACK_REFERENCE_SLOT &&
+    BACK_FIELD_SETS.get(kind)!.has(name) &&
+    isWritableSlot(o, name)
+  );
+}
+
+/** Whether `input` has an own property for every back-reference field of `kind`. */
+function holdsBackFields(kind: Kind, input: object): boolean {
+  const backs = BACK_FIELD_LISTS.get(kind)!;
+  for (let i = 0; i < backs.length; i++) if (!Object.hasOwn(input, backs[i]!)) return false;
+  return true;
+}
+
+/** Whether `name` is a field a bulk create fills in itself: `version`, a back-reference. */
+function isSlot(kind: Kind, name: string): boolean {
+  return name === 'version' || BACK_FIELD_SETS.get(kind)!.has(name);
 }
 
 const NAT_TYPES = new Set(['dnat', 'snat']);
