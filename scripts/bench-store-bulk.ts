@@ -14,10 +14,10 @@
  * a tree whose `dist/` holds it (e.g. `git archive <commit>` unpacked and built with
  * `npx tsc -p tsconfig.build.json`); the memory and file phases run with each store in turn,
  * alternating which goes first, and the ratios this/DIR are printed.
- * `--slots` gives this store's runs objects with slots (docs/store.md, "Slots": `version` and
+ * `--slots` gives the store objects with slots (docs/store.md, "Slots": `version` and
  * back-reference placeholders), each remade as an object literal of its own fields plus the
- * slots (what a mapping that writes them makes); the other build of `--against` gets the
- * objects as the mapping makes them.
+ * slots (what a mapping that writes them makes); with `--against`, the other build gets them
+ * too when it has slots (it exports `BACK_REFERENCE_SLOT`), else the mapping's objects.
  * Usage: npx tsx scripts/bench-store-bulk.ts [--size S|M|L|XL|25k] [--rounds N] [--only P]
  *          [--against DIR] [--slots]
  */
@@ -36,7 +36,6 @@ import { StoreState } from '../src/store/state.js';
 import * as thisStore from '../src/store/index.js';
 import {
   BACK_REFERENCE_FIELDS,
-  BACK_REFERENCE_SLOT,
   createMemoryStore,
   KINDS,
   openFileStore,
@@ -61,22 +60,23 @@ const slots = process.argv.includes('--slots');
 
 /** The create ops of a bulk build of a fresh mapping, handed over (`withSlots`: see the
  * header). */
-function freshOps(withSlots = slots): CreateOp[] {
+function freshOps(withSlots = slots, store: StoreModule = thisStore): CreateOp[] {
   const mapped = mapTopology(view, emptyAllocations(), DEFAULT_MAPPING_CONFIG);
   const ops = buildPlan(mapped.desired, emptyActual(), false).storeOps as CreateOp[];
   freezeForStore(ops);
-  if (!withSlots) return ops;
-  const remade = ops.map((op) => ({ ...op, object: slotted(op.kind, op.object) as never }));
-  thisStore.handOverBatch(remade);
+  const slot = store.BACK_REFERENCE_SLOT as readonly string[] | undefined;
+  if (!withSlots || slot === undefined) return ops;
+  const remade = ops.map((op) => ({ ...op, object: slotted(op.kind, op.object, slot) as never }));
+  store.handOverBatch(remade);
   return remade;
 }
 
 /** Per kind and field list, a function making an object literal of those fields and the
  * kind's slots. */
-const literals = new Map<string, (o: object) => object>();
+const literals = new Map<string, (slot: unknown, o: object) => object>();
 
 /** `o` remade as an object literal with the slots of its kind (version last). */
-function slotted(kind: Kind, o: object): object {
+function slotted(kind: Kind, o: object, slot: readonly string[]): object {
   const keys = Object.keys(o);
   const key = `${kind}:${keys.join(',')}`;
   let make = literals.get(key);
@@ -89,14 +89,13 @@ function slotted(kind: Kind, o: object): object {
       ...backs.map((b) => `${JSON.stringify(b)}: slot`),
       'version: 0',
     ];
-    const fn = new Function('slot', 'o', `return { ${fields.join(', ')} };`) as (
+    make = new Function('slot', 'o', `return { ${fields.join(', ')} };`) as (
       slot: unknown,
       o: object,
     ) => object;
-    make = (x) => fn(BACK_REFERENCE_SLOT, x);
     literals.set(key, make);
   }
-  return make(o);
+  return make(slot, o);
 }
 
 /** CPU time of the process (every thread: garbage collection helpers too) per phase, in ms:
@@ -171,7 +170,10 @@ async function main(): Promise<void> {
 }
 
 /** The store functions the comparison uses. */
-type StoreModule = Pick<typeof thisStore, 'createMemoryStore' | 'openFileStore' | 'handOverBatch'>;
+type StoreModule = Pick<
+  typeof thisStore,
+  'createMemoryStore' | 'openFileStore' | 'handOverBatch' | 'BACK_REFERENCE_SLOT'
+>;
 
 /** `--against DIR`: this store and DIR's, alternated in this process (see the header). */
 async function compare(against: string): Promise<void> {
@@ -187,7 +189,7 @@ async function compare(against: string): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const phase of compared) {
       for (const w of r % 2 === 0 ? which : [...which].reverse()) {
-        const ops = freshOps(slots && w === 'this');
+        const ops = freshOps(slots, stores[w]);
         stores[w].handOverBatch(ops); // the other build's own hand-over
         const dir = mkdtempSync(join(tmpdir(), 'bench-store-bulk-'));
         const store =
@@ -218,7 +220,7 @@ async function compare(against: string): Promise<void> {
       `ratio ${(m(`${p} this`) / m(`${p} other`)).toFixed(2)} (cpu ${(m(`${p} this cpu`) / m(`${p} other cpu`)).toFixed(2)})`,
   );
   console.log(
-    `size ${sizeArg}, medians of ${rounds}: ${parts.join('; ')}; ${slots ? 'this with slots; ' : ''}` +
+    `size ${sizeArg}, medians of ${rounds}: ${parts.join('; ')}; ${slots ? `with slots${other.BACK_REFERENCE_SLOT === undefined ? ' (this only)' : ''}; ` : ''}` +
       `NODE_OPTIONS=${process.env['NODE_OPTIONS'] ?? ''}; load ${load(1)}`,
   );
 }

@@ -12,7 +12,7 @@ import {
   NotFoundError,
   ReferenceConflictError,
 } from './errors.js';
-import { bindingsOf, forwardTargets, type Binding } from './schema.js';
+import { bindingsOf, forwardTargets, SCHEMA, type Binding } from './schema.js';
 import type { StoreState } from './state.js';
 import type { AnyObject, Change, Kind, Op } from './types.js';
 import { BACK_REFERENCE_SLOT, isHandedOverBatch, isKind, normalizeObject } from './validate.js';
@@ -168,20 +168,24 @@ function bulkCreate(
     }
     return t.obj[field] as string[];
   };
-  // per binding, the list it added to last: a list, once made writable, stays the same array,
-  // and references come in runs (a chain's rules, a router's routes)
-  const lastOf = new Map<Binding, { target: string; list: string[] }>();
-  const addBack = (b: Binding, target: string, id: string, position: number | undefined): void => {
-    const last = lastOf.get(b);
-    const back =
-      last !== undefined && last.target === target
-        ? last.list
-        : backList(b.back.kind, target, b.back.field);
-    if (back !== undefined && last?.list !== back) {
-      if (last === undefined) lastOf.set(b, { target, list: back });
-      else {
-        last.target = target;
-        last.list = back;
+  // per binding (by its index in SCHEMA), the list it added to last: a list, once made
+  // writable, stays the same array, and references come in runs (a chain's rules, a router's
+  // routes)
+  const lastTarget = new Array<string | undefined>(SCHEMA.length).fill(undefined);
+  const lastList = new Array<string[] | undefined>(SCHEMA.length).fill(undefined);
+  const addBack = (
+    b: Binding,
+    n: number,
+    target: string,
+    id: string,
+    position: number | undefined,
+  ): void => {
+    let back = lastTarget[n] === target ? lastList[n] : undefined;
+    if (back === undefined) {
+      back = backList(b.back.kind, target, b.back.field);
+      if (back !== undefined) {
+        lastTarget[n] = target;
+        lastList[n] = back;
       }
     }
     if (back === undefined) {
@@ -233,20 +237,31 @@ function bulkCreate(
   };
 
   try {
+    // what a kind needs is looked up when the kind changes (ops come kind by kind)
+    let last: Kind | undefined;
+    let bindings = bindingsOf(kinds[0] ?? 'rule');
+    let index = forwardIndexOf(kinds[0] ?? 'rule');
     for (let i = 0; i < objs.length; i++) {
       const kind = kinds[i]!;
       const obj = objs[i]!;
       const id = obj['id'] as string;
-      const bindings = bindingsOf(kind);
+      if (kind !== last) {
+        last = kind;
+        bindings = bindingsOf(kind);
+        index = forwardIndexOf(kind);
+      }
       for (let j = 0; j < bindings.forward.length; j++) {
         const b = bindings.forward[j]!;
         const v = obj[b.forward.field];
         if (v === undefined) continue;
         if (!b.forward.many) {
           const pos =
-            b.back.field === 'ruleIds' && b.back.kind === 'chain' ? positions.get(i) : undefined;
-          addBack(b, v as string, id, pos);
-        } else for (const t of forwardTargets(b.forward, obj)) addBack(b, t, id, undefined);
+            positions.size > 0 && b.back.field === 'ruleIds' && b.back.kind === 'chain'
+              ? positions.get(i)
+              : undefined;
+          addBack(b, index[j]!, v as string, id, pos);
+        } else
+          for (const t of forwardTargets(b.forward, obj)) addBack(b, index[j]!, t, id, undefined);
       }
       if (bindings.symmetric && obj['peerId'] !== undefined)
         link(obj, id, fresh, state, touched, ownPort);
@@ -290,6 +305,16 @@ function bulkCreate(
       return changes;
     },
   };
+}
+
+/** Per kind, the index in SCHEMA of each of its forward bindings (`bindingsOf(kind).forward`). */
+const FORWARD_INDEX = new Map<Kind, readonly number[]>();
+
+function forwardIndexOf(kind: Kind): readonly number[] {
+  let out = FORWARD_INDEX.get(kind);
+  if (out === undefined)
+    FORWARD_INDEX.set(kind, (out = bindingsOf(kind).forward.map((b) => SCHEMA.indexOf(b))));
+  return out;
 }
 
 const BACK_FIELDS = new Map<Kind, readonly string[]>();

@@ -13,7 +13,7 @@
  * stored object itself, when it is already exactly what validation makes of it: the store
  * then only writes `version` and its back-reference lists and freezes it (one copy instead of
  * two for the store and the mapping's desired topology). Slots: a handed-over object may hold
- * `version` (any value) and, for a kind with back-references, must hold every back-reference
+ * `version` (a number) and, for a kind with back-references, must hold every back-reference
  * field as `BACK_REFERENCE_SLOT`; the store writes into those fields in place, so adopting the
  * object reshapes nothing (adding a field to an object literal reallocates its property
  * storage). Without them an object of a kind with back-references is copied, and `version`
@@ -186,7 +186,7 @@ const handedOver = new WeakSet<object>();
  * `version` and its back-reference lists and freezing it, when it is plain, extensible,
  * already exactly what validation makes of it (every field valid as it is, nested values
  * frozen and kept, no default to add) and holds every back-reference field of its kind as
- * `BACK_REFERENCE_SLOT` (a `version` field, any value, is written in place, else added);
+ * `BACK_REFERENCE_SLOT` (a `version` field holding a number is written in place, else added);
  * otherwise it is copied as usual. The reconciler hands over its desired objects
  * (reconciler/share.ts); API input is never handed over.
  */
@@ -362,9 +362,9 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
     const value: unknown = o[name];
     const k = keeps[name];
     if (k === undefined) {
-      // a slot the store writes in place: `version` (any value), a back-reference field
+      // a slot the store writes in place: `version` holding a number, a back-reference field
       // holding the placeholder
-      if (name === 'version' ? !isWritableSlot(o, name) : !isBackSlot(kind, o, name)) return false;
+      if (name === 'version' ? !isVersionSlot(o, name) : !isBackSlot(kind, o, name)) return false;
       if (name !== 'version') backSlots++;
       continue;
     }
@@ -384,15 +384,15 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
   return true;
 }
 
-/** `Object.prototype.__lookupSetter__`: the setter of a property, or undefined. */
-const lookupSetter = (
-  OBJECT as unknown as { __lookupSetter__: (this: object, name: string) => unknown }
-).__lookupSetter__;
+/** Whether own property `name` of `o` is a `version` slot: a number (so not an accessor: a
+ * getter was refused before, a property with only a setter reads as undefined), writable. */
+function isVersionSlot(o: Record<string, unknown>, name: string): boolean {
+  return typeof o[name] === 'number' && isWritableSlot(o, name);
+}
 
-/** Whether own property `name` of `o` (not a getter: checked before) is a data property the
- * store may write: no setter, writable (a store of its own value is refused otherwise). */
+/** Whether own data property `name` of `o` is writable (a store of its own value is refused
+ * otherwise). */
 function isWritableSlot(o: Record<string, unknown>, name: string): boolean {
-  if (lookupSetter.call(o, name) !== undefined) return false;
   try {
     o[name] = o[name]; // the same value: changes nothing, throws when read-only
     return true;
@@ -402,7 +402,7 @@ function isWritableSlot(o: Record<string, unknown>, name: string): boolean {
 }
 
 /** Whether field `name` of `o` is a back-reference field of `kind` holding the placeholder
- * (`BACK_REFERENCE_SLOT`), writable. */
+ * (`BACK_REFERENCE_SLOT`: so a data property), writable. */
 function isBackSlot(kind: Kind, o: Record<string, unknown>, name: string): boolean {
   return (
     o[name] === BACK_REFERENCE_SLOT &&
