@@ -103,16 +103,30 @@ export function keepsOf(spec: Spec): Keeps {
     }
     case 'list': {
       const of = keepsOf(spec.of!);
-      // a list is kept when frozen, a plain array, and every element kept
+      // a list is kept when frozen, a plain array, and every element kept; frozen, it stays
+      // kept: the last one accepted is remembered (many objects share a list: a default `[]`,
+      // a subnet's DNS servers)
+      let last: unknown = NOTHING;
       return (v) => {
+        if (v === last) return true;
         if (!Array.isArray(v) || !Object.isFrozen(v) || Object.getPrototypeOf(v) !== ARRAY)
           return false;
         for (let i = 0; i < v.length; i++) if (!of(v[i])) return false;
+        last = v;
         return true;
       };
     }
-    case 'obj':
-      return keepsObject(spec.fields!);
+    case 'obj': {
+      // frozen, a nested object accepted stays kept (as a list, above)
+      const keeps = keepsObject(spec.fields!);
+      let last: unknown = NOTHING;
+      return (v) => {
+        if (v === last) return true;
+        if (!keeps(v)) return false;
+        last = v;
+        return true;
+      };
+    }
     default:
       return () => false;
   }
@@ -155,6 +169,9 @@ function keepsObject(fields: Fields): Keeps {
 }
 
 const ARRAY = Array.prototype;
+
+/** What a check remembers before it has accepted anything (equal to no value). */
+const NOTHING = Symbol('nothing');
 
 /** Per field name, the quick check of its values (no prototype: an unknown name is
  * undefined). */

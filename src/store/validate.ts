@@ -351,8 +351,8 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
     Object.getPrototypeOf(input) !== OBJECT
   )
     return false;
-  const fields = FIELDS[kind];
-  const keeps = KEEPS.get(fields)!;
+  const info = INFO.get(kind)!;
+  const keeps = info.keeps;
   const o = input as Record<string, unknown>;
   let backSlots = 0;
   for (const name in o) {
@@ -364,31 +364,60 @@ function keepsAsIs(kind: Kind, input: unknown, batch: boolean): boolean {
     if (k === undefined) {
       // a slot the store writes in place: `version` holding a number, a back-reference field
       // holding the placeholder
-      if (name === 'version' ? !isVersionSlot(o, name) : !isBackSlot(kind, o, name)) return false;
-      if (name !== 'version') backSlots++;
+      if (name === 'version') {
+        if (typeof value !== 'number' || !isWritableSlot(o, name)) return false;
+      } else if (value !== BACK_REFERENCE_SLOT || !info.backs[name] || !isWritableSlot(o, name))
+        return false;
+      else backSlots++;
       continue;
     }
     if (value === undefined || value === null) return false;
     // the quick check, else the full one (its error, or a value it would change)
-    if (!k(value) && checkValue(fields[name]!, value, name) !== value) return false;
+    if (!k(value) && checkValue(info.fields[name]!, value, name) !== value) return false;
   }
-  const c = compile(fields);
-  for (let i = 0; i < c.required.length; i++) {
-    const name = c.required[i]!;
+  const required = info.required;
+  for (let i = 0; i < required.length; i++) {
+    const name = required[i]!;
     if (o[name] === undefined) throw new FieldProblem(`${name} is required`);
   }
-  for (let i = 0; i < c.defaults.length; i++) if (o[c.defaults[i]![0]] === undefined) return false;
-  // every back-reference field is a slot (none to add: that would reshape the object)
-  if (backSlots !== BACK_FIELD_LISTS.get(kind)!.length) return false;
+  const defaults = info.defaults;
+  for (let i = 0; i < defaults.length; i++) if (o[defaults[i]![0]] === undefined) return false;
+  // every back-reference field is a slot (none to add: that would reshape the object); a
+  // `version` slot holds a number (so it is no accessor: a getter was refused above, a
+  // property with only a setter reads as undefined)
+  if (backSlots !== info.backCount) return false;
   checkKind(kind, o);
   return true;
 }
 
-/** Whether own property `name` of `o` is a `version` slot: a number (so not an accessor: a
- * getter was refused before, a property with only a setter reads as undefined), writable. */
-function isVersionSlot(o: Record<string, unknown>, name: string): boolean {
-  return typeof o[name] === 'number' && isWritableSlot(o, name);
+/** What `keepsAsIs` needs of a kind, found with one lookup. */
+interface KindInfo {
+  readonly fields: Fields;
+  readonly keeps: Readonly<Record<string, Keeps>>;
+  readonly required: readonly string[];
+  readonly defaults: readonly (readonly [string, unknown])[];
+  /** The back-reference fields (no prototype). */
+  readonly backs: Readonly<Record<string, true>>;
+  readonly backCount: number;
 }
+
+const INFO = new Map<Kind, KindInfo>(
+  [...BACK_FIELD_LISTS].map(([kind, backs]) => {
+    const fields = FIELDS[kind];
+    const c = compile(fields);
+    const set = Object.create(null) as Record<string, true>;
+    for (const b of backs) set[b] = true;
+    const info: KindInfo = {
+      fields,
+      keeps: KEEPS.get(fields)!,
+      required: c.required,
+      defaults: c.defaults,
+      backs: set,
+      backCount: backs.length,
+    };
+    return [kind, info];
+  }),
+);
 
 /** Whether own data property `name` of `o` is writable (a store of its own value is refused
  * otherwise). */
@@ -399,16 +428,6 @@ function isWritableSlot(o: Record<string, unknown>, name: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether field `name` of `o` is a back-reference field of `kind` holding the placeholder
- * (`BACK_REFERENCE_SLOT`: so a data property), writable. */
-function isBackSlot(kind: Kind, o: Record<string, unknown>, name: string): boolean {
-  return (
-    o[name] === BACK_REFERENCE_SLOT &&
-    BACK_FIELD_SETS.get(kind)!.has(name) &&
-    isWritableSlot(o, name)
-  );
 }
 
 /** Whether `input` has an own property for every back-reference field of `kind`. */
