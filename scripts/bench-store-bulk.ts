@@ -12,8 +12,8 @@
  * `--only PHASE` times one phase (for `--cpu-prof`). Compare ratios on a shared machine.
  * `--against DIR` compares with another build of the store in the same process instead: DIR is
  * a tree whose `dist/` holds it (e.g. `git archive <commit>` unpacked and built with
- * `npx tsc -p tsconfig.build.json`); the memory and file phases run with each store in turn,
- * alternating which goes first, and the ratios this/DIR are printed.
+ * `npx tsc -p tsconfig.build.json`); the engine, memory and file phases run with each store in
+ * turn, alternating which goes first, and the ratios this/DIR are printed.
  * `--slots` gives the store objects with slots (docs/store.md, "Slots": `version` and
  * back-reference placeholders), each remade as an object literal of its own fields plus the
  * slots (what a mapping that writes them makes); with `--against`, the other build gets them
@@ -175,6 +175,12 @@ type StoreModule = Pick<
   'createMemoryStore' | 'openFileStore' | 'handOverBatch' | 'BACK_REFERENCE_SLOT'
 >;
 
+/** The bulk engine functions the comparison uses. */
+interface EngineModule {
+  prepareBulkCreate: (state: StoreState, ops: readonly CreateOp[]) => unknown;
+  StoreState: new () => StoreState;
+}
+
 /** `--against DIR`: this store and DIR's, alternated in this process (see the header). */
 async function compare(against: string): Promise<void> {
   const url = pathToFileURL(resolve(against, 'dist/src/store/index.js')).href;
@@ -185,7 +191,21 @@ async function compare(against: string): Promise<void> {
   const add = (key: string, v: number): void => {
     (samples.get(key) ?? samples.set(key, []).get(key)!).push(v);
   };
-  const compared = phases.filter((p) => p === 'memory' || p === 'file');
+  // the engine alone: each build's prepareBulkCreate on an empty state of its own
+  const engines: Record<'this' | 'other', EngineModule> = {
+    this: { prepareBulkCreate, StoreState },
+    other: {
+      ...((await import(pathToFileURL(resolve(against, 'dist/src/store/bulk.js')).href)) as Pick<
+        EngineModule,
+        'prepareBulkCreate'
+      >),
+      ...((await import(pathToFileURL(resolve(against, 'dist/src/store/state.js')).href)) as Pick<
+        EngineModule,
+        'StoreState'
+      >),
+    },
+  };
+  const compared = phases.filter((p) => p !== 'encode');
   for (let r = 0; r < rounds; r++) {
     for (const phase of compared) {
       for (const w of r % 2 === 0 ? which : [...which].reverse()) {
@@ -193,19 +213,22 @@ async function compare(against: string): Promise<void> {
         stores[w].handOverBatch(ops); // the other build's own hand-over
         const dir = mkdtempSync(join(tmpdir(), 'bench-store-bulk-'));
         const store =
-          phase === 'memory'
-            ? stores[w].createMemoryStore()
-            : await stores[w].openFileStore(join(dir, 's'));
+          phase === 'engine'
+            ? undefined
+            : phase === 'memory'
+              ? stores[w].createMemoryStore()
+              : await stores[w].openFileStore(join(dir, 's'));
         try {
           (globalThis as { gc?: () => void }).gc?.();
           const c = process.cpuUsage();
           const t = performance.now();
-          await store.bulkCreate!(ops);
+          if (store === undefined) engines[w].prepareBulkCreate(new engines[w].StoreState(), ops);
+          else await store.bulkCreate!(ops);
           add(`${phase} ${w}`, performance.now() - t);
           const used = process.cpuUsage(c);
           add(`${phase} ${w} cpu`, (used.user + used.system) / 1000);
         } finally {
-          await store.close();
+          await store?.close();
           rmSync(dir, { recursive: true, force: true });
         }
       }
