@@ -110,6 +110,39 @@ describe('store bulk create', () => {
     expect(planned).to.deep.equal(ids);
   });
 
+  it('links a target named twice in a list once, as a transaction does', async () => {
+    const ops = (): CreateOp[] =>
+      creates([
+        host('h1'),
+        host('h2'),
+        create('tunnel-zone', {
+          id: 'tz',
+          name: 'tz',
+          type: 'gre',
+          hosts: [
+            { hostId: 'h1', ipAddress: '10.0.0.1' },
+            { hostId: 'h2', ipAddress: '10.0.0.2' },
+            { hostId: 'h1', ipAddress: '10.0.0.3' },
+          ],
+        }),
+        create('port-group', { id: 'g1', name: 'g1' }),
+        create('port-group', { id: 'g2', name: 'g2' }),
+        bridge('b1'),
+        bridgePort('p1', 'b1', { portGroupIds: ['g1', 'g2', 'g1'] }),
+        bridgePort('p2', 'b1', { portGroupIds: ['g1'] }),
+      ]);
+    const viaTx = createMemoryStore();
+    await viaTx.transaction(ops());
+    const viaBulk = createMemoryStore();
+    await viaBulk.bulkCreate!(ops());
+    expect(await contents(viaBulk)).to.deep.equal(await contents(viaTx));
+    expect((await viaBulk.get('port-group', 'g1'))!.portIds).to.deep.equal(['p1', 'p2']);
+    expect((await viaBulk.get('host', 'h1'))!.tunnelZoneIds).to.deep.equal(['tz']);
+    // and a missing target is named, whichever place of the list it takes
+    const bad = creates([bridge('b2'), bridgePort('p9', 'b2', { portGroupIds: ['nope', 'nope'] })]);
+    await expectReject(viaBulk.bulkCreate!(bad), NotFoundError, 'port-group/nope');
+  });
+
   it('links back-references of existing objects, rule positions and peers', async () => {
     const store = createMemoryStore();
     await store.transaction([host('h1'), router('r0'), routerPort('p0', 'r0')]);

@@ -12,7 +12,7 @@ import {
   NotFoundError,
   ReferenceConflictError,
 } from './errors.js';
-import { bindingsOf, forwardTargets, SCHEMA, type Binding } from './schema.js';
+import { bindingsOf, SCHEMA, type Binding } from './schema.js';
 import type { StoreState } from './state.js';
 import type { AnyObject, Change, Kind, Op } from './types.js';
 import { BACK_REFERENCE_SLOT, isHandedOverBatch, isKind, normalizeObject } from './validate.js';
@@ -146,9 +146,16 @@ function bulkCreate(
     objs[i] = obj;
   }
 
+  // the map of new objects of the kind looked up last (targets come in runs of one kind)
+  let lastKind: Kind | undefined;
+  let lastFresh: Map<string, Obj> | undefined;
+  const freshOf = (kind: Kind): Map<string, Obj> | undefined => {
+    lastKind = kind;
+    return (lastFresh = fresh.get(kind));
+  };
   /** The back-reference list `field` of `kind/id`, writable, or undefined if there is none. */
   const backList = (kind: Kind, id: string, field: string): string[] | undefined => {
-    const created = fresh.get(kind)?.get(id);
+    const created = (kind === lastKind ? lastFresh : freshOf(kind))?.get(id);
     if (created !== undefined) {
       const list = created[field] as string[];
       if (list !== EMPTY) return list;
@@ -260,8 +267,16 @@ function bulkCreate(
               ? positions.get(i)
               : undefined;
           addBack(b, index[j]!, v as string, id, pos);
-        } else
-          for (const t of forwardTargets(b.forward, obj)) addBack(b, index[j]!, t, id, undefined);
+        } else {
+          // a list (validated); a target named twice is linked once: it finds this object
+          // last in its list (no object of another op comes between)
+          const list = v as readonly unknown[];
+          const key = b.forward.key;
+          for (let t = 0; t < list.length; t++) {
+            const target = key === undefined ? list[t] : (list[t] as Obj)[key];
+            addBack(b, index[j]!, target as string, id, undefined);
+          }
+        }
       }
       if (bindings.symmetric && obj['peerId'] !== undefined)
         link(obj, id, fresh, state, touched, ownPort);
