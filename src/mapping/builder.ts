@@ -14,7 +14,8 @@
 import type { Issue } from '../common/index.js';
 import { IdDeriver, type IdPrefix } from '../common/index.js';
 import { KINDS, type Kind, type WritableOf } from '../store/index.js';
-import { sameData, sameList } from './same.js';
+import { sameDesired, sameList } from './same.js';
+import { SLOT_FIELDS } from './slots.js';
 import type { DesiredOf, DesiredTopology, MappingConfig, TopologyDelta } from './types.js';
 
 export { sameList };
@@ -27,11 +28,17 @@ export type DraftChain = DesiredOf<'chain'> & { readonly ruleIds: string[] };
 /** The fields of a rule that a mapper chooses (id, chain and owner are filled in). */
 export type RuleFields = Mutable<Omit<WritableOf<'rule'>, 'id' | 'chainId' | 'owner'>>;
 
-/** Rule fields that already end with `id`, `chainId` and `owner` (`TBD`, filled in by `rule`):
- * a literal written so is the stored rule's final shape, whereas each field added to a literal
- * afterwards moves the three to a separately allocated property list (the hot mappers' rules,
- * most of the ~260,000 at L, are written so). */
-export type RuleDraft = RuleFields & { id: string; chainId: string; owner: string };
+/** Rule fields that already end with `id`, `chainId` and `owner` (`TBD`, filled in by `rule`)
+ * and the store's `version` slot (`version: 0`, slots.ts): a literal written so is the stored
+ * rule's final shape, whereas each field added to a literal afterwards moves the four to a
+ * separately allocated property list (the hot mappers' rules, most of the ~260,000 at L, are
+ * written so). */
+export type RuleDraft = RuleFields & {
+  id: string;
+  chainId: string;
+  owner: string;
+  version: number;
+};
 
 /** The placeholder of `RuleDraft`'s `id`, `chainId` and `owner`. */
 export const TBD = '';
@@ -227,10 +234,11 @@ export class TopologyBuilder {
     if (this.keys !== undefined) this.keys.set(id, `rule:${chain.name}:${suffix}`);
     // `fields` is always a fresh literal from the caller: completing it in place (rather than
     // spreading it into a new object) halves the allocations of the hottest path.
-    const rule = fields as RuleFields & { id: string; chainId: string; owner: string };
+    const rule = fields as RuleDraft;
     rule.id = id;
     rule.chainId = chain.id;
     rule.owner = owner;
+    rule.version = 0; // the store's slot (already in a draft's literal)
     const log = this.log;
     if (log !== undefined) {
       if (!log.targets.includes(chain.id)) log.targets.push(chain.id);
@@ -434,7 +442,7 @@ export class TopologyBuilder {
         this.duplicate(k, id, obj.owner);
         return obj;
       }
-      if (sameData(old, obj)) return old;
+      if (sameDesired(old, obj, SLOT_FIELDS[KINDS[k]!])) return old;
     }
     map.set(id, obj);
     this.noted(k, id, obj);

@@ -11,6 +11,7 @@ import { PLAN } from './config.js';
 import { formatIp, parseCidr, parseIp, type Cidr } from './ip.js';
 import { CORE } from './names.js';
 import { addBridgePort, addRoute, addRouterPort, link } from './ports.js';
+import { SLOT } from './slots.js';
 
 /** What the VPC and NAT mappers need from the core. */
 export interface CoreRefs {
@@ -33,6 +34,8 @@ export function mapCore(view: GlobalView, b: TopologyBuilder): CoreRefs {
     name: CORE.version,
     tenantId: t,
     addresses: [b.config.eucaVersion],
+    ruleIds: SLOT,
+    version: 0,
   });
   const routerId = b.id(`router:${CORE.router}`);
   const bgp = bgpGateways(view);
@@ -44,6 +47,11 @@ export function mapCore(view: GlobalView, b: TopologyBuilder): CoreRefs {
     tenantId: t,
     adminStateUp: true,
     ...(bgp.length > 0 && asn !== undefined ? { asNumber: asn } : {}),
+    portIds: SLOT,
+    routeIds: SLOT,
+    bgpPeerIds: SLOT,
+    bgpNetworkIds: SLOT,
+    version: 0,
   });
   const intPort = addRouterPort(
     b,
@@ -62,6 +70,8 @@ export function mapCore(view: GlobalView, b: TopologyBuilder): CoreRefs {
     name: CORE.portGroup,
     tenantId: t,
     stateful: true,
+    portIds: SLOT,
+    version: 0,
   });
   (view.configuration.mido?.gateways ?? []).forEach((gw, i) =>
     mapGateway(b, gw, i, routerId, portGroupId),
@@ -83,6 +93,11 @@ export function mapCore(view: GlobalView, b: TopologyBuilder): CoreRefs {
     tenantId: t,
     adminStateUp: true,
     inboundFilterId: filter.id,
+    portIds: SLOT,
+    dhcpIds: SLOT,
+    arpEntryIds: SLOT,
+    macEntryIds: SLOT,
+    version: 0,
   });
   link(intPort, addBridgePort(b, OWNER, CORE.bridge, bridgeId, 'eucart'));
   b.put('ip-addr-group', {
@@ -91,6 +106,8 @@ export function mapCore(view: GlobalView, b: TopologyBuilder): CoreRefs {
     name: CORE.metadataIp,
     tenantId: t,
     addresses: ['169.254.169.254'],
+    ruleIds: SLOT,
+    version: 0,
   });
   return { routerId, intPortId: intPort.id, bridgeId };
 }
@@ -175,6 +192,7 @@ function mapBgp(b: TopologyBuilder, gws: readonly Gateway[], routerId: string): 
       routerId,
       asNumber: gw.bgpPeerAsn!,
       address: gw.bgpPeerIp!,
+      version: 0,
     });
     for (const r of gw.bgpAdRoutes) networks.add(r);
   }
@@ -190,6 +208,7 @@ function mapBgp(b: TopologyBuilder, gws: readonly Gateway[], routerId: string): 
       routerId,
       subnetAddress: formatIp(net.addr),
       subnetLength: net.len,
+      version: 0,
     });
   }
 }

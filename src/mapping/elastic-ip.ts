@@ -41,6 +41,7 @@ export function mapElasticIp(
     id: TBD,
     chainId: TBD,
     owner: TBD,
+    version: 0,
   });
   const snat: RuleFields = {
     type: 'snat',

@@ -5,6 +5,7 @@
  */
 import type { GlobalView } from '../gni/index.js';
 import type { TopologyBuilder } from './builder.js';
+import { SLOT } from './slots.js';
 
 /** The host the metadata external port binds to: `mido.eucanetdHost`, else the CLC. */
 export function eucanetdHostName(view: GlobalView): string | undefined {
@@ -14,7 +15,15 @@ export function eucanetdHostName(view: GlobalView): string | undefined {
 function addHost(b: TopologyBuilder, name: string, added: Set<string>): void {
   if (added.has(name)) return;
   added.add(name);
-  b.put('host', { id: b.hostId(name), owner: 'hosts', name, addresses: [] });
+  b.put('host', {
+    id: b.hostId(name),
+    owner: 'hosts',
+    name,
+    addresses: [],
+    portIds: SLOT,
+    tunnelZoneIds: SLOT,
+    version: 0,
+  });
 }
 
 /** Adds the host objects. */

@@ -14,6 +14,7 @@ export * from './types.js';
 export { DEFAULT_MAPPING_CONFIG, emptyAllocations } from './config.js';
 export { mapTopology, mapTopologyWithKeys, prepareNextPatch } from './map-topology.js';
 export { serializeDesired } from './serialize.js';
+export { SLOT, SLOT_FIELDS } from './slots.js';
 export { recoverAllocations, type RecoverableObject } from './recover.js';
 export {
   parseRouterName,

@@ -17,6 +17,7 @@ import { eucanetdHostName } from './host.js';
 import { formatIp, type Cidr } from './ip.js';
 import { CORE } from './names.js';
 import { addBridgePort, addRoute, addRouterPort, link, type DraftPort } from './ports.js';
+import { SLOT } from './slots.js';
 
 /** What VPC and interface mappers need from the metadata core. */
 export interface MdRefs {
@@ -85,6 +86,11 @@ export function mapMetadataCore(view: GlobalView, b: TopologyBuilder): MdRefs {
     name: CORE.mdRouter,
     tenantId: t,
     adminStateUp: true,
+    portIds: SLOT,
+    routeIds: SLOT,
+    bgpPeerIds: SLOT,
+    bgpNetworkIds: SLOT,
+    version: 0,
   });
   const intPort = addRouterPort(
     b,
@@ -103,6 +109,11 @@ export function mapMetadataCore(view: GlobalView, b: TopologyBuilder): MdRefs {
     name: CORE.mdBridge,
     tenantId: t,
     adminStateUp: true,
+    portIds: SLOT,
+    dhcpIds: SLOT,
+    arpEntryIds: SLOT,
+    macEntryIds: SLOT,
+    version: 0,
   });
   link(intPort, addBridgePort(b, OWNER, CORE.mdBridge, bridgeId, 'eucamdrt'));
   const out = b.chain(CORE.mdExtOut, OWNER);

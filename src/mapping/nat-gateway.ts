@@ -15,6 +15,7 @@ import { formatIp, parseIp } from './ip.js';
 import { CORE, natRouterName } from './names.js';
 import { addBridgePort, addRoute, addRouterPort, link } from './ports.js';
 import type { SubnetCtx } from './subnet.js';
+import { SLOT } from './slots.js';
 
 /** A mapped NAT gateway, as route tables see it. */
 export interface NatCtx {
@@ -44,6 +45,11 @@ export function mapNatGateway(
     adminStateUp: true,
     inboundFilterId: rtin.id,
     outboundFilterId: rtout.id,
+    portIds: SLOT,
+    routeIds: SLOT,
+    bgpPeerIds: SLOT,
+    bgpNetworkIds: SLOT,
+    version: 0,
   });
   const uplinkIp = formatIp(PLAN.intRtNet + rtid);
   const uplink = addRouterPort(b, owner, name, routerId, 'uplink', uplinkIp, INT_RT_NET);
@@ -75,6 +81,8 @@ export function mapNatGateway(
     name: `elip_pre_${nat.id}`,
     tenantId: b.config.tenantId,
     addresses: pub === undefined ? [] : [nat.publicIp!],
+    ruleIds: SLOT,
+    version: 0,
   });
   if (pub === undefined) {
     b.warn('mapping.nat-no-public-ip', `natGateway/${nat.id}`, 'no public IP: no SNAT');

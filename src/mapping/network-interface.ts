@@ -18,6 +18,7 @@ import { formatIp } from './ip.js';
 import { hostInterfaceName } from './names.js';
 import { addBridgePort } from './ports.js';
 import type { SubnetCtx } from './subnet.js';
+import { SLOT } from './slots.js';
 
 /** The `metadata` key of an interface's prechain that names its instance. */
 export const INSTANCE_KEY = 'instance';
@@ -68,6 +69,8 @@ export function mapNetworkInterface(
     name: elipPre,
     tenantId: t,
     addresses: publicIp === undefined ? [] : [publicIp],
+    ruleIds: SLOT,
+    version: 0,
   });
   const elipPostId = b.id(`ip-addr-group:${elipPost}`);
   b.put('ip-addr-group', {
@@ -76,6 +79,8 @@ export function mapNetworkInterface(
     name: elipPost,
     tenantId: t,
     addresses: [privateIp],
+    ruleIds: SLOT,
+    version: 0,
   });
 
   const port = addBridgePort(b, key, s.bridgeName, s.bridgeId, `vn_${key}`);
@@ -108,6 +113,7 @@ export function mapNetworkInterface(
         bridgeId: s.bridgeId,
         ip: privateIp,
         mac,
+        version: 0,
       });
       b.put('mac-entry', {
         id: b.id(`mac:${s.bridgeName}:${mac}`),
@@ -115,6 +121,7 @@ export function mapNetworkInterface(
         bridgeId: s.bridgeId,
         macAddr: mac,
         portId: port.id,
+        version: 0,
       });
     }
   }
@@ -147,6 +154,7 @@ function preChainRules(
       id: TBD,
       chainId: TBD,
       owner: TBD,
+      version: 0,
     });
     if (mac !== undefined)
       b.rule(c, 'arp-sha', key, {
@@ -157,6 +165,7 @@ function preChainRules(
         id: TBD,
         chainId: TBD,
         owner: TBD,
+        version: 0,
       });
     if (check) {
       b.rule(c, 'l3-src', key, {
@@ -168,6 +177,7 @@ function preChainRules(
         id: TBD,
         chainId: TBD,
         owner: TBD,
+        version: 0,
       });
     }
     if (mac !== undefined)
@@ -178,6 +188,7 @@ function preChainRules(
         id: TBD,
         chainId: TBD,
         owner: TBD,
+        version: 0,
       });
   }
   b.rule(c, 'return-flow', key, {
@@ -186,6 +197,7 @@ function preChainRules(
     id: TBD,
     chainId: TBD,
     owner: TBD,
+    version: 0,
   });
   b.rule(c, 'dot2', key, {
     type: 'accept',
@@ -194,6 +206,7 @@ function preChainRules(
     id: TBD,
     chainId: TBD,
     owner: TBD,
+    version: 0,
   });
   if (b.config.enableMidoMd) {
     b.rule(c, 'md', key, {
@@ -203,6 +216,7 @@ function preChainRules(
       id: TBD,
       chainId: TBD,
       owner: TBD,
+      version: 0,
     });
   }
   jumps(b, c, key, 'egress', sgs);
@@ -213,6 +227,7 @@ function preChainRules(
     id: TBD,
     chainId: TBD,
     owner: TBD,
+    version: 0,
   });
 }
 
@@ -236,6 +251,7 @@ function postChainRules(
       id: TBD,
       chainId: TBD,
       owner: TBD,
+      version: 0,
     });
     if (mac !== undefined) {
       b.rule(c, 'arp-tha', key, {
@@ -247,6 +263,7 @@ function postChainRules(
         id: TBD,
         chainId: TBD,
         owner: TBD,
+        version: 0,
       });
     }
     if (check) {
@@ -258,6 +275,7 @@ function postChainRules(
         id: TBD,
         chainId: TBD,
         owner: TBD,
+        version: 0,
       });
       b.rule(c, 'l3-dst', key, {
         type: 'drop',
@@ -268,6 +286,7 @@ function postChainRules(
         id: TBD,
         chainId: TBD,
         owner: TBD,
+        version: 0,
       });
     }
   }
@@ -277,6 +296,7 @@ function postChainRules(
     id: TBD,
     chainId: TBD,
     owner: TBD,
+    version: 0,
   });
   jumps(b, c, key, 'ingress', sgs);
   b.rule(c, 'drop-non-arp', key, {
@@ -286,6 +306,7 @@ function postChainRules(
     id: TBD,
     chainId: TBD,
     owner: TBD,
+    version: 0,
   });
 }
 
@@ -306,6 +327,7 @@ function jumps(
       id: TBD,
       chainId: TBD,
       owner: TBD,
+      version: 0,
     });
   }
 }

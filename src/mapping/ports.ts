@@ -6,6 +6,7 @@
 import type { DesiredOf } from './types.js';
 import { NONE, type TopologyBuilder } from './builder.js';
 import { formatIp, type Cidr } from './ip.js';
+import { SLOT } from './slots.js';
 
 type Mutable<T> = { -readonly [P in keyof T]: T[P] };
 /** A port under construction (filters and peer are filled in by the mapper). */
@@ -42,6 +43,9 @@ export function addRouterPort(
     networkLength: net.len,
     portMac: mac ?? portMacFromId(id),
     portGroupIds: NONE,
+    routeIds: SLOT,
+    macEntryIds: SLOT,
+    version: 0,
   };
   b.put('port', port);
   return port;
@@ -62,6 +66,9 @@ export function addBridgePort(
     bridgeId,
     adminStateUp: true,
     portGroupIds: NONE,
+    routeIds: SLOT,
+    macEntryIds: SLOT,
+    version: 0,
   };
   b.put('port', port);
   return port;
@@ -106,6 +113,7 @@ export function addRoute(
     dstNetworkLength: dst.len,
     nextHopPort: port,
     weight: opts.weight ?? 0,
+    version: 0,
   };
   if (opts.gateway !== undefined) route.nextHopGateway = opts.gateway;
   b.put('route', route);

@@ -66,6 +66,7 @@ export function mapRouteTable(b: TopologyBuilder, idx: ViewIndex, s: SubnetCtx):
       nextHopPort: port,
       nextHopGateway: via.gateway,
       weight: via.weight,
+      version: 0,
     });
   }
 }

@@ -31,3 +31,22 @@ export function sameData(a: unknown, b: unknown): boolean {
   for (const _ in y) n--;
   return n === 0;
 }
+
+/**
+ * `sameData` of two desired objects of one kind, their slots (`skip`: `version` and
+ * back-references, see slots.ts) left out: a base object the store adopted holds version 1
+ * and the store's lists there, the one a pass builds anew holds the placeholders.
+ */
+export function sameDesired(a: object, b: object, skip: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (skip.has(k)) continue;
+    if (!Object.hasOwn(y, k) || !sameData(x[k], y[k])) return false;
+    n++;
+  }
+  for (const k in y) if (!skip.has(k)) n--;
+  return n === 0;
+}

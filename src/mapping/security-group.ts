@@ -10,6 +10,7 @@ import type { SecurityGroup, SecurityGroupRule } from '../gni/index.js';
 import type { DraftChain, RuleFields, TopologyBuilder } from './builder.js';
 import { formatIp, parseCidr } from './ip.js';
 import { applyProtocol, protocolKey } from './protocol.js';
+import { SLOT } from './slots.js';
 
 /** Member addresses collected while interfaces are mapped. */
 export interface SgMembers {
@@ -112,6 +113,8 @@ export function finishSecurityGroups(
         name,
         tenantId: b.config.tenantId,
         addresses: [...set],
+        ruleIds: SLOT,
+        version: 0,
       });
     }
   }

@@ -14,6 +14,7 @@ import { formatCidr, formatIp, hostAddress, type Cidr } from './ip.js';
 import { subnetBridgeName } from './names.js';
 import { addBridgePort, addRoute, addRouterPort, link } from './ports.js';
 import type { VpcCtx } from './vpc.js';
+import { SLOT } from './slots.js';
 
 /** DHCP settings shared by every subnet of a VPC. */
 export interface DhcpSettings {
@@ -112,6 +113,11 @@ export function mapSubnet(
     inboundFilterId: chainIn.id,
     outboundFilterId: chainOut.id,
     vni,
+    portIds: SLOT,
+    dhcpIds: SLOT,
+    arpEntryIds: SLOT,
+    macEntryIds: SLOT,
+    version: 0,
   });
   link(port, addBridgePort(b, owner, bridgeName, bridgeId, 'router'));
   const dot2 = hostAddress(cidr, 2);
@@ -121,6 +127,7 @@ export function mapSubnet(
     bridgeId,
     ip: dot2,
     mac: port.portMac!,
+    version: 0,
   });
   return {
     subnet,
@@ -176,6 +183,7 @@ export function finishSubnet(b: TopologyBuilder, s: SubnetCtx): void {
     opt121Routes: [],
     enabled: true,
     hosts: s.hosts,
+    version: 0,
   });
 }
 

@@ -3,7 +3,7 @@
  * Pure: no I/O, no clock. Same input, byte-identical output.
  */
 import type { Issue } from '../common/index.js';
-import type { Kind, WritableOf } from '../store/index.js';
+import type { Kind, SlotsOf, WritableOf } from '../store/index.js';
 
 /** A desired object: what the controller writes (no version, no back-references), with
  * `owner` always set. `chain.ruleIds` is included and gives the desired rule order. */
@@ -13,10 +13,13 @@ export type DesiredObject = WritableOf<Kind> & {
 };
 
 /** One desired object of kind `K`: its writable fields plus `owner`; chains also carry
- * `ruleIds`, the desired rule order (mapping always sets it). */
-export type DesiredOf<K extends Kind> = WritableOf<K> & {
-  readonly owner: string;
-} & (K extends 'chain' ? { readonly ruleIds?: readonly string[] } : unknown);
+ * `ruleIds`, the desired rule order (mapping always sets it). The mappers write the store's
+ * slots into their literals (`version: 0`, back-reference fields `SLOT`: see slots.ts), so a
+ * bulk create adopts the object as it is; nothing of the mapping reads them. */
+export type DesiredOf<K extends Kind> = WritableOf<K> &
+  SlotsOf<K> & {
+    readonly owner: string;
+  } & (K extends 'chain' ? { readonly ruleIds?: readonly string[] } : unknown);
 
 /** Desired objects by kind, each map keyed by id; iteration order is deterministic. */
 export type DesiredTopology = { readonly [K in Kind]: ReadonlyMap<string, DesiredOf<K>> };

@@ -14,6 +14,7 @@ import { mapVpcMetadata, type MdRefs, type VpcMd } from './metadata.js';
 import { CORE, vpcRouterName } from './names.js';
 import { addBridgePort, addRoute, addRouterPort, link } from './ports.js';
 import type { SubnetCtx } from './subnet.js';
+import { SLOT } from './slots.js';
 
 /** A mapped VPC, as its subnets, interfaces, NAT gateways and route tables see it. */
 export interface VpcCtx {
@@ -49,6 +50,11 @@ export function mapVpc(
     name: routerName,
     tenantId: b.config.tenantId,
     adminStateUp: true,
+    portIds: SLOT,
+    routeIds: SLOT,
+    bgpPeerIds: SLOT,
+    bgpNetworkIds: SLOT,
+    version: 0,
   });
   const uplinkIp = formatIp(PLAN.intRtNet + rtid);
   const uplink = addRouterPort(b, owner, routerName, routerId, 'uplink', uplinkIp, INT_RT_NET);

@@ -418,6 +418,17 @@ export const BACK_REFERENCE_FIELDS = {
 type BackRefKeys<K extends Kind> = (typeof BACK_REFERENCE_FIELDS)[K][number];
 
 /**
+ * The slots a handed-over object may carry for what the store fills in (docs/store.md,
+ * "Slots"): `version` (a number, written as 1) and the kind's back-reference fields (each
+ * `BACK_REFERENCE_SLOT`, filled with the store's lists). A bulk create adopts an object that
+ * carries all of them without reshaping it; anywhere else they are ignored, as `version` and
+ * back-references in client input always were.
+ */
+export type SlotsOf<K extends Kind> = { readonly version?: number } & {
+  readonly [P in BackRefKeys<K>]?: readonly string[];
+};
+
+/**
  * What a client writes: the object without `version` and without back-references. Creating
  * with back-reference fields present is allowed; the store ignores them.
  */

@@ -1,9 +1,11 @@
 import { derivedId } from '../../src/common/index.js';
 import type { GlobalView, Vpc } from '../../src/gni/index.js';
+import type { Kind } from '../../src/store/index.js';
 import {
   DEFAULT_MAPPING_CONFIG,
   emptyAllocations,
   mapTopology,
+  SLOT_FIELDS,
   type DesiredTopology,
   type MappingConfig,
   type MappingResult,
@@ -120,6 +122,14 @@ export function rulesOf(d: DesiredTopology, chain: string): Record<string, unkno
     const rule = d.rule.get(r);
     if (rule === undefined) throw new Error(`rule ${r} of ${chain} missing`);
     const { id: _i, chainId: _c, owner: _o, ...rest } = rule;
-    return rest;
+    return withoutSlots('rule', rest);
   });
+}
+
+/** A desired object's fields without the store's slots (`version`, back-references: see
+ * src/mapping/slots.ts), which mean nothing to the mapping. */
+export function withoutSlots(kind: Kind, o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!SLOT_FIELDS[kind].has(k)) out[k] = v;
+  return out;
 }
