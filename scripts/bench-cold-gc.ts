@@ -9,7 +9,7 @@
  * The daemon runs with its systemd unit's environment (`MALLOC_ARENA_MAX`, `NODE_OPTIONS`);
  * `--semi N` runs it with `--max-semi-space-size=N` instead of the unit's, `--node-args "..."`
  * adds V8 flags (e.g. `--single-threaded-gc`), `--runs N` repeats.
- * Usage: npm run build && npx tsx scripts/bench-cold-gc.ts [--size L] [--seed 1] [--semi N]
+ * Usage: npm run build && npx tsx scripts/bench-cold-gc.ts [--size S|M|L|XL|25k] [--seed 1] [--semi N]
  *          [--node-args "..."] [--runs 1]
  */
 import { spawn } from 'node:child_process';
@@ -128,7 +128,7 @@ async function coldBuild(dir: string, gni: string, run: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const instances = SIZES[size as Size];
+  const instances = size === '25k' ? 25_000 : SIZES[size as Size];
   if (instances === undefined) throw new Error(`unknown size ${size}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-cold-gc-'));
   try {
