@@ -5,8 +5,9 @@
 import type { Issue } from '../common/index.js';
 import type { Kind, SlotsOf, WritableOf } from '../store/index.js';
 
-/** A desired object: what the controller writes (no version, no back-references), with
- * `owner` always set. `chain.ruleIds` is included and gives the desired rule order. */
+/** A desired object: what the controller writes (no version or back-references of its own:
+ * at most the store's slots, see slots.ts), with `owner` always set. `chain.ruleIds` is
+ * included and gives the desired rule order. */
 export type DesiredObject = WritableOf<Kind> & {
   readonly owner: string;
   readonly ruleIds?: readonly string[];

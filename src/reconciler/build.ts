@@ -144,8 +144,14 @@ const CHAIN_FIELDS = ['id', 'owner', 'name', 'tenantId', 'metadata', 'ruleIds'] 
  */
 function withoutRuleIds(d: Desired): object {
   const c = d as DesiredOf<'chain'>;
-  let n = 0;
-  for (const k in c) if (k !== CHAIN_FIELDS[n++]) n = -1;
+  let n = 0; // how many of its fields are CHAIN_FIELDS in order; -1 when one is not
+  for (const k in c) {
+    if (k !== CHAIN_FIELDS[n]) {
+      n = -1;
+      break;
+    }
+    n++;
+  }
   if (n === CHAIN_FIELDS.length)
     return {
       id: c.id,
