@@ -6,17 +6,22 @@
  * Then the floor of the same work on this machine, same process: reading the file, decoding it
  * and finding every tag (what any XML reader does), one derived id and one small fresh object
  * per desired object put into a map of its kind (kinds sized as in the mapping result), and one
- * create op per object in a list; nothing a first cycle could skip.
+ * create op per object in a list; nothing a first cycle could skip. And the store's part of the
+ * floor (`scripts/lib/floor-store.ts`): one entry per object in an id table of its kind, the JSON
+ * of the objects the last run's build commits (as a memory store holds them, outside the timings)
+ * written as a snapshot is, and one fsync (`--dir DIR`: where
+ * that file goes, default the system's temp directory; the store's disk in the daemon). The two
+ * together are the floor of a cold build into the file store.
  * With `--before DIR` (DIR holds the `src` of an earlier commit, e.g. `git archive <commit> src |
  * tar -x -C DIR`), last the earlier and the current mapping and build plan (and the freeze before
  * the store) alternate pass by pass on the same parsed view, `--ab N` rounds (default 8), process
  * CPU time each: medians and ratios from one process, so a busy machine slows both alike; with
  * `node --expose-gc --import tsx` also the heap one result of each holds.
- * Usage: npx tsx scripts/bench-first-cycle.ts --gni FILE [--runs N] [--before DIR [--ab N]]
+ * Usage: npx tsx scripts/bench-first-cycle.ts --gni FILE [--runs N] [--dir DIR] [--before DIR [--ab N]]
  *   (a document: npx tsx scripts/gen-gni.ts --size L -o FILE, or bench-reconcile's realistic one)
  */
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,8 +36,9 @@ import {
 import { emptyActual } from '../src/discovery/index.js';
 import { buildPlan } from '../src/reconciler/build.js';
 import { freezeForStore } from '../src/reconciler/share.js';
-import { KINDS } from '../src/store/index.js';
+import { createMemoryStore, KINDS, type Op } from '../src/store/index.js';
 import { floorMaps } from './lib/floor-maps.js';
+import { storeFloor } from './lib/floor-store.js';
 import { arg, load } from './lib/bench-cli.js';
 import { median } from './lib/daemon-driver.js';
 
@@ -45,6 +51,7 @@ console.log(
 console.log(`load average: ${load()}`);
 const cpu = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
 let sizes: number[] = [];
+let lastPlan: readonly Op[] = []; // the last run's build plan
 for (let r = 1; r <= runs; r++) {
   const c0 = process.cpuUsage();
   let t = performance.now();
@@ -62,10 +69,23 @@ for (let r = 1; r <= runs; r++) {
   const planMs = performance.now() - t;
   const used = cpu(process.cpuUsage(c0));
   sizes = KINDS.map((k) => mapping.desired[k].size);
+  lastPlan = plan.storeOps;
   console.log(
     `run ${r}: read ${read.toFixed(0)} ms, parse ${parse.toFixed(0)} ms, map ${map.toFixed(0)} ms, plan ${planMs.toFixed(0)} ms, total ${(read + parse + map + planMs).toFixed(0)} ms, CPU ${used.toFixed(0)} ms (${plan.storeOps.length} creates)`,
   );
 }
+/** The objects a snapshot of the last run's build holds (versions and back-references filled
+ * in): the build committed to a memory store, untimed. */
+async function snapshotObjects(): Promise<object[][]> {
+  const store = createMemoryStore();
+  freezeForStore(lastPlan);
+  await store.bulkCreate!(lastPlan as Extract<Op, { op: 'create' }>[]);
+  const objects = KINDS.map((k) => [...store.committedObjects!(k).values()]);
+  await store.close();
+  return objects;
+}
+const committed = await snapshotObjects();
+lastPlan = [];
 /** The floor (see the header), `runs` times; the last run's maps stay alive during the next. */
 const d = new IdDeriver();
 let keep: unknown[] = [];
@@ -86,10 +106,17 @@ for (let r = 1; r <= runs; r++) {
     for (const object of map.values()) ops.push({ op: 'create', kind: KINDS[k], object });
   });
   const list = performance.now() - t;
+  const store = storeFloor(
+    maps.map((m) => [...m.values()]),
+    committed,
+    arg('dir', tmpdir()),
+  );
   const used = cpu(process.cpuUsage(c0));
   keep = [maps, ops];
+  const before = scan + objects + list;
+  const all = before + store.tables + store.json + store.write;
   console.log(
-    `floor ${r}: read + decode + ${tags} tags ${scan.toFixed(0)} ms, ${n} ids + objects into maps ${objects.toFixed(0)} ms, op list ${list.toFixed(0)} ms, total ${(scan + objects + list).toFixed(0)} ms, CPU ${used.toFixed(0)} ms`,
+    `floor ${r}: read + decode + ${tags} tags ${scan.toFixed(0)} ms, ${n} ids + objects into maps ${objects.toFixed(0)} ms, op list ${list.toFixed(0)} ms, before the store ${before.toFixed(0)} ms; store: ${n} table entries ${store.tables.toFixed(0)} ms, JSON of ${(store.bytes / 2 ** 20).toFixed(1)} MiB ${store.json.toFixed(0)} ms, write + fsync ${store.write.toFixed(0)} ms; cold build floor ${all.toFixed(0)} ms, CPU ${used.toFixed(0)} ms`,
   );
 }
 if (keep.length !== 2) throw new Error('floor: lost');
