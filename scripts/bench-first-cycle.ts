@@ -9,9 +9,9 @@
  * create op per object in a list; nothing a first cycle could skip. And the store's part of the
  * floor (`scripts/lib/floor-store.ts`): one entry per object in an id table of its kind, the JSON
  * of the objects the last run's build commits (as a memory store holds them, outside the timings)
- * written as a snapshot is, and one fsync (`--dir DIR`: where
- * that file goes, default the system's temp directory; the store's disk in the daemon). The two
- * together are the floor of a cold build into the file store.
+ * written as a snapshot is, and one fsync (`--dir DIR`: where that file goes, default the
+ * system's temp directory; put it on the store's disk). The two together are the floor of a cold
+ * build into the file store.
  * With `--before DIR` (DIR holds the `src` of an earlier commit, e.g. `git archive <commit> src |
  * tar -x -C DIR`), last the earlier and the current mapping and build plan (and the freeze before
  * the store) alternate pass by pass on the same parsed view, `--ab N` rounds (default 8), process

@@ -1,11 +1,11 @@
 /**
  * The store part of a cold build's floor (bench-first-cycle): what a file store cannot skip when
  * it takes every object of a build as one commit. One entry per object in a fresh id table of
- * its kind (the state's tables), the snapshot's JSON of every object (`JSON.stringify` of 128
- * objects at a time, copied as latin1 into a reused 4 MiB buffer, as the snapshot writer does)
- * written chunk by chunk to a file, and one fsync of that file (the writes and the fsync timed
- * apart from the JSON: the daemon's snapshot writer overlaps them with the encoding). No validation, no back-references,
- * no indexes by name, no header or checksum.
+ * its kind (the state's tables); the snapshot's JSON of every object (`JSON.stringify` of 128
+ * objects at a time, copied as latin1 into a reused 4 MiB buffer, as the snapshot writer does
+ * for ASCII text) written chunk by chunk to a file; one fsync of that file. The writes and the
+ * fsync are timed apart from the JSON (the daemon's snapshot writer overlaps them with the
+ * encoding). No validation, no back-references, no indexes by name, no header or checksum.
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,9 +24,9 @@ const CHUNK = 4 << 20;
 const SLICE = 128;
 
 /**
- * Times the store floor: `ids` are put into fresh tables (one per entry of `ids`, with `objects`
- * of the same shape as values), `objects` (per kind, the objects a snapshot holds) are written
- * as JSON to a file in a fresh directory under `dir`, which is removed afterwards.
+ * Times the store floor: the objects of each list of `ids` go into a fresh table by their id;
+ * `objects` (per kind, the objects a snapshot holds) are written as JSON to a file in a fresh
+ * directory under `dir`, which is removed afterwards.
  */
 export function storeFloor(
   ids: readonly (readonly object[])[],
