@@ -10,12 +10,11 @@
  * engine and the state's indexes (the same bulk into a memory store), the same for input that
  * was not handed over (validated and copied the careful way, as API input would be), persisting
  * it (file store minus memory store), the flush's engine (memory store) and persisting it, and
- * the floors of the persisting: serializing every object to JSON (`JSON.stringify` of 128
- * objects at a time, as the snapshot writer does) and writing + fsyncing that many bytes to a
- * file in the same directory.
+ * the floors of the persisting (`scripts/lib/floor-store.ts`): serializing every object to JSON
+ * as the snapshot writer does, and writing + fsyncing those bytes to a file in the same directory.
  * Usage: npx tsx scripts/bench-build.ts [--size S|M|L|XL|25k] [--rounds N] [--bulk-only]
  */
-import { mkdtempSync, openSync, closeSync, fsyncSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discover } from '../src/discovery/index.js';
@@ -38,6 +37,7 @@ import {
 import { generateView, SIZES, type Size } from './lib/gni-generator.js';
 import { median } from './lib/daemon-driver.js';
 import { arg, load } from './lib/bench-cli.js';
+import { storeFloor } from './lib/floor-store.js';
 
 const sizeArg = arg('size', 'L');
 const instances = sizeArg === '25k' ? 25_000 : SIZES[sizeArg as Size];
@@ -148,22 +148,11 @@ async function phases(
   const file = await openFileStore(join(dir, 'phases'));
   await build(file, 'fileBulk', true);
   bytes(statSync(join(dir, 'phases', 'snapshot.ndjson')).size);
-  // JSON.stringify alone, in slices of 128 objects as the snapshot writer stringifies them
-  // (the objects in map order, as the snapshot writer takes them: `list` would sort them first)
+  // the objects in map order, as the snapshot writer takes them (`list` would sort them first)
   const kinds = KINDS.map((kind) => [...memory.committedObjects!(kind).values()]);
-  let t = performance.now();
-  const json: string[] = [];
-  for (const all of kinds) {
-    for (let i = 0; i < all.length; i += 128) json.push(JSON.stringify(all.slice(i, i + 128)));
-  }
-  times['stringify']!.push(performance.now() - t);
-  const lines = json.map((l) => Buffer.from(l + '\n'));
-  t = performance.now();
-  const fd = openSync(join(dir, 'floor.tmp'), 'w');
-  for (const b of lines) writeSync(fd, b);
-  fsyncSync(fd);
-  closeSync(fd);
-  times['writeFsync']!.push(performance.now() - t);
+  const floor = storeFloor([], kinds, dir);
+  times['stringify']!.push(floor.json);
+  times['writeFsync']!.push(floor.write);
   await flush(memory, 'memoryFlush');
   await flush(file, 'fileFlush');
   await file.close();

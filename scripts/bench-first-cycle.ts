@@ -106,11 +106,7 @@ for (let r = 1; r <= runs; r++) {
     for (const object of map.values()) ops.push({ op: 'create', kind: KINDS[k], object });
   });
   const list = performance.now() - t;
-  const store = storeFloor(
-    maps.map((m) => [...m.values()]),
-    committed,
-    arg('dir', tmpdir()),
-  );
+  const store = storeFloor(maps, committed, arg('dir', tmpdir()));
   const used = cpu(process.cpuUsage(c0));
   keep = [maps, ops];
   const before = scan + objects + list;

@@ -1,14 +1,15 @@
 /**
- * The store part of a cold build's floor (bench-first-cycle): what a file store cannot skip when
+ * The store part of a cold build's floor (bench-first-cycle; bench-build's floors of persisting): what a file store cannot skip when
  * it takes every object of a build as one commit. One entry per object in a fresh id table of
- * its kind (the state's tables); the snapshot's JSON of every object (`JSON.stringify` of 128
- * objects at a time, copied as latin1 into a reused 4 MiB buffer, as the snapshot writer does
- * for ASCII text) written chunk by chunk to a file; one fsync of that file. The writes and the
+ * its kind (the state's tables); the snapshot's JSON of every object (`JSON.stringify` of
+ * `OBJECTS_PER_SLICE` objects at a time, copied as latin1 into a reused buffer of
+ * `SNAPSHOT_CHUNK_BYTES`, as the snapshot writer does for ASCII text) written chunk by chunk to a file; one fsync of that file. The writes and the
  * fsync are timed apart from the JSON (the daemon's snapshot writer overlaps them with the
  * encoding). No validation, no back-references, no indexes by name, no header or checksum.
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { OBJECTS_PER_SLICE, SNAPSHOT_CHUNK_BYTES } from '../../src/store/snapshot.js';
 
 /** The store floor's parts, in ms, and the snapshot's size in bytes. */
 export interface StoreFloor {
@@ -20,35 +21,29 @@ export interface StoreFloor {
   readonly bytes: number;
 }
 
-const CHUNK = 4 << 20;
-const SLICE = 128;
-
 /**
- * Times the store floor: the objects of each list of `ids` go into a fresh table by their id;
- * `objects` (per kind, the objects a snapshot holds) are written as JSON to a file in a fresh
- * directory under `dir`, which is removed afterwards.
+ * Times the store floor: the entries of each of `byId` go into a fresh table; `objects` (per
+ * kind, the objects a snapshot holds) are written as JSON to a file in a fresh directory under
+ * `dir`, which is removed afterwards.
  */
 export function storeFloor(
-  ids: readonly (readonly object[])[],
+  byId: readonly ReadonlyMap<string, object>[],
   objects: readonly (readonly object[])[],
   dir: string,
 ): StoreFloor {
   let t = performance.now();
-  const tables = ids.map((list) => {
+  const tables = byId.map((m) => {
     const table = new Map<string, object>();
-    for (let i = 0; i < list.length; i++) {
-      const o = list[i] as { readonly id: string };
-      table.set(o.id, o);
-    }
+    m.forEach((o, id) => table.set(id, o));
     return table;
   });
   const tablesMs = performance.now() - t;
-  if (tables.length !== ids.length) throw new Error('store floor: lost a table');
+  if (tables.length !== byId.length) throw new Error('store floor: lost a table');
   const where = mkdtempSync(join(dir, 'floor-store-'));
   try {
     const fd = openSync(join(where, 'snapshot.tmp'), 'w');
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
+      const buf = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES);
       let used = 0;
       let bytes = 0;
       let write = 0;
@@ -61,9 +56,9 @@ export function storeFloor(
       };
       t = performance.now();
       for (const list of objects) {
-        for (let i = 0; i < list.length; i += SLICE) {
-          const text = JSON.stringify(list.slice(i, i + SLICE));
-          if (used + text.length * 3 > CHUNK) flush();
+        for (let i = 0; i < list.length; i += OBJECTS_PER_SLICE) {
+          const text = JSON.stringify(list.slice(i, i + OBJECTS_PER_SLICE));
+          if (used + text.length * 3 > SNAPSHOT_CHUNK_BYTES) flush();
           used += buf.write(text, used, 'latin1');
         }
       }

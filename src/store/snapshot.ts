@@ -39,7 +39,7 @@ const OBJECTS_PER_LINE = 2000;
 export const SNAPSHOT_CHUNK_BYTES = 4 << 20;
 
 /** Objects per JSON.stringify call within a line (see the header). */
-const OBJECTS_PER_SLICE = 128;
+export const OBJECTS_PER_SLICE = 128;
 
 /** Writes text into chunk buffers; keeps the running crc of the chunks taken. */
 class ChunkWriter {
